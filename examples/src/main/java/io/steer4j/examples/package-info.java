@@ -1,0 +1,2 @@
+/** Runnable examples, one per README use case. */
+package io.steer4j.examples;

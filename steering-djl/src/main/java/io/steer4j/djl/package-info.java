@@ -1,0 +1,2 @@
+/** The DJL runtime: model loading, forward pass with hook points, generation and steering. */
+package io.steer4j.djl;
