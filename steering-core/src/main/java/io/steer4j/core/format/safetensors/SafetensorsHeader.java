@@ -1,0 +1,239 @@
+package io.steer4j.core.format.safetensors;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The parsed and validated header of a safetensors file: tensor names, types, shapes and absolute data offsets.
+ *
+ * <p>Reading the header touches only its first bytes, so a multi-gigabyte checkpoint can then be memory-mapped
+ * tensor by tensor. Every offset is checked against the file size before it is returned, so a lying header
+ * fails here with a {@link SafetensorsFormatException} instead of causing a huge allocation later.
+ *
+ * <pre>{@code
+ * try (FileChannel ch = FileChannel.open(path)) {
+ *     SafetensorsHeader h = SafetensorsHeader.read(ch, path);
+ *     SafetensorsTensorInfo wte = h.tensor("wte.weight").orElseThrow();
+ * }
+ * }</pre>
+ */
+public final class SafetensorsHeader {
+    /** Headers larger than this are refused (the format's reference implementation uses the same bound). */
+    public static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Map<String, String> metadata;
+    private final List<SafetensorsTensorInfo> tensors;
+    private final Map<String, SafetensorsTensorInfo> byName;
+    private final long dataStart;
+
+    private SafetensorsHeader(Map<String, String> metadata, List<SafetensorsTensorInfo> tensors, long dataStart) {
+        this.metadata = Collections.unmodifiableMap(metadata);
+        this.tensors = List.copyOf(tensors);
+        Map<String, SafetensorsTensorInfo> m = new LinkedHashMap<>();
+        tensors.forEach(t -> m.put(t.name(), t));
+        this.byName = Collections.unmodifiableMap(m);
+        this.dataStart = dataStart;
+    }
+
+    /** Reads the header of the file at {@code path}. */
+    public static SafetensorsHeader read(Path path) throws IOException {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            return read(ch, path);
+        }
+    }
+
+    /**
+     * Reads and validates the header from an open channel.
+     *
+     * @param path used in error messages only
+     */
+    public static SafetensorsHeader read(FileChannel ch, Path path) throws IOException {
+        long size = ch.size();
+        if (size < 8) {
+            throw new SafetensorsFormatException(path, "file is " + size + " bytes, too short for a safetensors header");
+        }
+        ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, lenBuf, 0, path);
+        long headerLen = lenBuf.flip().getLong();
+        if (headerLen < 2 || headerLen > MAX_HEADER_BYTES || headerLen > size - 8) {
+            throw new SafetensorsFormatException(path, "header length " + Long.toUnsignedString(headerLen)
+                    + " is impossible for a file of " + size + " bytes (truncated or not a safetensors file)");
+        }
+        ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
+        readFully(ch, headerBuf, 8, path);
+        String json = new String(headerBuf.array(), StandardCharsets.UTF_8);
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new SafetensorsFormatException(path, "header is not valid JSON: " + e.getOriginalMessage(), e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new SafetensorsFormatException(path, "header is not a JSON object");
+        }
+        long dataStart = 8 + headerLen;
+        long dataSize = size - dataStart;
+        Map<String, String> metadata = new LinkedHashMap<>();
+        List<SafetensorsTensorInfo> tensors = new ArrayList<>();
+        Iterator<Map.Entry<String, JsonNode>> fields = root.fields();
+        while (fields.hasNext()) {
+            Map.Entry<String, JsonNode> f = fields.next();
+            if (f.getKey().equals("__metadata__")) {
+                readMetadata(f.getValue(), metadata, path);
+            } else {
+                tensors.add(readTensor(f.getKey(), f.getValue(), dataStart, dataSize, path));
+            }
+        }
+        checkNoOverlap(tensors, path);
+        return new SafetensorsHeader(metadata, tensors, dataStart);
+    }
+
+    private static void readMetadata(JsonNode node, Map<String, String> out, Path path) throws IOException {
+        if (!node.isObject()) {
+            throw new SafetensorsFormatException(path, "__metadata__ must be an object of strings");
+        }
+        Iterator<Map.Entry<String, JsonNode>> it = node.fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getValue().isTextual()) {
+                throw new SafetensorsFormatException(path, "__metadata__." + e.getKey() + " must be a string");
+            }
+            out.put(e.getKey(), e.getValue().asText());
+        }
+    }
+
+    private static SafetensorsTensorInfo readTensor(String name, JsonNode node, long dataStart, long dataSize, Path path)
+            throws IOException {
+        if (!node.isObject()) {
+            throw new SafetensorsFormatException(path, "tensor '" + name + "' entry is not an object");
+        }
+        JsonNode dtypeNode = node.get("dtype");
+        JsonNode shapeNode = node.get("shape");
+        JsonNode offsetsNode = node.get("data_offsets");
+        if (dtypeNode == null || !dtypeNode.isTextual() || shapeNode == null || !shapeNode.isArray()
+                || offsetsNode == null || !offsetsNode.isArray() || offsetsNode.size() != 2) {
+            throw new SafetensorsFormatException(path,
+                    "tensor '" + name + "' needs dtype (string), shape (array) and data_offsets ([begin, end])");
+        }
+        SafetensorsDtype dtype;
+        try {
+            dtype = SafetensorsDtype.parse(dtypeNode.asText());
+        } catch (IllegalArgumentException e) {
+            throw new SafetensorsFormatException(path, "tensor '" + name + "': " + e.getMessage(), e);
+        }
+        long[] shape = new long[shapeNode.size()];
+        long count = 1;
+        for (int i = 0; i < shape.length; i++) {
+            JsonNode d = shapeNode.get(i);
+            if (!d.canConvertToLong() || d.asLong() < 0) {
+                throw new SafetensorsFormatException(path, "tensor '" + name + "' has an invalid dimension " + d);
+            }
+            shape[i] = d.asLong();
+            try {
+                count = Math.multiplyExact(count, shape[i]);
+            } catch (ArithmeticException e) {
+                throw new SafetensorsFormatException(path, "tensor '" + name + "' shape overflows");
+            }
+        }
+        JsonNode b = offsetsNode.get(0);
+        JsonNode e = offsetsNode.get(1);
+        if (!b.canConvertToLong() || !e.canConvertToLong()) {
+            throw new SafetensorsFormatException(path, "tensor '" + name + "' has non-integer data_offsets");
+        }
+        long begin = b.asLong();
+        long end = e.asLong();
+        if (begin < 0 || end < begin || end > dataSize) {
+            throw new SafetensorsFormatException(path, "tensor '" + name + "' data_offsets [" + begin + ", " + end
+                    + "] lie outside the data section of " + dataSize + " bytes (file truncated?)");
+        }
+        long expected;
+        try {
+            expected = Math.multiplyExact(count, (long) dtype.byteSize());
+        } catch (ArithmeticException ex) {
+            throw new SafetensorsFormatException(path, "tensor '" + name + "' byte size overflows");
+        }
+        if (end - begin != expected) {
+            throw new SafetensorsFormatException(path, "tensor '" + name + "' holds " + (end - begin)
+                    + " bytes but " + dtype + " " + java.util.Arrays.toString(shape) + " needs " + expected);
+        }
+        return new SafetensorsTensorInfo(name, dtype, shape, dataStart + begin, end - begin);
+    }
+
+    private static void checkNoOverlap(List<SafetensorsTensorInfo> tensors, Path path) throws IOException {
+        List<SafetensorsTensorInfo> sorted = new ArrayList<>(tensors);
+        sorted.sort(Comparator.comparingLong(SafetensorsTensorInfo::dataOffset));
+        for (int i = 1; i < sorted.size(); i++) {
+            SafetensorsTensorInfo prev = sorted.get(i - 1);
+            SafetensorsTensorInfo cur = sorted.get(i);
+            if (prev.dataOffset() + prev.byteLength() > cur.dataOffset()) {
+                throw new SafetensorsFormatException(path,
+                        "tensors '" + prev.name() + "' and '" + cur.name() + "' overlap");
+            }
+        }
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer buf, long position, Path path) throws IOException {
+        long pos = position;
+        while (buf.hasRemaining()) {
+            int n = ch.read(buf, pos);
+            if (n < 0) {
+                throw new SafetensorsFormatException(path, "unexpected end of file at byte " + pos);
+            }
+            pos += n;
+        }
+    }
+
+    /** The free-form string metadata ({@code __metadata__}), empty when absent. */
+    public Map<String, String> metadata() {
+        return metadata;
+    }
+
+    /** All tensors in header order. */
+    public List<SafetensorsTensorInfo> tensors() {
+        return tensors;
+    }
+
+    /** The tensor with this name, if present. */
+    public Optional<SafetensorsTensorInfo> tensor(String name) {
+        return Optional.ofNullable(byName.get(name));
+    }
+
+    /** Absolute byte offset where the data section starts. */
+    public long dataStart() {
+        return dataStart;
+    }
+
+    /**
+     * Reads a tensor's elements as floats, widening F16 and BF16 exactly.
+     *
+     * @throws SafetensorsFormatException if the tensor is not a floating-point type
+     */
+    public float[] readFloats(FileChannel ch, SafetensorsTensorInfo t, Path path) throws IOException {
+        if (t.elementCount() > Integer.MAX_VALUE - 8) {
+            throw new SafetensorsFormatException(path, "tensor '" + t.name() + "' is too large for a Java array");
+        }
+        ByteBuffer buf = ByteBuffer.allocate((int) t.byteLength()).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, buf, t.dataOffset(), path);
+        buf.flip();
+        return FloatDecoding.toFloats(buf, t.dtype(), (int) t.elementCount(), t.name(), path);
+    }
+}

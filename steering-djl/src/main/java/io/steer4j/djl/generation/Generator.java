@@ -1,0 +1,201 @@
+package io.steer4j.djl.generation;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.steer4j.djl.hooks.HookSet;
+import io.steer4j.djl.model.ForwardInput;
+import io.steer4j.djl.model.KvCache;
+import io.steer4j.djl.model.LanguageModel;
+import io.steer4j.djl.model.LogitsMode;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Autoregressive generation with a KV cache, for one prompt or a left-padded batch, with optional hooks (which
+ * is how steering enters).
+ *
+ * <p>Each call owns its arrays and cache and frees them when it returns or fails, so one {@link LanguageModel}
+ * serves many threads, each with its own hooks. The prompt is processed in one forward pass; each further token
+ * costs one single-token pass over the cache.
+ *
+ * <pre>{@code
+ * Generator gen = new Generator(model);
+ * GenerationResult r = gen.generate("The weather today is", GenerationConfig.greedy(32));
+ * }</pre>
+ */
+public final class Generator {
+    private final LanguageModel model;
+
+    public Generator(LanguageModel model) {
+        this.model = model;
+    }
+
+    /** Generates from one text prompt without hooks. */
+    public GenerationResult generate(String prompt, GenerationConfig config) {
+        return generate(List.of(model.tokenizer().encode(prompt)), config, HookSet.NONE, TokenListener.NONE,
+                CancellationToken.NEVER).get(0);
+    }
+
+    /** Generates from text prompts with hooks. */
+    public List<GenerationResult> generateTexts(List<String> prompts, GenerationConfig config, HookSet hooks) {
+        List<long[]> ids = new ArrayList<>();
+        for (String p : prompts) {
+            ids.add(model.tokenizer().encode(p));
+        }
+        return generate(ids, config, hooks, TokenListener.NONE, CancellationToken.NEVER);
+    }
+
+    /**
+     * Generates a continuation for each prompt (rows run together, left-padded).
+     *
+     * @param prompts  token ids per row, each non-empty
+     * @param config   decoding settings
+     * @param hooks    hooks for every forward pass of this generation
+     * @param listener receives tokens as they come
+     * @param cancel   checked between tokens
+     * @throws IllegalArgumentException     when a prompt is empty, longer than the context, or holds an id outside
+     *                                      the vocabulary
+     * @throws GenerationCancelledException when cancelled or interrupted
+     */
+    public List<GenerationResult> generate(List<long[]> prompts, GenerationConfig config, HookSet hooks,
+                                           TokenListener listener, CancellationToken cancel) {
+        int batch = prompts.size();
+        int vocab = model.config().vocabSize();
+        int context = model.config().contextLength();
+        int[] promptLengths = new int[batch];
+        for (int b = 0; b < batch; b++) {
+            long[] p = prompts.get(b);
+            if (p.length == 0) {
+                throw new IllegalArgumentException("prompt " + b + " is empty");
+            }
+            if (p.length > context) {
+                throw new IllegalArgumentException("prompt " + b + " has " + p.length + " tokens but the model's "
+                        + "context is " + context + "; shorten it (steer4j does not truncate silently)");
+            }
+            for (long id : p) {
+                if (id < 0 || id >= vocab) {
+                    throw new IllegalArgumentException("prompt " + b + " holds token id " + id
+                            + " outside the vocabulary [0, " + vocab + ")");
+                }
+            }
+            promptLengths[b] = p.length;
+        }
+        long eos = model.config().eosTokenId();
+        long[][] generated = new long[batch][config.maxNewTokens()];
+        int[] count = new int[batch];
+        FinishReason[] reason = new FinishReason[batch];
+        boolean[][] seen = new boolean[batch][];
+        TextStream[] streams = new TextStream[batch];
+        for (int b = 0; b < batch; b++) {
+            seen[b] = new boolean[vocab];
+            for (long id : prompts.get(b)) {
+                seen[b][(int) id] = true;
+            }
+            streams[b] = new TextStream(model, listener, b);
+        }
+        TokenSampler[] samplers = new TokenSampler[batch];
+        for (int b = 0; b < batch; b++) {
+            samplers[b] = new TokenSampler(config);
+        }
+        int active = batch;
+        try (NDManager call = model.newCallManager()) {
+            KvCache cache = model.newCache(call, batch);
+            long[] next = null;
+            for (int step = 0; step < config.maxNewTokens() && active > 0; step++) {
+                checkCancelled(cancel);
+                float[][] logits;
+                try (NDManager stepManager = call.newSubManager()) {
+                    ForwardInput in = step == 0
+                            ? ForwardInput.leftPadded(stepManager, prompts, model.padTokenId(), promptLengths)
+                            : ForwardInput.step(stepManager, next, promptLengths);
+                    NDArray out = model.forward(in, cache, hooks, LogitsMode.LAST);
+                    logits = rows(out, batch, vocab);
+                }
+                next = new long[batch];
+                for (int b = 0; b < batch; b++) {
+                    if (reason[b] != null) {
+                        next[b] = model.padTokenId();
+                        continue;
+                    }
+                    long tok = samplers[b].next(logits[b], seen[b]);
+                    next[b] = tok;
+                    seen[b][(int) tok] = true;
+                    generated[b][count[b]++] = tok;
+                    streams[b].accept(generated[b], count[b]);
+                    if (config.stopAtEos() && tok == eos) {
+                        reason[b] = FinishReason.EOS;
+                    } else if (config.stopTokenIds().contains(tok)) {
+                        reason[b] = FinishReason.STOP_TOKEN;
+                    } else if (promptLengths[b] + count[b] >= context) {
+                        reason[b] = FinishReason.CONTEXT_FULL;
+                    }
+                    if (reason[b] != null) {
+                        active--;
+                    }
+                }
+                if (active > 0 && cache.length() >= context) {
+                    // Left padding makes the cache longer than the longest row's real tokens; stop before overflow.
+                    for (int b = 0; b < batch; b++) {
+                        if (reason[b] == null) {
+                            reason[b] = FinishReason.CONTEXT_FULL;
+                        }
+                    }
+                    active = 0;
+                }
+            }
+        }
+        List<GenerationResult> results = new ArrayList<>(batch);
+        for (int b = 0; b < batch; b++) {
+            long[] toks = java.util.Arrays.copyOf(generated[b], count[b]);
+            results.add(new GenerationResult(prompts.get(b), toks, model.tokenizer().decode(toks, true),
+                    reason[b] == null ? FinishReason.LENGTH : reason[b]));
+        }
+        return results;
+    }
+
+    private static float[][] rows(NDArray logits, int batch, int vocab) {
+        float[] flat = logits.toFloatArray();
+        float[][] out = new float[batch][];
+        for (int b = 0; b < batch; b++) {
+            out[b] = java.util.Arrays.copyOfRange(flat, b * vocab, (b + 1) * vocab);
+        }
+        return out;
+    }
+
+    private static void checkCancelled(CancellationToken cancel) {
+        if (cancel.isCancelled()) {
+            throw new GenerationCancelledException("generation cancelled");
+        }
+        if (Thread.currentThread().isInterrupted()) {
+            throw new GenerationCancelledException("generation interrupted");
+        }
+    }
+
+    /** Turns a row's growing token list into text deltas for a listener, holding back incomplete characters. */
+    private static final class TextStream {
+        private final LanguageModel model;
+        private final TokenListener listener;
+        private final int row;
+        private int emitted;
+
+        TextStream(LanguageModel model, TokenListener listener, int row) {
+            this.model = model;
+            this.listener = listener;
+            this.row = row;
+        }
+
+        void accept(long[] tokens, int count) {
+            if (listener == TokenListener.NONE) {
+                return;
+            }
+            String text = model.tokenizer().decode(java.util.Arrays.copyOf(tokens, count), true);
+            String delta = "";
+            if (!text.endsWith("\uFFFD") && text.length() >= emitted) {
+                delta = text.substring(emitted);
+                emitted = text.length();
+            }
+            listener.onToken(row, tokens[count - 1], delta);
+        }
+    }
+}

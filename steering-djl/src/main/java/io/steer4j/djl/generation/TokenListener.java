@@ -1,0 +1,17 @@
+package io.steer4j.djl.generation;
+
+/**
+ * Receives tokens as they are generated (streaming). Called on the generating thread, once per new token of each
+ * row; {@code textDelta} is the text the token adds (empty while a multi-byte character is incomplete).
+ *
+ * <pre>{@code
+ * TokenListener print = (row, id, delta) -> System.out.print(delta);
+ * }</pre>
+ */
+@FunctionalInterface
+public interface TokenListener {
+    /** A listener that ignores everything. */
+    TokenListener NONE = (row, tokenId, textDelta) -> { };
+
+    void onToken(int row, long tokenId, String textDelta);
+}

@@ -1,0 +1,212 @@
+package io.steer4j.djl.model;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.steer4j.djl.hooks.HookSet;
+import io.steer4j.djl.tokenizer.TextTokenizer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A loaded decoder-only language model (weights, tokenizer, forward pass) that many threads can use at once.
+ *
+ * <p>The model holds no per-call state: hooks, KV caches and temporary arrays belong to each call, so concurrent
+ * calls with different steering cannot see each other. Close it to free the weights' native memory; calls made
+ * after (or running across) {@link #close()} fail with {@link IllegalStateException}.
+ *
+ * <pre>{@code
+ * try (LanguageModel model = LanguageModel.load(Path.of("models/gpt2"))) {
+ *     long[] ids = model.tokenizer().encode("The weather today is");
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class LanguageModel implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LanguageModel.class);
+
+    private final Path folder;
+    private final ModelConfig config;
+    private final TextTokenizer tokenizer;
+    private final NDManager manager;
+    private final DecoderTransformer transformer;
+    private final Device device;
+    private final String modelId;
+    /** Calls hold the read lock for one forward step; close takes the write lock so it never frees mid-step. */
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private volatile boolean closed;
+
+    private LanguageModel(Path folder, ModelConfig config, TextTokenizer tokenizer, NDManager manager,
+                          DecoderTransformer transformer, Device device, String modelId) {
+        this.folder = folder;
+        this.config = config;
+        this.tokenizer = tokenizer;
+        this.manager = manager;
+        this.transformer = transformer;
+        this.device = device;
+        this.modelId = modelId;
+    }
+
+    /** Loads a model folder on the CPU. */
+    public static LanguageModel load(Path folder) {
+        return load(folder, Device.cpu());
+    }
+
+    /**
+     * Loads a Hugging Face style folder ({@code config.json}, {@code model.safetensors}, tokenizer files).
+     *
+     * @param device {@code Device.cpu()} or {@code Device.gpu()} (a GPU needs the CUDA native library; see README)
+     * @throws ModelLoadException naming what is missing or inconsistent
+     */
+    public static LanguageModel load(Path folder, Device device) {
+        if (!Files.isDirectory(folder)) {
+            throw new ModelLoadException("model folder " + folder + " does not exist");
+        }
+        Path configJson = folder.resolve("config.json");
+        if (!Files.isRegularFile(configJson)) {
+            throw new ModelLoadException(folder + " has no config.json");
+        }
+        ModelConfig config = ModelConfig.read(configJson);
+        if (device.isGpu() && Engine.getEngine("PyTorch").getGpuCount() == 0) {
+            throw new ModelLoadException("GPU requested but the PyTorch engine sees none; build with -Pcuda on a "
+                    + "machine with a CUDA driver (see README)");
+        }
+        TextTokenizer tokenizer = TextTokenizer.load(folder);
+        NDManager manager = NDManager.newBaseManager(device, "PyTorch");
+        try (WeightStore weights = new WeightStore(folder)) {
+            DecoderTransformer t = switch (config.modelType()) {
+                case "gpt2" -> new Gpt2Transformer(config, weights, manager);
+                default -> throw new ModelLoadException("unsupported model_type " + config.modelType());
+            };
+            List<String> unused = weights.unused().stream()
+                    .filter(n -> !n.endsWith(".attn.bias") && !n.endsWith(".attn.masked_bias")).toList();
+            if (!unused.isEmpty()) {
+                LOG.warn("{}: {} checkpoint tensors are not used by the {} forward pass, e.g. {}", folder,
+                        unused.size(), config.modelType(), unused.subList(0, Math.min(3, unused.size())));
+            }
+            return new LanguageModel(folder, config, tokenizer, manager, t, device, folder.getFileName().toString());
+        } catch (RuntimeException e) {
+            manager.close();
+            tokenizer.close();
+            throw e;
+        }
+    }
+
+    /** The model's shape. */
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** The model's tokenizer. */
+    public TextTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** Where the weights live. */
+    public Device device() {
+        return device;
+    }
+
+    /** The folder the model was loaded from. */
+    public Path folder() {
+        return folder;
+    }
+
+    /** A short identifier (the folder name), recorded in vectors computed on this model. */
+    public String modelId() {
+        return modelId;
+    }
+
+    /** Number of blocks. */
+    public int numLayers() {
+        return config.numLayers();
+    }
+
+    /** Width of the residual stream. */
+    public int hiddenSize() {
+        return config.hiddenSize();
+    }
+
+    /** Id used for padding slots and as the default stop token ({@code eos_token_id}, or 0). */
+    public long padTokenId() {
+        return Math.max(config.eosTokenId(), 0);
+    }
+
+    /** A manager for one call's arrays; close it when the call ends. */
+    public NDManager newCallManager() {
+        ensureOpen();
+        return manager.newSubManager();
+    }
+
+    /** An empty KV cache for {@code batch} rows, owned by {@code callManager}. */
+    public KvCache newCache(NDManager callManager, int batch) {
+        return new KvCache(callManager, config.numLayers(), batch);
+    }
+
+    /**
+     * One forward pass.
+     *
+     * @param in         the tokens (and the manager that owns every array of the call)
+     * @param cache      a KV cache to read and extend, or null for a stateless pass
+     * @param hooks      hooks to run, {@link HookSet#NONE} for the plain model
+     * @param logitsMode which logits to compute
+     * @return logits, or null for {@link LogitsMode#NONE}
+     * @throws IllegalArgumentException when a hook names a layer the model does not have, or the sequence is
+     *                                  longer than the context
+     * @throws IllegalStateException    when the model is closed
+     */
+    public NDArray forward(ForwardInput in, KvCache cache, HookSet hooks, LogitsMode logitsMode) {
+        if (hooks.maxLayer() >= config.numLayers()) {
+            throw new IllegalArgumentException("hook at layer " + hooks.maxLayer() + " but the model has "
+                    + config.numLayers() + " layers (0.." + (config.numLayers() - 1) + ")");
+        }
+        if (cache != null && cache.batchSize() != in.batchSize()) {
+            throw new IllegalArgumentException("cache holds " + cache.batchSize() + " rows, input has " + in.batchSize());
+        }
+        if (cache != null && cache.isClosed()) {
+            throw new IllegalStateException("the KV cache is closed");
+        }
+        ReentrantReadWriteLock.ReadLock lock = lifecycle.readLock();
+        lock.lock();
+        try {
+            ensureOpen();
+            return transformer.forward(in, cache, hooks, logitsMode);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether {@link #close()} has been called. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("model " + modelId + " is closed");
+        }
+    }
+
+    /** Frees the weights; waits for a forward step in progress, and makes later calls fail. */
+    @Override
+    public void close() {
+        closed = true;
+        ReentrantReadWriteLock.WriteLock lock = lifecycle.writeLock();
+        lock.lock();
+        try {
+            if (!manager.isOpen()) {
+                return;
+            }
+            manager.close();
+            tokenizer.close();
+        } finally {
+            lock.unlock();
+        }
+    }
+}
