@@ -24,9 +24,12 @@ import java.util.Set;
  * @param repetitionPenalty Hugging Face's CTRL-style penalty on tokens already present (1 = off)
  * @param stopAtEos         stop a row when it emits the model's end-of-sequence token
  * @param stopTokenIds      further token ids that stop a row
+ * @param useKvCache        reuse keys and values of earlier tokens (default); off recomputes the whole sequence
+ *                          every step, which is slower and exists to prove both paths agree
  */
 public record GenerationConfig(int maxNewTokens, boolean greedy, double temperature, int topK, double topP,
-                               long seed, double repetitionPenalty, boolean stopAtEos, Set<Long> stopTokenIds) {
+                               long seed, double repetitionPenalty, boolean stopAtEos, Set<Long> stopTokenIds,
+                               boolean useKvCache) {
 
     public GenerationConfig {
         if (maxNewTokens < 0) {
@@ -68,6 +71,7 @@ public record GenerationConfig(int maxNewTokens, boolean greedy, double temperat
         b.repetitionPenalty = repetitionPenalty;
         b.stopAtEos = stopAtEos;
         b.stopTokenIds = stopTokenIds;
+        b.useKvCache = useKvCache;
         return b;
     }
 
@@ -82,6 +86,7 @@ public record GenerationConfig(int maxNewTokens, boolean greedy, double temperat
         private double repetitionPenalty = 1.0;
         private boolean stopAtEos = true;
         private Set<Long> stopTokenIds = Set.of();
+        private boolean useKvCache = true;
 
         public Builder maxNewTokens(int n) {
             this.maxNewTokens = n;
@@ -137,9 +142,14 @@ public record GenerationConfig(int maxNewTokens, boolean greedy, double temperat
             return this;
         }
 
+        public Builder useKvCache(boolean use) {
+            this.useKvCache = use;
+            return this;
+        }
+
         public GenerationConfig build() {
             return new GenerationConfig(maxNewTokens, greedy, temperature, topK, topP, seed, repetitionPenalty,
-                    stopAtEos, stopTokenIds);
+                    stopAtEos, stopTokenIds, useKvCache);
         }
     }
 }

@@ -100,15 +100,22 @@ public final class Generator {
         }
         int active = batch;
         try (NDManager call = model.newCallManager()) {
-            KvCache cache = model.newCache(call, batch);
+            KvCache cache = config.useKvCache() ? model.newCache(call, batch) : null;
             long[] next = null;
+            long[][] fed = new long[batch][0];
             for (int step = 0; step < config.maxNewTokens() && active > 0; step++) {
                 checkCancelled(cancel);
                 float[][] logits;
                 try (NDManager stepManager = call.newSubManager()) {
-                    ForwardInput in = step == 0
-                            ? ForwardInput.leftPadded(stepManager, prompts, model.padTokenId(), promptLengths)
-                            : ForwardInput.step(stepManager, next, promptLengths);
+                    ForwardInput in;
+                    if (step == 0) {
+                        in = ForwardInput.leftPadded(stepManager, prompts, model.padTokenId(), promptLengths);
+                    } else if (cache != null) {
+                        in = ForwardInput.step(stepManager, next, promptLengths);
+                    } else {
+                        in = ForwardInput.leftPadded(stepManager, concat(prompts, fed), model.padTokenId(),
+                                promptLengths);
+                    }
                     NDArray out = model.forward(in, cache, hooks, LogitsMode.LAST);
                     logits = rows(out, batch, vocab);
                 }
@@ -134,14 +141,9 @@ public final class Generator {
                         active--;
                     }
                 }
-                if (active > 0 && cache.length() >= context) {
-                    // Left padding makes the cache longer than the longest row's real tokens; stop before overflow.
-                    for (int b = 0; b < batch; b++) {
-                        if (reason[b] == null) {
-                            reason[b] = FinishReason.CONTEXT_FULL;
-                        }
-                    }
-                    active = 0;
+                for (int b = 0; b < batch; b++) {
+                    fed[b] = java.util.Arrays.copyOf(fed[b], fed[b].length + 1);
+                    fed[b][fed[b].length - 1] = next[b];
                 }
             }
         }
@@ -152,6 +154,17 @@ public final class Generator {
                     reason[b] == null ? FinishReason.LENGTH : reason[b]));
         }
         return results;
+    }
+
+    private static List<long[]> concat(List<long[]> prompts, long[][] fed) {
+        List<long[]> out = new ArrayList<>(prompts.size());
+        for (int b = 0; b < prompts.size(); b++) {
+            long[] p = prompts.get(b);
+            long[] r = java.util.Arrays.copyOf(p, p.length + fed[b].length);
+            System.arraycopy(fed[b], 0, r, p.length, fed[b].length);
+            out.add(r);
+        }
+        return out;
     }
 
     private static float[][] rows(NDArray logits, int batch, int vocab) {

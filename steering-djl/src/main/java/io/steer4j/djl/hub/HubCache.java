@@ -1,0 +1,205 @@
+package io.steer4j.djl.hub;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The on-disk layout of the Hugging Face hub cache, as written by {@code huggingface_hub}:
+ * <pre>
+ * {root}/models--{org}--{name}/refs/{revision}          (file holding a commit hash)
+ * {root}/models--{org}--{name}/snapshots/{commit}/{file} (symlink into blobs/, or a plain file)
+ * {root}/models--{org}--{name}/blobs/{etag}
+ * </pre>
+ */
+final class HubCache {
+
+    static final String CONFIG = "config.json";
+    static final String WEIGHTS = "model.safetensors";
+    static final String WEIGHTS_INDEX = "model.safetensors.index.json";
+    static final String TOKENIZER = "tokenizer.json";
+    static final String VOCAB = "vocab.json";
+    static final String MERGES = "merges.txt";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    final Path root;
+
+    HubCache(Path root) {
+        this.root = root;
+    }
+
+    Path repoDir(String repoId) {
+        return root.resolve(RepoRef.folderName(repoId));
+    }
+
+    Path snapshotDir(String repoId, String commit) {
+        return repoDir(repoId).resolve("snapshots").resolve(commit);
+    }
+
+    Path blobsDir(String repoId) {
+        return repoDir(repoId).resolve("blobs");
+    }
+
+    Path lockFile(String repoId) {
+        return root.resolve(".locks").resolve(RepoRef.folderName(repoId)).resolve("steer4j.lock");
+    }
+
+    /** Result of a cache search: the complete snapshot if found, else what was looked at. */
+    static final class Lookup {
+        final Path snapshot;
+        final List<String> searched;
+
+        Lookup(Path snapshot, List<String> searched) {
+            this.snapshot = snapshot;
+            this.searched = searched;
+        }
+    }
+
+    /** Looks for a complete snapshot of {@code ref} under its id and its alias. */
+    Lookup find(RepoRef ref) {
+        List<String> searched = new ArrayList<>();
+        for (String id : ref.cacheCandidates()) {
+            Path repoDir = repoDir(id);
+            if (!Files.isDirectory(repoDir)) {
+                searched.add(repoDir + " (absent)");
+                continue;
+            }
+            Set<Path> snapshots = new LinkedHashSet<>();
+            Optional<String> commit = readRef(id, ref.revision);
+            commit.ifPresent(c -> snapshots.add(snapshotDir(id, c)));
+            if (RepoRef.isSafeFolderName(ref.revision)) {
+                // a commit hash passed as revision, or a snapshot folder named after the revision
+                snapshots.add(snapshotDir(id, ref.revision));
+            }
+            List<String> notes = new ArrayList<>();
+            for (Path snapshot : snapshots) {
+                if (!Files.isDirectory(snapshot)) {
+                    continue;
+                }
+                List<String> missing = missingFiles(snapshot);
+                if (missing.isEmpty()) {
+                    return new Lookup(snapshot, searched);
+                }
+                notes.add("snapshot " + snapshot.getFileName() + " lacks " + String.join(", ", missing));
+            }
+            if (notes.isEmpty()) {
+                notes.add(commit.isPresent() ? "refs/" + ref.revision + " -> " + commit.get() + ", snapshot absent"
+                        : "no refs/" + ref.revision + " and no snapshot for it");
+            }
+            searched.add(repoDir + " (" + String.join("; ", notes) + ")");
+        }
+        return new Lookup(null, searched);
+    }
+
+    Optional<String> readRef(String repoId, String revision) {
+        Path refFile = repoDir(repoId).resolve("refs").resolve(revision);
+        if (!Files.isRegularFile(refFile)) {
+            return Optional.empty();
+        }
+        try {
+            String commit = Files.readString(refFile, StandardCharsets.UTF_8).strip();
+            return RepoRef.isSafeFolderName(commit) ? Optional.of(commit) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Writes {@code refs/{revision}} atomically (temp file, then move). */
+    void writeRef(String repoId, String revision, String commit) throws IOException {
+        Path refFile = repoDir(repoId).resolve("refs").resolve(revision);
+        Files.createDirectories(refFile.getParent());
+        Path tmp = Files.createTempFile(refFile.getParent(), ".ref-", ".tmp");
+        try {
+            Files.writeString(tmp, commit, StandardCharsets.UTF_8);
+            moveAtomically(tmp, refFile);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * What a snapshot lacks to be usable: {@code config.json}, weights ({@code model.safetensors}, or the
+     * index with all its shards) and a tokenizer ({@code tokenizer.json}, or {@code vocab.json} with
+     * {@code merges.txt}). Empty when complete. Broken symlinks count as missing.
+     */
+    static List<String> missingFiles(Path snapshot) {
+        List<String> missing = new ArrayList<>();
+        if (!Files.isRegularFile(snapshot.resolve(CONFIG))) {
+            missing.add(CONFIG);
+        }
+        if (!Files.isRegularFile(snapshot.resolve(WEIGHTS))) {
+            Path index = snapshot.resolve(WEIGHTS_INDEX);
+            if (Files.isRegularFile(index)) {
+                try {
+                    for (String shard : shardNames(index)) {
+                        if (!Files.isRegularFile(snapshot.resolve(shard))) {
+                            missing.add(shard);
+                        }
+                    }
+                } catch (IOException e) {
+                    missing.add(WEIGHTS_INDEX + " (unreadable: " + e.getMessage() + ")");
+                }
+            } else {
+                missing.add(WEIGHTS + " (or " + WEIGHTS_INDEX + " with its shards)");
+            }
+        }
+        boolean tokenizer = Files.isRegularFile(snapshot.resolve(TOKENIZER))
+                || (Files.isRegularFile(snapshot.resolve(VOCAB)) && Files.isRegularFile(snapshot.resolve(MERGES)));
+        if (!tokenizer) {
+            missing.add(TOKENIZER + " (or " + VOCAB + " + " + MERGES + ")");
+        }
+        return missing;
+    }
+
+    /** The distinct shard file names listed in a safetensors index's {@code weight_map}, validated as relative paths. */
+    static Set<String> shardNames(Path index) throws IOException {
+        JsonNode root = JSON.readTree(index.toFile());
+        JsonNode map = root == null ? null : root.get("weight_map");
+        if (map == null || !map.isObject() || map.size() == 0) {
+            throw new IOException("no weight_map in " + index.getFileName());
+        }
+        Set<String> shards = new TreeSet<>();
+        for (Iterator<JsonNode> it = map.elements(); it.hasNext(); ) {
+            String name = it.next().asText("");
+            if (!isSafeRelativeFile(name)) {
+                throw new IOException("unsafe shard file name '" + name + "' in " + index.getFileName());
+            }
+            shards.add(name);
+        }
+        return shards;
+    }
+
+    static boolean isSafeRelativeFile(String name) {
+        if (name.isEmpty() || name.startsWith("/") || name.contains("\\") || name.contains(":")) {
+            return false;
+        }
+        for (String segment : name.split("/", -1)) {
+            if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static void moveAtomically(Path source, Path target) throws IOException {
+        try {
+            Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(source, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package io.steer4j.djl.steering;
+
+import ai.djl.ndarray.NDManager;
+import io.steer4j.core.hook.HookPoint;
+import io.steer4j.djl.hooks.HookSet;
+import io.steer4j.djl.model.ForwardInput;
+import io.steer4j.djl.model.LanguageModel;
+import io.steer4j.djl.model.LogitsMode;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Runs texts through a model in batches and reads one activation vector per text at each requested layer.
+ *
+ * <p>One forward pass serves every layer; the pass stops after the highest requested layer (no final norm or LM
+ * head). Rows are left-padded, and the read position is resolved per row against its own tokens, so padding is
+ * never read.
+ */
+public final class ActivationCapture {
+    private final LanguageModel model;
+    private final HookPoint point;
+    private final ReadPosition read;
+    private final int batchSize;
+    private final boolean progress;
+
+    /**
+     * @param batchSize texts per forward pass
+     * @param progress  show a terminal progress bar
+     */
+    public ActivationCapture(LanguageModel model, HookPoint point, ReadPosition read, int batchSize, boolean progress) {
+        if (batchSize <= 0) {
+            throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+        }
+        this.model = model;
+        this.point = point;
+        this.read = read;
+        this.batchSize = batchSize;
+        this.progress = progress;
+    }
+
+    /**
+     * Reads activations.
+     *
+     * @return per layer, one row per text (in input order), each of the hidden size
+     * @throws IllegalArgumentException when a layer is out of range, the text list is empty, or a text encodes to
+     *                                  no tokens
+     */
+    public Map<Integer, float[][]> capture(List<String> texts, Collection<Integer> layers, String label) {
+        if (texts.isEmpty()) {
+            throw new IllegalArgumentException("no texts to read activations from");
+        }
+        for (int l : layers) {
+            if (l < 0 || l >= model.numLayers()) {
+                throw new IllegalArgumentException("layer " + l + " is out of range: the model has "
+                        + model.numLayers() + " layers (0.." + (model.numLayers() - 1) + ")");
+            }
+        }
+        int hidden = model.hiddenSize();
+        Map<Integer, float[][]> out = new TreeMap<>();
+        for (int l : layers) {
+            out.put(l, new float[texts.size()][]);
+        }
+        try (ProgressBar bar = progress ? new ProgressBarBuilder().setTaskName(label).setInitialMax(texts.size())
+                .setStyle(ProgressBarStyle.ASCII).continuousUpdate().build() : null) {
+            for (int start = 0; start < texts.size(); start += batchSize) {
+                int end = Math.min(texts.size(), start + batchSize);
+                List<long[]> rows = new ArrayList<>();
+                for (int i = start; i < end; i++) {
+                    long[] ids = model.tokenizer().encode(texts.get(i));
+                    if (ids.length == 0) {
+                        throw new IllegalArgumentException("text " + i + " encodes to no tokens: '" + texts.get(i) + "'");
+                    }
+                    rows.add(ids);
+                }
+                int[] lens = rows.stream().mapToInt(r -> r.length).toArray();
+                int t = java.util.Arrays.stream(lens).max().orElse(0);
+                int[][] columns = new int[rows.size()][];
+                for (int r = 0; r < rows.size(); r++) {
+                    columns[r] = columnsToRead(texts.get(start + r), rows.get(r), t);
+                }
+                final int base = start;
+                HookSet.Builder hooks = HookSet.builder();
+                for (int l : layers) {
+                    final int layer = l;
+                    hooks.add(point, l, (site, x) -> {
+                        float[] all = x.toFloatArray();
+                        for (int r = 0; r < columns.length; r++) {
+                            float[] v = new float[hidden];
+                            for (int c : columns[r]) {
+                                int off = (r * t + c) * hidden;
+                                for (int d = 0; d < hidden; d++) {
+                                    v[d] += all[off + d];
+                                }
+                            }
+                            if (columns[r].length > 1) {
+                                for (int d = 0; d < hidden; d++) {
+                                    v[d] /= columns[r].length;
+                                }
+                            }
+                            out.get(layer)[base + r] = v;
+                        }
+                        return x;
+                    });
+                }
+                try (NDManager m = model.newCallManager()) {
+                    model.forward(ForwardInput.leftPadded(m, rows, model.padTokenId(), lens), null, hooks.build(),
+                            LogitsMode.NONE);
+                }
+                if (bar != null) {
+                    bar.stepTo(end);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Padded-batch columns to average for one row (a single column except for the mean). */
+    private int[] columnsToRead(String text, long[] ids, int paddedLength) {
+        int len = ids.length;
+        int pad = paddedLength - len;
+        int idx;
+        if (read instanceof ReadPosition.Mean) {
+            int[] cols = new int[len];
+            for (int i = 0; i < len; i++) {
+                cols[i] = pad + i;
+            }
+            return cols;
+        } else if (read instanceof ReadPosition.At a) {
+            idx = a.index();
+        } else if (read instanceof ReadPosition.PerExample p) {
+            idx = p.indexer().index(text, ids);
+        } else {
+            idx = len - 1;
+        }
+        int resolved = idx < 0 ? len + idx : idx;
+        if (resolved < 0 || resolved >= len) {
+            throw new IllegalArgumentException("read position " + idx + " is outside the " + len
+                    + " tokens of example '" + text + "'");
+        }
+        return new int[] {pad + resolved};
+    }
+}

@@ -1,0 +1,90 @@
+package io.steer4j.djl.steering;
+
+/**
+ * Which token's activation stands for a whole example when computing a vector. Padding is never read.
+ *
+ * <ul>
+ *   <li>{@link #last()}: the last token (the default, as in repeng and CAA)</li>
+ *   <li>{@link #mean()}: the mean over all tokens of the example</li>
+ *   <li>{@link #at(int)}: a fixed index; negative counts from the end ({@code -2} is the second to last)</li>
+ *   <li>{@link #perExample(Indexer)}: an index chosen per example, e.g. the answer letter of an A/B item</li>
+ * </ul>
+ */
+public sealed interface ReadPosition {
+    /** Chooses a token index for one example from its text and token ids; negative counts from the end. */
+    @FunctionalInterface
+    interface Indexer {
+        int index(String text, long[] tokens);
+    }
+
+    /** The last token. */
+    record Last() implements ReadPosition {
+        @Override
+        public String id() {
+            return "last_token";
+        }
+    }
+
+    /** The mean over the example's tokens. */
+    record Mean() implements ReadPosition {
+        @Override
+        public String id() {
+            return "mean";
+        }
+    }
+
+    /** A fixed index (negative from the end). */
+    record At(int index) implements ReadPosition {
+        @Override
+        public String id() {
+            return "index:" + index;
+        }
+    }
+
+    /** An index per example. */
+    record PerExample(Indexer indexer) implements ReadPosition {
+        @Override
+        public String id() {
+            return "per_example";
+        }
+    }
+
+    /** Recorded in vector metadata, e.g. {@code last_token}. */
+    String id();
+
+    static ReadPosition last() {
+        return new Last();
+    }
+
+    static ReadPosition mean() {
+        return new Mean();
+    }
+
+    static ReadPosition at(int index) {
+        return new At(index);
+    }
+
+    static ReadPosition perExample(Indexer indexer) {
+        return new PerExample(indexer);
+    }
+
+    /**
+     * Parses {@code last}, {@code mean} or an integer index (command-line form).
+     *
+     * @throws IllegalArgumentException naming the accepted forms
+     */
+    static ReadPosition parse(String s) {
+        switch (s) {
+            case "last", "last_token":
+                return last();
+            case "mean":
+                return mean();
+            default:
+                try {
+                    return at(Integer.parseInt(s.startsWith("index:") ? s.substring(6) : s));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("unknown read position '" + s + "'; use last, mean or an index");
+                }
+        }
+    }
+}

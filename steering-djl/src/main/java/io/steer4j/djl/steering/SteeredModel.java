@@ -1,0 +1,213 @@
+package io.steer4j.djl.steering;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.djl.generation.CancellationToken;
+import io.steer4j.djl.generation.GenerationConfig;
+import io.steer4j.djl.generation.GenerationResult;
+import io.steer4j.djl.generation.Generator;
+import io.steer4j.djl.generation.TokenListener;
+import io.steer4j.djl.hooks.HookSet;
+import io.steer4j.djl.model.ForwardInput;
+import io.steer4j.djl.model.LanguageModel;
+import io.steer4j.djl.model.LogitsMode;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * A loaded model plus how to steer it: a default {@link SteeringPlan}, or a {@link PlanSelector} that picks the
+ * plan per request (conditional steering). Every call may also pass its own plan. Thread-safe: plans travel with
+ * the call, never stored on the model, so many threads can generate with different plans at once.
+ *
+ * <p>An empty plan runs the plain model exactly (no hook is installed), and an addition of strength 0 is skipped,
+ * so it too reproduces the unsteered output bit for bit.
+ *
+ * <pre>{@code
+ * SteeredModel steered = SteeredModel.builder(model).plan(SteeringPlan.of(happy, 4.0)).build();
+ * String happyText = steered.generate("I think that", GenerationConfig.greedy(40)).text();
+ * String plainText = steered.generate("I think that", GenerationConfig.greedy(40), SteeringPlan.NONE).text();
+ * }</pre>
+ */
+public final class SteeredModel {
+    private final LanguageModel model;
+    private final PlanSelector selector;
+    private final Generator generator;
+
+    private SteeredModel(LanguageModel model, PlanSelector selector) {
+        this.model = model;
+        this.selector = selector;
+        this.generator = new Generator(model);
+    }
+
+    /** A steered model whose default plan is {@code plan}. */
+    public static SteeredModel of(LanguageModel model, SteeringPlan plan) {
+        return builder(model).plan(plan).build();
+    }
+
+    public static Builder builder(LanguageModel model) {
+        return new Builder(model);
+    }
+
+    /** The underlying model. */
+    public LanguageModel model() {
+        return model;
+    }
+
+    /** The plan the default selector chooses for {@code prompt}. */
+    public SteeringPlan planFor(String prompt) {
+        SteeringPlan p = selector.select(prompt);
+        return p == null ? SteeringPlan.NONE : p;
+    }
+
+    /** Generates with the plan chosen for this prompt. */
+    public GenerationResult generate(String prompt, GenerationConfig config) {
+        return generate(prompt, config, planFor(prompt));
+    }
+
+    /** Generates with {@code plan} ({@link SteeringPlan#NONE} for the plain model). */
+    public GenerationResult generate(String prompt, GenerationConfig config, SteeringPlan plan) {
+        return generate(prompt, config, plan, TokenListener.NONE, CancellationToken.NEVER);
+    }
+
+    /** Generates with {@code plan}, streaming tokens to {@code listener}, cancellable through {@code cancel}. */
+    public GenerationResult generate(String prompt, GenerationConfig config, SteeringPlan plan,
+                                     TokenListener listener, CancellationToken cancel) {
+        return generateBatch(List.of(prompt), config, List.of(plan), listener, cancel).get(0);
+    }
+
+    /** Generates for several prompts at once, each with the plan its selector chooses. */
+    public List<GenerationResult> generateBatch(List<String> prompts, GenerationConfig config) {
+        List<SteeringPlan> plans = new ArrayList<>();
+        for (String p : prompts) {
+            plans.add(planFor(p));
+        }
+        return generateBatch(prompts, config, plans, TokenListener.NONE, CancellationToken.NEVER);
+    }
+
+    /**
+     * Generates for several prompts in one batch, row {@code i} steered by {@code plans.get(i)}.
+     *
+     * @throws IllegalArgumentException when the lists differ in size, or a plan does not fit the model
+     */
+    public List<GenerationResult> generateBatch(List<String> prompts, GenerationConfig config,
+                                                List<SteeringPlan> plans, TokenListener listener,
+                                                CancellationToken cancel) {
+        if (prompts.size() != plans.size()) {
+            throw new IllegalArgumentException(prompts.size() + " prompts but " + plans.size() + " plans");
+        }
+        if (prompts.isEmpty()) {
+            throw new IllegalArgumentException("no prompts");
+        }
+        List<long[]> ids = new ArrayList<>();
+        for (String p : prompts) {
+            ids.add(model.tokenizer().encode(p));
+        }
+        for (SteeringPlan plan : plans) {
+            plan.validate(model.numLayers(), model.hiddenSize());
+        }
+        try (NDManager consts = model.newCallManager()) {
+            HookSet hooks = PlanHooks.build(plans, consts, model.hiddenSize());
+            return generator.generate(ids, config, hooks, listener, cancel);
+        }
+    }
+
+    /**
+     * Log-probabilities of the next token after {@code prompt} under {@code plan} (natural log, length = vocab).
+     */
+    public float[] nextTokenLogProbs(String prompt, SteeringPlan plan) {
+        long[] ids = encodeNonEmpty(prompt);
+        return logProbsAll(ids, plan)[ids.length - 1];
+    }
+
+    /**
+     * Log-probability of each token of {@code continuation} given {@code prompt} and the tokens before it, under
+     * {@code plan}. The prompt and continuation are tokenized separately and concatenated, so start the
+     * continuation with a space where a word boundary is meant (as in {@code " wonderful"}).
+     */
+    public double[] continuationLogProbs(String prompt, String continuation, SteeringPlan plan) {
+        long[] p = encodeNonEmpty(prompt);
+        long[] c = model.tokenizer().encode(continuation);
+        if (c.length == 0) {
+            throw new IllegalArgumentException("continuation encodes to no tokens: '" + continuation + "'");
+        }
+        long[] all = new long[p.length + c.length];
+        System.arraycopy(p, 0, all, 0, p.length);
+        System.arraycopy(c, 0, all, p.length, c.length);
+        // Score with the whole text as the "prompt": generated-only scopes then never fire, which is what
+        // scoring a fixed continuation under a prompt-length-aware plan should mean for the prompt part.
+        float[][] lp = logProbsAll(all, plan, p.length);
+        double[] out = new double[c.length];
+        for (int i = 0; i < c.length; i++) {
+            out[i] = lp[p.length - 1 + i][(int) c[i]];
+        }
+        return out;
+    }
+
+    /** Sum of {@link #continuationLogProbs}. */
+    public double continuationLogProb(String prompt, String continuation, SteeringPlan plan) {
+        double s = 0;
+        for (double d : continuationLogProbs(prompt, continuation, plan)) {
+            s += d;
+        }
+        return s;
+    }
+
+    private long[] encodeNonEmpty(String prompt) {
+        long[] ids = model.tokenizer().encode(prompt);
+        if (ids.length == 0) {
+            throw new IllegalArgumentException("prompt encodes to no tokens");
+        }
+        return ids;
+    }
+
+    private float[][] logProbsAll(long[] ids, SteeringPlan plan) {
+        return logProbsAll(ids, plan, ids.length);
+    }
+
+    /** Log-softmax over the vocabulary at every position; {@code promptLength} decides prompt vs generated scopes. */
+    private float[][] logProbsAll(long[] ids, SteeringPlan plan, int promptLength) {
+        plan.validate(model.numLayers(), model.hiddenSize());
+        int vocab = model.config().vocabSize();
+        try (NDManager m = model.newCallManager()) {
+            HookSet hooks = PlanHooks.build(Collections.singletonList(plan), m, model.hiddenSize());
+            NDArray logits = model.forward(ForwardInput.leftPadded(m, List.of(ids), model.padTokenId(),
+                    new int[] {promptLength}), null, hooks, LogitsMode.ALL);
+            float[] flat = logits.logSoftmax(-1).toFloatArray();
+            float[][] out = new float[ids.length][];
+            for (int i = 0; i < ids.length; i++) {
+                out[i] = java.util.Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab);
+            }
+            return out;
+        }
+    }
+
+    /** Options. */
+    public static final class Builder {
+        private final LanguageModel model;
+        private PlanSelector selector = p -> SteeringPlan.NONE;
+
+        private Builder(LanguageModel model) {
+            this.model = model;
+        }
+
+        /** Steers every request with {@code plan} unless the call passes its own. */
+        public Builder plan(SteeringPlan plan) {
+            plan.validate(model.numLayers(), model.hiddenSize());
+            this.selector = p -> plan;
+            return this;
+        }
+
+        /** Chooses the plan per request. */
+        public Builder selector(PlanSelector s) {
+            this.selector = s;
+            return this;
+        }
+
+        public SteeredModel build() {
+            return new SteeredModel(model, selector);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package io.steer4j.djl.steering;
+
+import io.steer4j.core.dataset.ContrastiveDataset;
+import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.vector.ActivationMatrix;
+import io.steer4j.core.vector.SteeringVector;
+import io.steer4j.core.vector.SteeringVectors;
+import io.steer4j.core.vector.VectorMetadata;
+import io.steer4j.core.vector.VectorMethod;
+import io.steer4j.djl.model.LanguageModel;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.IntStream;
+
+/**
+ * Computes a steering vector from contrastive pairs: runs positives and negatives through the model in batches,
+ * reads the activation at the chosen hook point and read position for every requested layer in one pass, and
+ * reduces them with a {@link VectorMethod} (mean difference by default).
+ *
+ * <pre>{@code
+ * SteeringVector v = SteeringVectorComputer.builder(model)
+ *     .layers(4, 5, 6)
+ *     .method(VectorMethod.MEAN_DIFFERENCE)
+ *     .build()
+ *     .compute(ContrastiveDatasets.load(Path.of("sentiment.json")))
+ *     .vector();
+ * }</pre>
+ */
+public final class SteeringVectorComputer {
+    private final LanguageModel model;
+    private final List<Integer> layers;
+    private final HookPoint point;
+    private final ReadPosition read;
+    private final VectorMethod method;
+    private final int batchSize;
+    private final boolean progress;
+    private final boolean keepActivations;
+
+    private SteeringVectorComputer(Builder b) {
+        this.model = b.model;
+        this.layers = b.layers == null ? IntStream.range(0, model.numLayers()).boxed().toList() : b.layers;
+        this.point = b.point;
+        this.read = b.read;
+        this.method = b.method;
+        this.batchSize = b.batchSize;
+        this.progress = b.progress;
+        this.keepActivations = b.keepActivations;
+        for (int l : layers) {
+            if (l < 0 || l >= model.numLayers()) {
+                throw new IllegalArgumentException("layer " + l + " is out of range: the model has "
+                        + model.numLayers() + " layers (0.." + (model.numLayers() - 1) + ")");
+            }
+        }
+    }
+
+    public static Builder builder(LanguageModel model) {
+        return new Builder(model);
+    }
+
+    /**
+     * Computes the vector.
+     *
+     * @throws IllegalArgumentException when the dataset is empty
+     */
+    public SteeringVectorResult compute(ContrastiveDataset dataset) {
+        if (dataset.size() == 0) {
+            throw new IllegalArgumentException("dataset '" + dataset.name() + "' is empty");
+        }
+        ActivationCapture capture = new ActivationCapture(model, point, read, batchSize, progress);
+        Map<Integer, float[][]> pos = capture.capture(dataset.positives(), layers, "positives");
+        Map<Integer, float[][]> neg = capture.capture(dataset.negatives(), layers, "negatives");
+        Map<Integer, ActivationMatrix> p = new TreeMap<>();
+        Map<Integer, ActivationMatrix> n = new TreeMap<>();
+        for (int l : layers) {
+            p.put(l, ActivationMatrix.ofRows(List.of(pos.get(l))));
+            n.put(l, ActivationMatrix.ofRows(List.of(neg.get(l))));
+        }
+        VectorMetadata meta = VectorMetadata.builder()
+                .modelId(model.modelId())
+                .hiddenSize(model.hiddenSize())
+                .hookPoint(point)
+                .readPosition(read.id())
+                .createdAt(Instant.now())
+                .note("dataset", dataset.name())
+                .build();
+        SteeringVector v = SteeringVectors.fromActivations(p, n, method, meta);
+        return keepActivations ? new SteeringVectorResult(v, p, n) : new SteeringVectorResult(v, Map.of(), Map.of());
+    }
+
+    /** Options; defaults: every layer, resid_post, last token, mean difference, batch 8, no progress bar. */
+    public static final class Builder {
+        private final LanguageModel model;
+        private List<Integer> layers;
+        private HookPoint point = HookPoint.RESID_POST;
+        private ReadPosition read = ReadPosition.last();
+        private VectorMethod method = VectorMethod.MEAN_DIFFERENCE;
+        private int batchSize = 8;
+        private boolean progress;
+        private boolean keepActivations = true;
+
+        private Builder(LanguageModel model) {
+            this.model = model;
+        }
+
+        public Builder layers(int... ls) {
+            List<Integer> list = new ArrayList<>();
+            for (int l : ls) {
+                list.add(l);
+            }
+            return layers(list);
+        }
+
+        public Builder layers(List<Integer> ls) {
+            if (ls.isEmpty()) {
+                throw new IllegalArgumentException("at least one layer is needed");
+            }
+            this.layers = List.copyOf(ls);
+            return this;
+        }
+
+        public Builder hookPoint(HookPoint p) {
+            this.point = p;
+            return this;
+        }
+
+        public Builder readPosition(ReadPosition r) {
+            this.read = r;
+            return this;
+        }
+
+        public Builder method(VectorMethod m) {
+            this.method = m;
+            return this;
+        }
+
+        public Builder batchSize(int n) {
+            this.batchSize = n;
+            return this;
+        }
+
+        public Builder showProgress(boolean show) {
+            this.progress = show;
+            return this;
+        }
+
+        public Builder keepActivations(boolean keep) {
+            this.keepActivations = keep;
+            return this;
+        }
+
+        public SteeringVectorComputer build() {
+            return new SteeringVectorComputer(this);
+        }
+    }
+}
