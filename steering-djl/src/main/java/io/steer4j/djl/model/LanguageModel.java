@@ -5,6 +5,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.steer4j.djl.hooks.HookSet;
+import io.steer4j.djl.hub.ModelResolver;
 import io.steer4j.djl.tokenizer.TextTokenizer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +57,26 @@ public final class LanguageModel implements AutoCloseable {
     /** Loads a model folder on the CPU. */
     public static LanguageModel load(Path folder) {
         return load(folder, Device.cpu());
+    }
+
+    /**
+     * Loads a model by folder path or Hugging Face id ({@code gpt2}, {@code openai-community/gpt2}), looking in
+     * the Hugging Face cache and downloading when online; see {@link ModelResolver}.
+     */
+    public static LanguageModel load(String modelRef, Device device) {
+        Path dir = ModelResolver.builder().build().resolve(modelRef);
+        LanguageModel m = load(dir, device);
+        boolean isPath = Files.isDirectory(Path.of(modelRef));
+        return isPath ? m : m.withId(modelRef);
+    }
+
+    /** {@link #load(String, Device)} on the CPU. */
+    public static LanguageModel load(String modelRef) {
+        return load(modelRef, Device.cpu());
+    }
+
+    private LanguageModel withId(String id) {
+        return new LanguageModel(folder, config, tokenizer, manager, transformer, device, id);
     }
 
     /**
