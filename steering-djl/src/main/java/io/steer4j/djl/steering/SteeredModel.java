@@ -105,6 +105,16 @@ public final class SteeredModel {
         for (String p : prompts) {
             ids.add(model.tokenizer().encode(p));
         }
+        return generateBatchIds(ids, config, plans, listener, cancel);
+    }
+
+    /** {@link #generateBatch(List, GenerationConfig, List, TokenListener, CancellationToken)} on token ids. */
+    public List<GenerationResult> generateBatchIds(List<long[]> ids, GenerationConfig config,
+                                                   List<SteeringPlan> plans, TokenListener listener,
+                                                   CancellationToken cancel) {
+        if (ids.size() != plans.size()) {
+            throw new IllegalArgumentException(ids.size() + " prompts but " + plans.size() + " plans");
+        }
         for (SteeringPlan plan : plans) {
             plan.validate(model.numLayers(), model.hiddenSize());
         }

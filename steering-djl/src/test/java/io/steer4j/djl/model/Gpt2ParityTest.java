@@ -1,0 +1,172 @@
+package io.steer4j.djl.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.steer4j.core.format.safetensors.SafetensorsDtype;
+import io.steer4j.core.hook.HookPoint;
+import io.steer4j.djl.generation.GenerationConfig;
+import io.steer4j.djl.generation.Generator;
+import io.steer4j.djl.hooks.HookSet;
+import io.steer4j.djl.generation.CancellationToken;
+import io.steer4j.djl.generation.TokenListener;
+import io.steer4j.fixtures.Goldens;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Parity with an independent GPT-2 written in plain PyTorch ({@code src-test-fixtures/python/reference_gpt2.py},
+ * float64), on the tiny random checkpoints stored as F32, F16 and BF16: every hook point at every layer, logits,
+ * greedy continuations, a steered pass, and a left-padded batch.
+ */
+class Gpt2ParityTest {
+    private static final double TOL = 1e-4;
+
+    @TempDir
+    Path tmp;
+
+    private static double maxAbsDiff(float[][] expected, float[] actualFlat, String what) {
+        int d = expected[0].length;
+        assertEquals(expected.length * d, actualFlat.length, what + " size");
+        double max = 0;
+        for (int t = 0; t < expected.length; t++) {
+            for (int i = 0; i < d; i++) {
+                max = Math.max(max, Math.abs(expected[t][i] - actualFlat[t * d + i]));
+            }
+        }
+        return max;
+    }
+
+    private static long[] toLong(int[] a) {
+        long[] out = new long[a.length];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = a[i];
+        }
+        return out;
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = SafetensorsDtype.class, names = {"F32", "F16", "BF16"})
+    void everyHookPointAndTheLogitsMatchTheReference(SafetensorsDtype dtype) throws Exception {
+        Goldens g = Goldens.gpt2Tiny(dtype);
+        Path dir = g.writeCheckpoint(tmp.resolve("ckpt"));
+        boolean full = dtype == SafetensorsDtype.F32;
+        try (LanguageModel model = LanguageModel.load(dir)) {
+            assertEquals(g.checkpoint().nLayer(), model.numLayers());
+            double worst = 0;
+            for (Goldens.Sequence seq : g.sequences()) {
+                long[] ids = toLong(seq.tokens());
+                Map<HookPoint, float[][]> captured = new EnumMap<>(HookPoint.class);
+                List<HookPoint> points = full ? List.of(HookPoint.values()) : List.of(HookPoint.RESID_POST);
+                HookSet.Builder hooks = HookSet.builder();
+                for (HookPoint p : points) {
+                    captured.put(p, new float[model.numLayers()][]);
+                    for (int l = 0; l < model.numLayers(); l++) {
+                        final int layer = l;
+                        hooks.add(p, l, (site, x) -> {
+                            captured.get(p)[layer] = x.toFloatArray();
+                            return x;
+                        });
+                    }
+                }
+                float[] logits;
+                try (NDManager m = model.newCallManager()) {
+                    NDArray out = model.forward(ForwardInput.leftPadded(m, List.of(ids), 0, new int[] {ids.length}),
+                            null, hooks.build(), LogitsMode.ALL);
+                    logits = out.toFloatArray();
+                }
+                for (HookPoint p : points) {
+                    for (int l = 0; l < model.numLayers(); l++) {
+                        double diff = maxAbsDiff(seq.activation(p.id(), l), captured.get(p)[l], p + " " + l);
+                        worst = Math.max(worst, diff);
+                        assertTrue(diff <= TOL, dtype + " " + p + " layer " + l + " max |diff| " + diff);
+                    }
+                }
+                double ld = maxAbsDiff(seq.logits(), logits, "logits");
+                System.out.printf("parity %s, %d tokens: logits max |diff| %.2e%n", dtype, seq.length(), ld);
+                assertTrue(ld <= TOL, dtype + " logits max |diff| " + ld);
+            }
+            System.out.printf("parity %s: hidden states max |diff| %.2e over every hook point and layer%n", dtype, worst);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = SafetensorsDtype.class, names = {"F32", "F16", "BF16"})
+    void greedyContinuationsEqualTheReference(SafetensorsDtype dtype) throws Exception {
+        Goldens g = Goldens.gpt2Tiny(dtype);
+        Path dir = g.writeCheckpoint(tmp.resolve("ckpt"));
+        try (LanguageModel model = LanguageModel.load(dir)) {
+            GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(g.newTokens()).stopAtEos(false).build();
+            for (Goldens.Sequence seq : g.sequences()) {
+                long[] got = new Generator(model).generate(List.of(toLong(seq.tokens())), cfg, HookSet.NONE,
+                        TokenListener.NONE, CancellationToken.NEVER).get(0).tokens();
+                assertArrayEquals(toLong(seq.greedy().tokens()), got, dtype + " greedy from " + seq.length() + " tokens");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = SafetensorsDtype.class, names = {"F32", "F16", "BF16"})
+    void aSteeredPassMatchesTheReferenceAddition(SafetensorsDtype dtype) throws Exception {
+        Goldens g = Goldens.gpt2Tiny(dtype);
+        Path dir = g.writeCheckpoint(tmp.resolve("ckpt"));
+        Goldens.Steering s = g.steering();
+        try (LanguageModel model = LanguageModel.load(dir)) {
+            for (Goldens.Sequence seq : g.sequences()) {
+                long[] ids = toLong(seq.tokens());
+                float[] logits;
+                try (NDManager m = model.newCallManager()) {
+                    NDArray v = m.create(s.vector()).mul(s.alpha());
+                    HookSet hooks = HookSet.builder().add(HookPoint.parse(s.point()), s.layer(), (site, x) -> x.add(v))
+                            .build();
+                    logits = model.forward(ForwardInput.leftPadded(m, List.of(ids), 0, new int[] {ids.length}), null,
+                            hooks, LogitsMode.ALL).toFloatArray();
+                    long[] greedy = new Generator(model).generate(List.of(ids),
+                            GenerationConfig.builder().maxNewTokens(g.newTokens()).stopAtEos(false).build(),
+                            hooks, TokenListener.NONE, CancellationToken.NEVER).get(0).tokens();
+                    assertArrayEquals(toLong(seq.steered().greedy().tokens()), greedy, dtype + " steered greedy");
+                }
+                double ld = maxAbsDiff(seq.steered().logits(), logits, "steered logits");
+                assertTrue(ld <= TOL, dtype + " steered logits max |diff| " + ld);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = SafetensorsDtype.class, names = {"F32", "F16", "BF16"})
+    void aLeftPaddedBatchMatchesTheReferenceRowByRow(SafetensorsDtype dtype) throws Exception {
+        Goldens g = Goldens.gpt2Tiny(dtype);
+        Path dir = g.writeCheckpoint(tmp.resolve("ckpt"));
+        Goldens.Batch b = g.batch();
+        try (LanguageModel model = LanguageModel.load(dir)) {
+            List<long[]> rows = new ArrayList<>();
+            for (int[] r : b.rows()) {
+                rows.add(toLong(r));
+            }
+            int[] lens = rows.stream().mapToInt(r -> r.length).toArray();
+            float[] last;
+            try (NDManager m = model.newCallManager()) {
+                last = model.forward(ForwardInput.leftPadded(m, rows, b.padTokenId(), lens), null, HookSet.NONE,
+                        LogitsMode.LAST).toFloatArray();
+            }
+            double d = maxAbsDiff(b.lastLogits(), last, "batch last logits");
+            assertTrue(d <= TOL, dtype + " batch max |diff| " + d);
+            List<io.steer4j.djl.generation.GenerationResult> res = new Generator(model).generate(rows,
+                    GenerationConfig.builder().maxNewTokens(b.greedy().tokens()[0].length).stopAtEos(false).build(),
+                    HookSet.NONE, TokenListener.NONE, CancellationToken.NEVER);
+            for (int i = 0; i < rows.size(); i++) {
+                assertArrayEquals(toLong(b.greedy().tokens()[i]), res.get(i).tokens(), dtype + " batch row " + i);
+            }
+        }
+    }
+}
