@@ -27,6 +27,9 @@ public final class TextTokenizer implements AutoCloseable {
             Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false");
 
     private final HuggingFaceTokenizer tokenizer;
+    /** Encoding holds the read lock, close the write lock: a concurrent close can never free the native handle mid-call. */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock lock = new java.util.concurrent.locks.ReentrantReadWriteLock();
+    private boolean closed;
 
     private TextTokenizer(HuggingFaceTokenizer tokenizer) {
         this.tokenizer = tokenizer;
@@ -56,21 +59,47 @@ public final class TextTokenizer implements AutoCloseable {
 
     /** Token ids of {@code text}, without special tokens. */
     public long[] encode(String text) {
-        return tokenizer.encode(text, false, false).getIds();
+        lock.readLock().lock();
+        try {
+            ensureOpen();
+            return tokenizer.encode(text, false, false).getIds();
+        } finally {
+            lock.readLock().unlock();
+        }
     }
 
     /** Text of {@code ids}, special tokens included. */
     public String decode(long[] ids) {
-        return tokenizer.decode(ids, false);
+        return decode(ids, false);
     }
 
     /** Text of {@code ids}, optionally dropping special tokens such as {@code <|endoftext|>}. */
     public String decode(long[] ids, boolean skipSpecialTokens) {
-        return tokenizer.decode(ids, skipSpecialTokens);
+        lock.readLock().lock();
+        try {
+            ensureOpen();
+            return tokenizer.decode(ids, skipSpecialTokens);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("the tokenizer is closed (its model was closed)");
+        }
     }
 
     @Override
     public void close() {
-        tokenizer.close();
+        lock.writeLock().lock();
+        try {
+            if (!closed) {
+                closed = true;
+                tokenizer.close();
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
     }
 }

@@ -1,0 +1,363 @@
+package io.steer4j.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.steer4j.core.dataset.ContrastiveDataset;
+import io.steer4j.core.dataset.ContrastivePair;
+import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.hook.Intervention;
+import io.steer4j.core.hook.InterventionOperator;
+import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.hook.TokenScope;
+import io.steer4j.djl.generation.CancellationToken;
+import io.steer4j.djl.generation.GenerationConfig;
+import io.steer4j.djl.generation.TokenListener;
+import io.steer4j.djl.model.LanguageModel;
+import io.steer4j.djl.steering.SteeredModel;
+import io.steer4j.djl.steering.SteeringVectorComputer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
+
+/**
+ * {@code steer4j bench}: generation speed unsteered vs steered, batched throughput, vector extraction speed,
+ * memory, and the machine's copy bandwidth, with every configuration timed in interleaved rounds so the ratios
+ * come from one run; optionally PyTorch eager from Python on the same checkpoint for comparison.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmark generation (unsteered vs steered), batching, vector computation and memory.")
+public final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "model folder or Hugging Face id")
+    String model;
+
+    @Option(names = "--prompt-tokens", defaultValue = "16", description = "prompt length in tokens (default ${DEFAULT-VALUE})")
+    int promptTokens;
+
+    @Option(names = "--new-tokens", defaultValue = "128", description = "tokens generated per run (default ${DEFAULT-VALUE})")
+    int newTokens;
+
+    @Option(names = "--runs", defaultValue = "5", description = "rounds; figures are medians (default ${DEFAULT-VALUE})")
+    int runs;
+
+    @Option(names = "--batches", split = ",", defaultValue = "1,4,16", description = "batch sizes for throughput")
+    int[] batches;
+
+    @Option(names = "--pairs", defaultValue = "200", description = "pairs for the extraction benchmark (0 = skip)")
+    int pairs;
+
+    @Option(names = "--python", description = "python with torch, to time PyTorch eager on the same checkpoint (e.g. /usr/bin/python3)")
+    String python;
+
+    @Option(names = "--python-script", defaultValue = "src-test-fixtures/python/bench_gpt2_eager.py",
+            description = "the eager benchmark script (default ${DEFAULT-VALUE})")
+    Path pythonScript;
+
+    @Option(names = "--soak", defaultValue = "0", description = "generations for the memory soak (0 = skip)")
+    int soak;
+
+    @Option(names = "--sections", split = ",", defaultValue = "generation,batch,extraction,bandwidth,memory",
+            description = "which sections to run")
+    List<String> sections;
+
+    private final Map<String, Object> report = new LinkedHashMap<>();
+
+    @Override
+    public Integer call() throws Exception {
+        long t0 = System.nanoTime();
+        try (LanguageModel lm = LanguageModel.load(model)) {
+            double loadS = (System.nanoTime() - t0) / 1e9;
+            System.out.printf("model %s: %d layers, hidden %d, vocab %d; load %.2f s; torch threads default%n",
+                    lm.modelId(), lm.numLayers(), lm.hiddenSize(), lm.config().vocabSize(), loadS);
+            long rssLoaded = Memory.rssBytes();
+            if (sections.contains("generation")) {
+                generation(lm);
+            }
+            if (sections.contains("batch")) {
+                batched(lm);
+            }
+            if (sections.contains("extraction") && pairs > 0) {
+                extraction(lm);
+            }
+            if (sections.contains("bandwidth")) {
+                bandwidth(lm);
+            }
+            if (sections.contains("memory")) {
+                System.out.printf("%nmemory: RSS after load %.0f MiB, now %.0f MiB, heap used %.0f MiB%n",
+                        rssLoaded / 1048576.0, Memory.rssBytes() / 1048576.0, Memory.heapUsedBytes() / 1048576.0);
+            }
+            if (soak > 0) {
+                soak(lm);
+            }
+        }
+        System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(report));
+        return 0;
+    }
+
+    private long[] prompt(LanguageModel lm, int row) {
+        SplittableRandom r = new SplittableRandom(1234 + row);
+        long[] ids = new long[promptTokens];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = r.nextInt(Math.min(lm.config().vocabSize(), 50000));
+        }
+        return ids;
+    }
+
+    private static float[] randomVector(int dim, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] v = new float[dim];
+        for (int i = 0; i < dim; i++) {
+            v[i] = (float) r.nextGaussian();
+        }
+        return v;
+    }
+
+    private SteeringPlan oneLayer(LanguageModel lm, long seed) {
+        return SteeringPlan.builder().add(Intervention.add(lm.numLayers() / 2, randomVector(lm.hiddenSize(), seed), 0.5))
+                .build();
+    }
+
+    private SteeringPlan allLayers(LanguageModel lm) {
+        SteeringPlan.Builder b = SteeringPlan.builder();
+        for (int l = 0; l < lm.numLayers(); l++) {
+            b.add(Intervention.add(l, randomVector(lm.hiddenSize(), l), 0.1));
+        }
+        return b.build();
+    }
+
+    private SteeringPlan threeVectors(LanguageModel lm) {
+        SteeringPlan.Builder b = SteeringPlan.builder();
+        int l = lm.numLayers() / 2;
+        for (int k = 0; k < 3; k++) {
+            b.add(new Intervention(l, HookPoint.RESID_POST, randomVector(lm.hiddenSize(), 50 + k), 0.2,
+                    TokenScope.all(), InterventionOperator.ADD, false));
+        }
+        return b.build();
+    }
+
+    private double tokensPerSecond(SteeredModel sm, List<long[]> prompts, List<SteeringPlan> plans) {
+        GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(newTokens).stopAtEos(false).build();
+        long start = System.nanoTime();
+        int produced = sm.generateBatchIds(prompts, cfg, plans, TokenListener.NONE, CancellationToken.NEVER)
+                .stream().mapToInt(r -> r.tokens().length).sum();
+        return produced / ((System.nanoTime() - start) / 1e9);
+    }
+
+    private void generation(LanguageModel lm) throws Exception {
+        SteeredModel sm = SteeredModel.builder(lm).build();
+        Map<String, SteeringPlan> configs = new LinkedHashMap<>();
+        configs.put("unsteered", SteeringPlan.NONE);
+        configs.put("steered, 1 layer", oneLayer(lm, 1));
+        configs.put("steered, all " + lm.numLayers() + " layers", allLayers(lm));
+        configs.put("steered, 3 vectors", threeVectors(lm));
+        List<long[]> p = List.of(prompt(lm, 0));
+        tokensPerSecond(sm, p, List.of(SteeringPlan.NONE)); // warm-up
+        Map<String, double[]> samples = new LinkedHashMap<>();
+        configs.keySet().forEach(k -> samples.put(k, new double[runs]));
+        for (int r = 0; r < runs; r++) {
+            for (Map.Entry<String, SteeringPlan> e : configs.entrySet()) {
+                samples.get(e.getKey())[r] = tokensPerSecond(sm, p, List.of(e.getValue()));
+            }
+        }
+        double base = median(samples.get("unsteered"));
+        System.out.printf("%ngeneration, batch 1, %d-token prompt, %d new tokens, greedy, median of %d:%n",
+                promptTokens, newTokens, runs);
+        System.out.printf("  %-28s %10s %8s%n", "configuration", "tokens/s", "ratio");
+        Map<String, Object> gen = new LinkedHashMap<>();
+        for (String k : samples.keySet()) {
+            double m = median(samples.get(k));
+            System.out.printf("  %-28s %10.2f %8.3f   runs %s%n", k, m, m / base, fmt(samples.get(k)));
+            gen.put(k, Map.of("tokens_per_s", m, "ratio_vs_unsteered", m / base));
+        }
+        report.put("generation_batch1", gen);
+        if (python != null) {
+            pythonEager(lm, base, gen);
+        }
+    }
+
+    private void pythonEager(LanguageModel lm, double javaUnsteered, Map<String, Object> gen) throws Exception {
+        for (boolean steer : new boolean[] {false, true}) {
+            List<String> cmd = new ArrayList<>(List.of(python, pythonScript.toString(), lm.folder().toString(),
+                    "--prompt-tokens", String.valueOf(promptTokens), "--new-tokens", String.valueOf(newTokens),
+                    "--runs", String.valueOf(runs)));
+            if (steer) {
+                cmd.addAll(List.of("--steer-layer", String.valueOf(lm.numLayers() / 2), "--alpha", "0.5"));
+            }
+            Process pr = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String last = null;
+            StringBuilder all = new StringBuilder();
+            try (BufferedReader br = new BufferedReader(new InputStreamReader(pr.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = br.readLine()) != null) {
+                    all.append(line).append('\n');
+                    if (line.startsWith("{")) {
+                        last = line;
+                    }
+                }
+            }
+            if (pr.waitFor() != 0 || last == null) {
+                System.out.println("python eager benchmark failed:\n" + all);
+                return;
+            }
+            JsonNode j = new ObjectMapper().readTree(last);
+            double tps = j.path("tokens_per_s_median").asDouble(j.path("tokens_per_s").asDouble());
+            String key = steer ? "steered, 1 layer" : "unsteered";
+            @SuppressWarnings("unchecked")
+            Map<String, Object> javaFig = (Map<String, Object>) gen.get(key);
+            double javaTps = (double) javaFig.get("tokens_per_s");
+            System.out.printf("  PyTorch eager (python, %s): %.2f tokens/s; steer4j / eager = %.3f   (%s)%n",
+                    key, tps, javaTps / tps, last);
+            gen.put("pytorch_eager " + key, Map.of("tokens_per_s", tps, "steer4j_over_eager", javaTps / tps));
+        }
+    }
+
+    private void batched(LanguageModel lm) {
+        SteeredModel sm = SteeredModel.builder(lm).build();
+        System.out.printf("%nbatched generation, a different vector per row, %d new tokens, median of %d:%n",
+                newTokens, runs);
+        Map<String, Object> out = new LinkedHashMap<>();
+        Map<Integer, double[]> samples = new LinkedHashMap<>();
+        for (int b : batches) {
+            samples.put(b, new double[runs]);
+        }
+        for (int r = 0; r < runs; r++) {
+            for (int b : batches) {
+                List<long[]> ps = new ArrayList<>();
+                List<SteeringPlan> plans = new ArrayList<>();
+                for (int i = 0; i < b; i++) {
+                    ps.add(prompt(lm, i));
+                    plans.add(oneLayer(lm, 100 + i));
+                }
+                samples.get(b)[r] = tokensPerSecond(sm, ps, plans);
+            }
+        }
+        for (int b : batches) {
+            double m = median(samples.get(b));
+            System.out.printf("  batch %3d: %10.2f tokens/s aggregate   runs %s%n", b, m, fmt(samples.get(b)));
+            out.put("batch_" + b, m);
+        }
+        report.put("batched_tokens_per_s", out);
+    }
+
+    private void extraction(LanguageModel lm) throws IOException {
+        List<ContrastivePair> list = new ArrayList<>();
+        SplittableRandom r = new SplittableRandom(7);
+        String[] words = {"good", "bad", "happy", "sad", "day", "film", "food", "work", "music", "weather", "friend"};
+        for (int i = 0; i < pairs; i++) {
+            StringBuilder s = new StringBuilder("I think the");
+            for (int k = 0; k < 6; k++) {
+                s.append(' ').append(words[r.nextInt(words.length)]);
+            }
+            list.add(new ContrastivePair(s + " is wonderful", s + " is terrible"));
+        }
+        ContrastiveDataset ds = new ContrastiveDataset("bench", list);
+        System.out.printf("%nvector computation, %d pairs, batch 16, median of %d:%n", pairs, Math.min(runs, 3));
+        Map<String, Object> out = new LinkedHashMap<>();
+        int[] oneLayer = {lm.numLayers() / 2};
+        int[] all = IntStream.range(0, lm.numLayers()).toArray();
+        for (int[] layers : List.of(oneLayer, all)) {
+            double[] secs = new double[Math.min(runs, 3)];
+            for (int k = 0; k < secs.length; k++) {
+                long t = System.nanoTime();
+                SteeringVectorComputer.builder(lm).layers(layers).batchSize(16).keepActivations(false).build().compute(ds);
+                secs[k] = (System.nanoTime() - t) / 1e9;
+            }
+            double m = median(secs);
+            String key = layers.length == 1 ? "1 layer" : "all " + layers.length + " layers";
+            System.out.printf("  %-16s %8.2f pairs/s  (%.2f s per vector)%n", key, pairs / m, m);
+            out.put(key, Map.of("pairs_per_s", pairs / m, "seconds", m));
+        }
+        report.put("extraction", out);
+    }
+
+    private void bandwidth(LanguageModel lm) {
+        long weightBytes = Memory.weightBytesPerToken(lm);
+        double[] gbs = new double[5];
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray a = m.ones(new Shape(128L * 1024 * 1024), DataType.FLOAT32); // 512 MiB
+            a.duplicate().close();
+            for (int k = 0; k < gbs.length; k++) {
+                long t = System.nanoTime();
+                NDArray b = a.duplicate();
+                b.getFloat(0);
+                double s = (System.nanoTime() - t) / 1e9;
+                b.close();
+                gbs[k] = 2.0 * a.size() * 4 / s / 1e9; // read + write
+            }
+        }
+        double copy = median(gbs);
+        System.out.printf("%nbandwidth: libtorch copy of 512 MiB moves %.1f GB/s (read+write, median of 5)%n", copy);
+        System.out.printf("  weights read per decoded token: %.1f MB%n", weightBytes / 1e6);
+        report.put("bandwidth", Map.of("copy_gb_per_s", copy, "weight_bytes_per_token", weightBytes));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> gen = (Map<String, Object>) report.get("generation_batch1");
+        if (gen != null) {
+            @SuppressWarnings("unchecked")
+            double tps = (double) ((Map<String, Object>) gen.get("unsteered")).get("tokens_per_s");
+            double implied = weightBytes * tps / 1e9;
+            System.out.printf("  implied weight streaming at batch 1: %.1f GB/s = %.0f%% of the copy bandwidth%n",
+                    implied, 100 * implied / copy);
+            report.put("implied_weight_gb_per_s", implied);
+        }
+    }
+
+    private void soak(LanguageModel lm) {
+        SteeredModel sm = SteeredModel.builder(lm).build();
+        GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(8).stopAtEos(false).build();
+        long[] p = prompt(lm, 0);
+        List<long[]> prompts = List.of(p);
+        System.out.printf("%nsoak: %d generations of 8 tokens, alternating plans%n", soak);
+        long rss0 = 0;
+        List<String> rows = new ArrayList<>();
+        for (int i = 0; i < soak; i++) {
+            SteeringPlan plan = i % 2 == 0 ? SteeringPlan.NONE : oneLayer(lm, i);
+            sm.generateBatchIds(prompts, cfg, List.of(plan), TokenListener.NONE, CancellationToken.NEVER);
+            if (i == soak / 10) {
+                System.gc();
+                rss0 = Memory.rssBytes();
+            }
+            if ((i + 1) % Math.max(1, soak / 5) == 0) {
+                System.gc();
+                String row = String.format("  after %5d: RSS %.1f MiB, heap %.1f MiB", i + 1,
+                        Memory.rssBytes() / 1048576.0, Memory.heapUsedBytes() / 1048576.0);
+                System.out.println(row);
+                rows.add(row);
+            }
+        }
+        System.gc();
+        long rss1 = Memory.rssBytes();
+        System.out.printf("  RSS growth from generation %d to %d: %.1f MiB%n", soak / 10, soak, (rss1 - rss0) / 1048576.0);
+        report.put("soak", Map.of("generations", soak, "rss_growth_mib", (rss1 - rss0) / 1048576.0));
+    }
+
+    static double median(double[] v) {
+        double[] c = v.clone();
+        Arrays.sort(c);
+        return c.length % 2 == 1 ? c[c.length / 2] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
+    }
+
+    private static String fmt(double[] v) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < v.length; i++) {
+            sb.append(i == 0 ? "" : " ").append(String.format("%.1f", v[i]));
+        }
+        return sb.append(']').toString();
+    }
+}
