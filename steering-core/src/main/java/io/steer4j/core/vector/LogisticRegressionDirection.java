@@ -1,5 +1,7 @@
 package io.steer4j.core.vector;
 
+import java.util.Arrays;
+
 /**
  * The weight vector of an L2-regularised logistic regression separating positives (label 1) from negatives
  * (label 0). See {@link VectorMethod#LOGISTIC_REGRESSION} for the exact objective.
@@ -51,7 +53,7 @@ final class LogisticRegressionDirection {
         double b = 0;
         double[] grad = new double[d];
         for (int it = 0; it < MAX_ITERATIONS; it++) {
-            java.util.Arrays.fill(grad, 0);
+            Arrays.fill(grad, 0);
             double gb = 0;
             for (int i = 0; i < n; i++) {
                 int base = i * d;

@@ -24,9 +24,10 @@ import java.util.stream.Collectors;
  *
  * <p>A principal component has no inherent sign; both PCA methods flip it so that positives project higher than
  * negatives ({@code d_i · v > 0}) on the majority of pairs, ties settled by the sign of {@code Σ d_i · v}. They find
- * the component by power iteration (float inputs, double arithmetic, fixed-seed start; see the package-private
- * {@code PrincipalComponent} for cost and stopping rule): 1,000 pairs × 4,096 dims take well under a second when
- * the concept is well separated.
+ * the component iteratively (restarted Lanczos on {@code A^T A} using only products with the difference matrix
+ * {@code A}, never an n × n or dim × dim matrix; float inputs, double arithmetic, fixed-seed start; see the
+ * package-private {@code PrincipalComponent} for cost and stopping rule): 1,000 pairs × 4,096 dims take well
+ * under a second, even for structureless data.
  *
  * <pre>{@code
  * float[] dir = VectorMethod.PCA_DIFF.direction(positiveActs, negativeActs);

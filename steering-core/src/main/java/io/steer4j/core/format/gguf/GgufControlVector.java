@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -79,7 +80,7 @@ public final class GgufControlVector {
             for (int i = 1; i < dims.length; i++) {
                 if (dims[i] != 1) {
                     throw new VectorFileFormatException(file, "tensor '" + t.name() + "' has shape "
-                            + java.util.Arrays.toString(dims) + "; a direction must be 1-D");
+                            + Arrays.toString(dims) + "; a direction must be 1-D");
                 }
             }
             if (dims[0] == 0) {

@@ -88,7 +88,7 @@ public final class Steer4jVectorFile {
             try {
                 header = SafetensorsHeader.read(ch, file);
             } catch (SafetensorsFormatException e) {
-                throw new VectorFileFormatException(file, "not a valid safetensors file: " + e.getMessage(), e);
+                throw new VectorFileFormatException(file, "not a valid safetensors file: " + problem(file, e), e);
             }
             Map<Integer, float[]> directions = new TreeMap<>();
             long hidden = -1;
@@ -112,7 +112,7 @@ public final class Steer4jVectorFile {
                 try {
                     values = header.readFloats(ch, t, file);
                 } catch (SafetensorsFormatException e) {
-                    throw new VectorFileFormatException(file, e.getMessage(), e);
+                    throw new VectorFileFormatException(file, problem(file, e), e);
                 }
                 directions.put(Integer.parseInt(matcher.group(1)), values);
             }
@@ -129,6 +129,13 @@ public final class Steer4jVectorFile {
                 throw new VectorFileFormatException(file, e.getMessage(), e);
             }
         }
+    }
+
+    /** The safetensors exception's message without its leading file name, which ours adds again. */
+    private static String problem(Path file, SafetensorsFormatException e) {
+        String prefix = file + ": ";
+        String m = e.getMessage();
+        return m != null && m.startsWith(prefix) ? m.substring(prefix.length()) : m;
     }
 
     private static VectorMetadata metadata(Path file, Map<String, String> raw, int hidden)
