@@ -60,7 +60,13 @@ class Gpt2ParityTest {
     void everyHookPointAndTheLogitsMatchTheReference(SafetensorsDtype dtype) throws Exception {
         Goldens g = Goldens.gpt2Tiny(dtype);
         Path dir = g.writeCheckpoint(tmp.resolve("ckpt"));
-        boolean full = dtype == SafetensorsDtype.F32;
+        checkActivationsAndLogits(g, dir, dtype == SafetensorsDtype.F32, TOL, dtype.name());
+    }
+
+    /** Compares every captured hook point (or resid_post only) and all logits with the goldens. */
+    static void checkActivationsAndLogits(Goldens g, Path dir, boolean full, double tol, String label) {
+        String dtype = label;
+        double TOL = tol;
         try (LanguageModel model = LanguageModel.load(dir)) {
             assertEquals(g.checkpoint().nLayer(), model.numLayers());
             double worst = 0;
@@ -104,7 +110,11 @@ class Gpt2ParityTest {
     @EnumSource(value = SafetensorsDtype.class, names = {"F32", "F16", "BF16"})
     void greedyContinuationsEqualTheReference(SafetensorsDtype dtype) throws Exception {
         Goldens g = Goldens.gpt2Tiny(dtype);
-        Path dir = g.writeCheckpoint(tmp.resolve("ckpt"));
+        checkGreedy(g, g.writeCheckpoint(tmp.resolve("ckpt")), dtype.name());
+    }
+
+    /** Greedy continuations of every golden sequence, token for token. */
+    static void checkGreedy(Goldens g, Path dir, String dtype) {
         try (LanguageModel model = LanguageModel.load(dir)) {
             GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(g.newTokens()).stopAtEos(false).build();
             for (Goldens.Sequence seq : g.sequences()) {
