@@ -1,0 +1,141 @@
+package io.steer4j.djl.eval;
+
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.HeatMapChart;
+import org.knowm.xchart.HeatMapChartBuilder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.lines.SeriesLines;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+import java.awt.Color;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** Renders {@link SweepResult}s with XChart (headless, into PNG streams). */
+final class SweepCharts {
+    private static final Color NEG = new Color(33, 102, 172);
+    private static final Color MID = new Color(247, 247, 247);
+    private static final Color POS = new Color(178, 24, 43);
+    /** Size of one line-plot panel; the PNG holds three side by side. */
+    static final int PANEL_WIDTH = 560;
+    static final int PANEL_HEIGHT = 480;
+
+    private SweepCharts() {
+    }
+
+    /** Layers on the y axis, strengths on the x axis, colour = effect on a diverging scale centred on 0. */
+    static void heatmap(SweepResult r, OutputStream os) throws IOException {
+        List<String> xs = new ArrayList<>();
+        for (double s : r.strengths()) {
+            xs.add(SweepResult.fmt(s));
+        }
+        List<String> ys = new ArrayList<>();
+        for (int l : r.layers()) {
+            ys.add(Integer.toString(l));
+        }
+        List<Number[]> heat = new ArrayList<>();
+        double maxAbs = 0;
+        for (int yi = 0; yi < r.layers().size(); yi++) {
+            for (int xi = 0; xi < r.strengths().size(); xi++) {
+                double e = r.cell(r.layers().get(yi), r.strengths().get(xi)).map(SweepCell::effect)
+                        .orElse(Double.NaN);
+                if (Double.isFinite(e)) {
+                    maxAbs = Math.max(maxAbs, Math.abs(e));
+                    heat.add(new Number[] {xi, yi, e});
+                }
+            }
+        }
+        // A symmetric colour range with a short legend label: |max| rounded up to two significant digits.
+        maxAbs = maxAbs == 0 ? 1 : new java.math.BigDecimal(maxAbs)
+                .round(new java.math.MathContext(2, java.math.RoundingMode.UP)).doubleValue();
+        int width = Math.max(640, 160 + 80 * xs.size());
+        int height = Math.max(420, 170 + 44 * ys.size());
+        HeatMapChart chart = new HeatMapChartBuilder().width(width).height(height)
+                .title("Behaviour effect (steered - unsteered): " + r.evalKind().scoreDescription())
+                .xAxisTitle("strength").yAxisTitle("layer").build();
+        chart.getStyler().setChartBackgroundColor(Color.WHITE);
+        chart.getStyler().setPlotBackgroundColor(Color.WHITE);
+        chart.getStyler().setRangeColors(new Color[] {NEG, MID, POS});
+        chart.getStyler().setMin(-maxAbs);
+        chart.getStyler().setMax(maxAbs);
+        chart.getStyler().setShowValue(true);
+        chart.getStyler().setHeatMapValueDecimalPattern(maxAbs >= 100 ? "0" : maxAbs >= 1 ? "0.00" : "0.000");
+        chart.getStyler().setDrawBorder(true);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        chart.addSeries("effect", xs, ys, heat);
+        BitmapEncoder.saveBitmap(chart, os, BitmapEncoder.BitmapFormat.PNG);
+    }
+
+    /** Three panels (effect, perplexity, KL against strength), one line per layer. */
+    static void linePlots(SweepResult r, OutputStream os) throws IOException {
+        XYChart effect = panel("Behaviour effect", "effect (" + r.evalKind().scoreDescription() + ")");
+        XYChart ppl = panel("Neutral-text perplexity", "perplexity");
+        XYChart kl = panel("KL(unsteered || steered)", "KL (nats)");
+        double[] x = r.strengths().stream().mapToDouble(Double::doubleValue).toArray();
+        double pplMin = r.baselinePerplexity();
+        double pplMax = r.baselinePerplexity();
+        for (int layer : r.layers()) {
+            List<SweepCell> cs = r.layer(layer);
+            String name = "layer " + layer;
+            add(effect, name, x, cs.stream().mapToDouble(SweepCell::effect).toArray());
+            double[] p = cs.stream().mapToDouble(SweepCell::perplexity).toArray();
+            for (double v : p) {
+                if (Double.isFinite(v)) {
+                    pplMin = Math.min(pplMin, v);
+                    pplMax = Math.max(pplMax, v);
+                }
+            }
+            add(ppl, name, x, p);
+            add(kl, name, x, cs.stream().mapToDouble(SweepCell::kl).toArray());
+        }
+        double bound = r.perplexityBound().maxPerplexity(r.baselinePerplexity());
+        reference(ppl, "unsteered", x, r.baselinePerplexity(), Color.GRAY, SeriesLines.DASH_DASH);
+        PerplexityBound b = r.perplexityBound();
+        String label = b.kind() == PerplexityBound.Kind.RELATIVE
+                ? String.format(Locale.ROOT, "bound +%.0f%%", b.limit() * 100)
+                : String.format(Locale.ROOT, "bound +%.3g", b.limit());
+        reference(ppl, label, x, bound, Color.BLACK, SeriesLines.DOT_DOT);
+        if (pplMin > 0 && pplMax / pplMin > 20) {
+            ppl.getStyler().setYAxisLogarithmic(true);
+        }
+        BitmapEncoder.saveBitmap(List.of(effect, ppl, kl), 1, 3, os, BitmapEncoder.BitmapFormat.PNG);
+    }
+
+    private static XYChart panel(String title, String yTitle) {
+        XYChart c = new XYChartBuilder().width(PANEL_WIDTH).height(PANEL_HEIGHT).title(title).xAxisTitle("strength")
+                .yAxisTitle(yTitle).build();
+        c.getStyler().setChartBackgroundColor(Color.WHITE);
+        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        c.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
+        c.getStyler().setMarkerSize(6);
+        c.getStyler().setXAxisDecimalPattern("0.##");
+        return c;
+    }
+
+    private static void add(XYChart c, String name, double[] x, double[] y) {
+        double[] yy = y.clone();
+        for (int i = 0; i < yy.length; i++) {
+            if (!Double.isFinite(yy[i])) {
+                yy[i] = Double.NaN;   // XChart leaves a gap
+            }
+        }
+        XYSeries s = c.addSeries(name, x, yy);
+        s.setMarker(SeriesMarkers.CIRCLE);
+    }
+
+    private static void reference(XYChart c, String name, double[] x, double level, Color color,
+                                  java.awt.BasicStroke stroke) {
+        double[] y = new double[x.length];
+        java.util.Arrays.fill(y, level);
+        XYSeries s = c.addSeries(name, x, y);
+        s.setMarker(SeriesMarkers.NONE);
+        s.setLineColor(color);
+        s.setLineStyle(stroke);
+    }
+}
