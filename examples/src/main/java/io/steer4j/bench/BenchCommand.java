@@ -6,6 +6,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.steer4j.cli.BaseCommand;
+import io.steer4j.cli.DeviceOption;
 import io.steer4j.core.dataset.ContrastiveDataset;
 import io.steer4j.core.dataset.ContrastivePair;
 import io.steer4j.core.hook.HookPoint;
@@ -34,7 +36,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
 
 /**
@@ -44,7 +45,10 @@ import java.util.stream.IntStream;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmark generation (unsteered vs steered), batching, vector computation and memory.")
-public final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand extends BaseCommand {
+    @picocli.CommandLine.Mixin
+    DeviceOption deviceOption = new DeviceOption();
+
     @Option(names = "--model", required = true, description = "model folder or Hugging Face id")
     String model;
 
@@ -80,9 +84,9 @@ public final class BenchCommand implements Callable<Integer> {
     private final Map<String, Object> report = new LinkedHashMap<>();
 
     @Override
-    public Integer call() throws Exception {
+    protected int run() throws Exception {
         long t0 = System.nanoTime();
-        try (LanguageModel lm = LanguageModel.load(model)) {
+        try (LanguageModel lm = LanguageModel.load(model, deviceOption.toDevice())) {
             double loadS = (System.nanoTime() - t0) / 1e9;
             System.out.printf("model %s: %d layers, hidden %d, vocab %d; load %.2f s; torch threads default%n",
                     lm.modelId(), lm.numLayers(), lm.hiddenSize(), lm.config().vocabSize(), loadS);

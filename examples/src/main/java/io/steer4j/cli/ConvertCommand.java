@@ -1,0 +1,71 @@
+package io.steer4j.cli;
+
+import io.steer4j.core.format.vectorfile.VectorFiles;
+import io.steer4j.core.vector.SteeringVector;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** {@code steer4j convert}: steer4j safetensors to llama.cpp GGUF control vector and back, by extension. */
+@Command(name = "convert", mixinStandardHelpOptions = true,
+        description = {"Convert a vector between steer4j safetensors and llama.cpp GGUF.",
+                "The formats are chosen by the file extensions (.safetensors, .gguf).",
+                "Layer indices carry over unchanged: GGUF direction.N is added to the output of block N, which is "
+                        + "steer4j layer N. Layer 0 has no GGUF form; drop it with --layers.",
+                "GGUF keeps only the directions and the model id; other metadata is lost."},
+        footer = {"", "Examples:", "  steer4j convert happy.safetensors happy.gguf --layers 1-11",
+                "  steer4j convert repeng-export.gguf imported.safetensors"})
+public final class ConvertCommand extends BaseCommand {
+    @Parameters(index = "0", paramLabel = "IN", description = "Input vector file (.safetensors or .gguf).")
+    Path in;
+
+    @Parameters(index = "1", paramLabel = "OUT", description = "Output vector file (.safetensors or .gguf).")
+    Path outFile;
+
+    @Option(names = "--layers", paramLabel = "LIST", description = "Keep only these layers, e.g. 1-11.")
+    String layers;
+
+    @Override
+    protected int run() throws Exception {
+        requireFile(in, "input file");
+        for (Path p : List.of(in, outFile)) {
+            String ext = CliSupport.extension(p);
+            if (!ext.equals("safetensors") && !ext.equals("gguf")) {
+                throw usage("cannot tell the vector format of '" + p + "': use the extension .safetensors "
+                        + "(steer4j) or .gguf (llama.cpp control vector)");
+            }
+        }
+        SteeringVector v = VectorFiles.read(in);
+        if (layers != null) {
+            List<Integer> keep;
+            try {
+                keep = CliSupport.parseLayers(layers, -1);
+            } catch (IllegalArgumentException e) {
+                throw usage("--layers: " + e.getMessage());
+            }
+            Map<Integer, float[]> sub = new TreeMap<>();
+            for (int l : keep) {
+                if (!v.hasLayer(l)) {
+                    throw usage("--layers: " + in + " has no layer " + l + "; it has layers " + v.layers());
+                }
+                sub.put(l, v.direction(l));
+            }
+            v = new SteeringVector(sub, v.metadata());
+        }
+        if (CliSupport.extension(outFile).equals("gguf") && v.hasLayer(0)) {
+            String rest = v.layers().size() > 1 ? "; pass --layers " + v.layers().tailSet(1).stream()
+                    .map(String::valueOf).collect(java.util.stream.Collectors.joining(",")) + " to leave it out"
+                    : "";
+            throw usage("layer 0 cannot be written to a GGUF control vector (llama.cpp adds direction.N to the "
+                    + "output of block N and rejects N = 0)" + rest);
+        }
+        VectorFiles.write(v, outFile);
+        out().println("wrote " + outFile + " (layers " + v.layers() + ", hidden size " + v.hiddenSize() + ")");
+        return Steer4jCli.EXIT_OK;
+    }
+}

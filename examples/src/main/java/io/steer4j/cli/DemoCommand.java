@@ -1,0 +1,190 @@
+package io.steer4j.cli;
+
+import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.vector.ActivationMatrix;
+import io.steer4j.core.vector.SteeringVector;
+import io.steer4j.djl.generation.CancellationToken;
+import io.steer4j.djl.generation.GenerationConfig;
+import io.steer4j.djl.generation.GenerationResult;
+import io.steer4j.djl.generation.TokenListener;
+import io.steer4j.djl.model.LanguageModel;
+import io.steer4j.djl.steering.SteeredModel;
+import io.steer4j.djl.steering.SteeringVectorComputer;
+import io.steer4j.djl.steering.SteeringVectorResult;
+import io.steer4j.examples.ExampleDatasets;
+import io.steer4j.examples.Examples;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code steer4j demo}: the README's first run. Loads a model (GPT-2 by default), computes a sentiment vector
+ * from the shipped {@code sentiment.json} at a middle layer, and prints unsteered, positively steered and
+ * negatively steered greedy completions of a few prompts next to each other.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"See steering work: plain vs sentiment-steered completions (GPT-2 by default).",
+                "Computes a sentiment vector from the shipped sentiment.json (70 pairs) at a middle layer, then "
+                        + "completes a few prompts unsteered, steered towards positive and towards negative "
+                        + "sentiment (greedy decoding).",
+                "Without --strength the multiplier is chosen so that the added vector is --relative-size times "
+                        + "the typical residual-stream norm at that layer."})
+public final class DemoCommand extends BaseCommand {
+    @picocli.CommandLine.Mixin
+    DeviceOption deviceOption = new DeviceOption();
+
+    /** The prompts completed when none are given. */
+    public static final List<String> DEFAULT_PROMPTS = List.of(
+            "I think the movie I saw last night was",
+            "The weather this weekend is going to be",
+            "When I walked into the restaurant,",
+            "My new neighbour is");
+
+    @Option(names = "--model", paramLabel = "DIR|ID", defaultValue = Examples.DEFAULT_MODEL,
+            description = "Model folder or Hugging Face id (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "30",
+            description = "Tokens per completion (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--layer", paramLabel = "L",
+            description = "Layer to steer (default: the middle layer, numLayers/2; 6 for GPT-2 small).")
+    Integer layer;
+
+    @Option(names = "--strength", paramLabel = "S",
+            description = "Multiplier of the sentiment vector; the negative run uses -S (default: automatic).")
+    Double strength;
+
+    @Option(names = "--relative-size", paramLabel = "F", defaultValue = "0.6",
+            description = "For the automatic strength: size of the added vector relative to the typical "
+                    + "residual norm (default: ${DEFAULT-VALUE}).")
+    double relativeSize;
+
+    @Option(names = "--repetition-penalty", paramLabel = "R", defaultValue = "1.2",
+            description = "Repetition penalty of the greedy decoding, 1 = off (default: ${DEFAULT-VALUE}).")
+    double repetitionPenalty;
+
+    @Option(names = "--prompt", paramLabel = "TEXT",
+            description = "A prompt to complete; repeat for several (default: four built-in prompts).")
+    List<String> prompts;
+
+    @Override
+    protected int run() throws Exception {
+        if (maxTokens < 1) {
+            throw usage("--max-tokens must be >= 1, got " + maxTokens);
+        }
+        if (strength != null && !Double.isFinite(strength)) {
+            throw usage("--strength must be a finite number, got " + strength);
+        }
+        if (!(relativeSize > 0) || !Double.isFinite(relativeSize)) {
+            throw usage("--relative-size must be a positive number, got " + relativeSize);
+        }
+        List<String> texts = prompts == null || prompts.isEmpty() ? DEFAULT_PROMPTS : prompts;
+        PrintWriter o = out();
+        long t0 = System.nanoTime();
+        o.println("Loading " + model + " ...");
+        o.flush();
+        try (LanguageModel lm = CliSupport.loadModel(model, deviceOption)) {
+            int l = layer == null ? Examples.middleLayer(lm) : layer;
+            if (l < 0 || l >= lm.numLayers()) {
+                throw usage("--layer " + l + " is out of range: the model has " + lm.numLayers() + " layers (0.."
+                        + (lm.numLayers() - 1) + ")");
+            }
+            o.printf(Locale.ROOT, "%s: %d layers, hidden size %d (%.1f s)%n", lm.modelId(), lm.numLayers(),
+                    lm.hiddenSize(), seconds(t0));
+            long t1 = System.nanoTime();
+            var data = ExampleDatasets.load("sentiment.json");
+            SteeringVectorResult result = SteeringVectorComputer.builder(lm)
+                    .layers(l)
+                    .build()
+                    .compute(data);
+            SteeringVector v = result.vector();
+            double norm = v.norm(l);
+            double residual = typicalNorm(result, l);
+            double s;
+            if (strength != null) {
+                s = strength;
+            } else {
+                if (norm == 0) {
+                    throw new IllegalStateException("the sentiment vector at layer " + l + " is zero");
+                }
+                s = Math.round(10 * relativeSize * residual / norm) / 10.0;
+            }
+            o.printf(Locale.ROOT, "Sentiment vector from %d pairs at layer %d: pair accuracy %.2f, norm %.2f "
+                    + "(%.1f s)%n", data.size(), l, result.pairAccuracy(l), norm, seconds(t1));
+            o.printf(Locale.ROOT, "Steering at layer %d with strength +/-%s: added norm %.1f, typical residual "
+                    + "norm %.1f%n%n", l, fmt(s), Math.abs(s) * norm, residual);
+            o.flush();
+
+            // One batch: every prompt unsteered, +s and -s (each row carries its own plan).
+            List<String> rows = new ArrayList<>();
+            List<SteeringPlan> plans = new ArrayList<>();
+            SteeringPlan plus = SteeringPlan.of(v, s);
+            SteeringPlan minus = SteeringPlan.of(v, -s);
+            for (String p : texts) {
+                for (SteeringPlan plan : List.of(SteeringPlan.NONE, plus, minus)) {
+                    rows.add(p);
+                    plans.add(plan);
+                }
+            }
+            GenerationConfig greedy = GenerationConfig.builder().maxNewTokens(maxTokens)
+                    .repetitionPenalty(repetitionPenalty).build();
+            long t2 = System.nanoTime();
+            List<GenerationResult> out = SteeredModel.builder(lm).build()
+                    .generateBatch(rows, greedy, plans, TokenListener.NONE, CancellationToken.NEVER);
+            String[] labels = {"unsteered", "strength " + signed(s), "strength " + signed(-s)};
+            int width = 0;
+            for (String lab : labels) {
+                width = Math.max(width, lab.length());
+            }
+            for (int i = 0; i < texts.size(); i++) {
+                o.println("\"" + texts.get(i) + "\"");
+                for (int k = 0; k < 3; k++) {
+                    o.printf("  %-" + width + "s | %s%n", labels[k],
+                            Examples.oneLine(out.get(3 * i + k).text()).strip());
+                }
+                o.println();
+            }
+            o.printf(Locale.ROOT, "Generated %d completions of up to %d tokens in %.1f s (total %.1f s). Try "
+                    + "--strength, --layer or --prompt.%n", rows.size(), maxTokens, seconds(t2), seconds(t0));
+            o.flush();
+            return Steer4jCli.EXIT_OK;
+        }
+    }
+
+    /** Mean L2 norm of the activations the vector was computed from (positives and negatives). */
+    static double typicalNorm(SteeringVectorResult r, int layer) {
+        double sum = 0;
+        int n = 0;
+        for (ActivationMatrix m : List.of(r.positives().get(layer), r.negatives().get(layer))) {
+            for (int row = 0; row < m.rows(); row++) {
+                double s2 = 0;
+                for (int d = 0; d < m.dim(); d++) {
+                    double x = m.get(row, d);
+                    s2 += x * x;
+                }
+                sum += Math.sqrt(s2);
+                n++;
+            }
+        }
+        return n == 0 ? 0 : sum / n;
+    }
+
+    private static String fmt(double d) {
+        return d == Math.rint(d) ? String.format(Locale.ROOT, "%.0f", Math.abs(d))
+                : String.format(Locale.ROOT, "%.1f", Math.abs(d));
+    }
+
+    private static String signed(double d) {
+        return (d < 0 ? "-" : "+") + fmt(d);
+    }
+
+    private static double seconds(long since) {
+        return (System.nanoTime() - since) / 1e9;
+    }
+}

@@ -1,0 +1,256 @@
+package io.steer4j.cli;
+
+import io.steer4j.core.dataset.ContrastiveDataset;
+import io.steer4j.core.dataset.ContrastiveDatasets;
+import io.steer4j.core.dataset.MultipleChoiceItem;
+import io.steer4j.core.format.vectorfile.VectorFiles;
+import io.steer4j.core.hook.TokenScope;
+import io.steer4j.core.vector.SteeringVector;
+import io.steer4j.djl.eval.ContinuationItem;
+import io.steer4j.djl.eval.IntendedDirection;
+import io.steer4j.djl.eval.PerplexityBound;
+import io.steer4j.djl.eval.Recommendation;
+import io.steer4j.djl.eval.SweepResult;
+import io.steer4j.djl.eval.SweepRunner;
+import io.steer4j.djl.model.LanguageModel;
+import io.steer4j.examples.ExampleDatasets;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code steer4j sweep}: runs a {@link SweepRunner} over layers × strengths, writes {@code sweep.csv},
+ * {@code sweep.json}, {@code heatmap.png} and {@code lines.png} into {@code --out}, and prints the table and the
+ * recommended (layer, strength).
+ */
+@Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Sweep a steering vector over layers x strengths: behaviour effect (steered minus unsteered), "
+                + "perplexity of neutral texts and KL(unsteered || steered) of the next-token distribution per cell.",
+                "Writes sweep.csv, sweep.json, heatmap.png (effect, layer x strength) and lines.png (effect, "
+                        + "perplexity and KL against strength) and recommends the cell with the largest effect "
+                        + "whose perplexity stays within the bound."},
+        footer = {"", "--eval: a JSON array of {\"prompt\",\"positive\",\"negative\"} (continuations start with a "
+                + "space); effect = mean logP(positive) - logP(negative).",
+                "--ab: A/B items {\"question\",\"answer_matching_behavior\":\"(A)\",\"answer_not_matching_behavior\":"
+                        + "\"(B)\"} (.jsonl or .json); effect = mean P(matching letter).",
+                "Shipped files: builtin:sentiment.json (pairs), builtin:sentiment-eval.json, "
+                        + "builtin:ab-sycophancy.jsonl, builtin:neutral.txt.",
+                "", "Example:",
+                "  steer4j sweep --model gpt2 --dataset builtin:sentiment.json --layers 3-8 "
+                        + "--strengths=-8,-4,0,2,4,8 --eval builtin:sentiment-eval.json --out sweep-out"})
+public final class SweepCommand extends BaseCommand {
+    @picocli.CommandLine.Mixin
+    DeviceOption deviceOption = new DeviceOption();
+
+    @Option(names = "--model", required = true, paramLabel = "DIR|ID",
+            description = "Model folder or Hugging Face id, e.g. gpt2.")
+    String model;
+
+    @Option(names = "--vector", paramLabel = "FILE", description = "Steering vector (.safetensors or .gguf).")
+    Path vector;
+
+    @Option(names = "--dataset", paramLabel = "FILE",
+            description = "Contrastive pairs to compute the vector from (one pass for all swept layers), "
+                    + "or builtin:NAME.")
+    String dataset;
+
+    @Option(names = "--layers", paramLabel = "LIST",
+            description = "Layers: all, or indices and ranges such as 3,5-7 (default: the vector's layers; all "
+                    + "with --dataset).")
+    String layers;
+
+    @Option(names = "--strengths", paramLabel = "LIST", defaultValue = "-8,-4,-2,-1,0,1,2,4,8",
+            description = "Comma-separated strengths; write --strengths=-4,0,4 when the list starts with a minus "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String strengths;
+
+    @Option(names = "--eval", paramLabel = "FILE",
+            description = "Continuation items (sentiment-eval.json style), or builtin:NAME.")
+    String eval;
+
+    @Option(names = "--ab", paramLabel = "FILE", description = "A/B multiple-choice items (.jsonl), or builtin:NAME.")
+    String ab;
+
+    @Option(names = "--neutral", paramLabel = "FILE", defaultValue = "builtin:neutral.txt",
+            description = "Neutral texts, one per line, for perplexity (default: ${DEFAULT-VALUE}).")
+    String neutral;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for the outputs.")
+    Path out;
+
+    @Option(names = "--max-ppl-increase", paramLabel = "FRACTION", defaultValue = "0.25",
+            description = "Largest relative perplexity rise a recommended cell may have (default: ${DEFAULT-VALUE}"
+                    + " = +25%).")
+    double maxPplIncrease;
+
+    @Option(names = "--direction", paramLabel = "DIR", defaultValue = "increase",
+            description = "increase (towards the positive / matching answer) or decrease (default: "
+                    + "${DEFAULT-VALUE}).")
+    String direction;
+
+    @Option(names = "--scope", paramLabel = "SCOPE", defaultValue = "all",
+            description = "Tokens to steer: all, prompt, generated or from:N (default: ${DEFAULT-VALUE}).")
+    String scope;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "8",
+            description = "Sequences per forward pass (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--no-progress", description = "Do not draw progress bars.")
+    boolean noProgress;
+
+    @Override
+    protected int run() throws Exception {
+        if ((vector == null) == (dataset == null)) {
+            throw usage("pass exactly one of --vector FILE or --dataset FILE");
+        }
+        if ((eval == null) == (ab == null)) {
+            throw usage("pass exactly one of --eval FILE (continuations) or --ab FILE (A/B items)");
+        }
+        if (batch < 1) {
+            throw usage("--batch must be >= 1, got " + batch);
+        }
+        List<Double> strengthList = parseStrengths(strengths);
+        PerplexityBound bound;
+        IntendedDirection dir;
+        TokenScope tokenScope;
+        try {
+            bound = PerplexityBound.relative(maxPplIncrease);
+            dir = IntendedDirection.parse(direction);
+            tokenScope = TokenScope.parse(scope.strip());
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        SteeringVector v = vector == null ? null : VectorFiles.read(requireFile(vector, "vector file"));
+        ContrastiveDataset pairs = dataset == null ? null : loadPairs(dataset);
+        List<ContinuationItem> items = eval == null ? null : withFile(eval, "eval file", ContinuationItem::readJson);
+        List<MultipleChoiceItem> abItems = ab == null ? null
+                : withFile(ab, "A/B file", f -> ContrastiveDatasets.loadMultipleChoice(f).items());
+        List<String> neutralTexts = loadNeutral(neutral);
+
+        try (LanguageModel lm = CliSupport.loadModel(model, deviceOption)) {
+            SweepRunner.Builder b = SweepRunner.builder(lm).strengths(strengthList).neutralTexts(neutralTexts)
+                    .perplexityBound(bound).direction(dir).scope(tokenScope).batchSize(batch)
+                    .showProgress(!noProgress);
+            if (layers != null) {
+                try {
+                    b.layers(CliSupport.parseLayers(layers, lm.numLayers()));
+                } catch (IllegalArgumentException e) {
+                    throw usage("--layers: " + e.getMessage());
+                }
+            }
+            if (v != null) {
+                b.vector(v);
+            } else {
+                b.dataset(pairs);
+            }
+            if (items != null) {
+                b.continuationItems(items);
+            } else {
+                b.multipleChoiceItems(abItems);
+            }
+            SweepRunner runner;
+            try {
+                runner = b.build();
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
+            }
+            long start = System.nanoTime();
+            SweepResult result = runner.run();
+            Files.createDirectories(out);
+            result.writeCsv(out.resolve("sweep.csv"));
+            result.writeJson(out.resolve("sweep.json"));
+            result.writeHeatmap(out.resolve("heatmap.png"));
+            result.writeLinePlots(out.resolve("lines.png"));
+
+            PrintWriter o = out();
+            o.print(result.toTable());
+            Recommendation rec = result.recommendation();
+            o.println();
+            o.println(rec.isPresent()
+                    ? String.format(Locale.ROOT, "recommended: layer %d, strength %s", rec.layer(),
+                    BigDecimal.valueOf(rec.strength()).stripTrailingZeros().toPlainString())
+                    : "recommended: none");
+            o.println("rule: " + rec.rule());
+            o.printf(Locale.ROOT, "%d cells in %.1f s; wrote sweep.csv, sweep.json, heatmap.png, lines.png to %s%n",
+                    result.cells().size(), (System.nanoTime() - start) / 1e9, out);
+            o.flush();
+            return Steer4jCli.EXIT_OK;
+        }
+    }
+
+    /** Parses {@code -8,-4,0,1.5}: finite numbers, at least one. */
+    private List<Double> parseStrengths(String spec) {
+        List<Double> list = new ArrayList<>();
+        for (String part : spec.split(",")) {
+            String p = part.strip();
+            if (p.isEmpty()) {
+                continue;
+            }
+            double d;
+            try {
+                d = Double.parseDouble(p);
+            } catch (NumberFormatException e) {
+                throw usage("--strengths: '" + p + "' is not a number");
+            }
+            if (!Double.isFinite(d)) {
+                throw usage("--strengths: strength must be a finite number, got '" + p + "'");
+            }
+            list.add(d);
+        }
+        if (list.isEmpty()) {
+            throw usage("--strengths: no strengths given; pass e.g. --strengths=-4,0,1,2,4");
+        }
+        return list;
+    }
+
+    /** Reads a file argument that may be {@code builtin:NAME}. */
+    private interface Reader<T> {
+        T read(Path file) throws IOException;
+    }
+
+    private <T> T withFile(String arg, String what, Reader<T> reader) throws IOException {
+        if (!arg.startsWith("builtin:")) {
+            return reader.read(requireFile(Path.of(arg), what));
+        }
+        String name = arg.substring("builtin:".length());
+        if (!ExampleDatasets.exists(name)) {
+            throw usage("no shipped file '" + name + "' for the " + what);
+        }
+        Path dir = Files.createTempDirectory("steer4j-sweep");
+        Path file = ExampleDatasets.copyTo(name, dir);
+        try {
+            return reader.read(file);
+        } finally {
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    private ContrastiveDataset loadPairs(String arg) throws IOException {
+        return withFile(arg, "dataset file", ContrastiveDatasets::load);
+    }
+
+    private List<String> loadNeutral(String arg) throws IOException {
+        List<String> lines = withFile(arg, "neutral file", f -> Files.readAllLines(f, StandardCharsets.UTF_8));
+        List<String> texts = new ArrayList<>();
+        for (String l : lines) {
+            if (!l.isBlank()) {
+                texts.add(l.strip());
+            }
+        }
+        if (texts.isEmpty()) {
+            throw usage("the neutral file " + arg + " has no text lines");
+        }
+        return texts;
+    }
+}
