@@ -18,5 +18,8 @@ goldens="$here/src/main/resources/goldens"
 "$python" "$here/python/make_goldens.py" "$out/gpt2-tiny" "$goldens/gpt2-tiny.json"
 "$python" "$here/python/make_goldens.py" "$out/gpt2-tiny-f16" "$goldens/gpt2-tiny-f16.json" --compact
 "$python" "$here/python/make_goldens.py" "$out/gpt2-tiny-bf16" "$goldens/gpt2-tiny-bf16.json" --compact
+for f in llama-tiny llama3-tiny qwen2-tiny neox-tiny; do
+  "$python" "$here/python/make_goldens.py" "$out/$f" "$goldens/$f.json"
+done
 mvn -q -o -B -pl src-test-fixtures -am verify
 echo "checkpoints in $out; goldens in $goldens"

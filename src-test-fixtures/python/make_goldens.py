@@ -1,4 +1,5 @@
-"""Writes golden reference outputs for a GPT-2 checkpoint folder, computed by reference_gpt2.py in float64.
+"""Writes golden reference outputs for a checkpoint folder, computed in float64 by the reference of its model_type:
+reference_gpt2.py (gpt2), reference_llama.py (llama, mistral, qwen2) or reference_neox.py (gpt_neox).
 
 usage: /usr/bin/python3 make_goldens.py CHECKPOINT_DIR OUT_JSON [--compact]
 
@@ -24,6 +25,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import reference_gpt2 as ref  # noqa: E402
+import reference_llama  # noqa: E402
+import reference_neox  # noqa: E402
 
 NEW_TOKENS = 12
 STEER_LAYER = 1
@@ -138,6 +141,17 @@ class ByteLevelBPE:
 
 
 # ---------------------------------------------------------------------------------------------- goldens
+def reference_for(ckpt):
+    """(module, float64 model) of the reference that implements the checkpoint's model_type."""
+    with open(os.path.join(ckpt, "config.json")) as f:
+        kind = json.load(f).get("model_type")
+    if kind in reference_llama.MODEL_TYPES:
+        return reference_llama, reference_llama.LlamaReference(ckpt, torch.float64)
+    if kind == "gpt_neox":
+        return reference_neox, reference_neox.NeoXReference(ckpt, torch.float64)
+    return ref, ref.GPT2Reference(ckpt, torch.float64)
+
+
 def r(x):
     """Rounds a tensor to SIG_DIGITS significant digits, as nested lists."""
     if isinstance(x, torch.Tensor):
@@ -163,7 +177,7 @@ def main(argv):
         return 2
     ckpt, out_json = args
     torch.set_num_threads(2)
-    model = ref.GPT2Reference(ckpt, torch.float64)
+    refmod, model = reference_for(ckpt)
     cfg = model.config
     V, Lyr, D = model.vocab_size, model.n_layer, model.n_embd
     _, _, dtypes = ref.read_safetensors(os.path.join(ckpt, "model.safetensors"))
@@ -171,7 +185,7 @@ def main(argv):
     vec = torch.sin(torch.arange(1, D + 1, dtype=torch.float64))
     steer = ref.add_vector_hook(STEER_LAYER, vec, STEER_ALPHA)
     seqs = sequences_for(V)
-    ref.self_check(model, seqs, steer)
+    refmod.self_check(model, seqs, steer)
 
     out_seqs = []
     for seq in seqs:
@@ -230,8 +244,8 @@ def main(argv):
 
     golden = {
         "format_version": 1,
-        "generator": "src-test-fixtures/python/make_goldens.py (reference_gpt2.py, torch %s, float64)"
-                     % torch.__version__,
+        "generator": "src-test-fixtures/python/make_goldens.py (%s, torch %s, float64)"
+                     % (os.path.basename(refmod.__file__), torch.__version__),
         "checkpoint": {
             "name": os.path.basename(os.path.normpath(ckpt)),
             "dtype": dtype[0] if len(dtype) == 1 else ",".join(dtype),
@@ -240,7 +254,7 @@ def main(argv):
             "n_embd": D,
             "n_layer": Lyr,
             "n_head": model.n_head,
-            "layer_norm_epsilon": cfg.get("layer_norm_epsilon", 1e-5),
+            "layer_norm_epsilon": cfg.get("layer_norm_epsilon", cfg.get("rms_norm_eps", cfg.get("layer_norm_eps", 1e-5))),
             "eos_token_id": cfg["eos_token_id"],
             "files_sha256": {f: sha256(os.path.join(ckpt, f)) for f in sorted(os.listdir(ckpt))
                              if os.path.isfile(os.path.join(ckpt, f))},

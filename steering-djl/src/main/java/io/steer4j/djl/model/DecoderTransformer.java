@@ -3,7 +3,10 @@ package io.steer4j.djl.model;
 import ai.djl.ndarray.NDArray;
 import io.steer4j.djl.hooks.HookSet;
 
-/** A decoder-only transformer family's forward pass (one implementation per architecture). */
+/**
+ * A decoder-only forward pass. {@link BlockTransformer} implements it for every family, reading the differences
+ * from {@link ModelFamily} and {@link ModelConfig}; the interface keeps {@link LanguageModel} independent of that.
+ */
 interface DecoderTransformer {
     ModelConfig config();
 

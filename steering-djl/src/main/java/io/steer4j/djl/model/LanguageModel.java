@@ -18,6 +18,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 /**
  * A loaded decoder-only language model (weights, tokenizer, forward pass) that many threads can use at once.
  *
+ * <p>Families: GPT-2 ({@code model_type} {@code gpt2}), Llama and its same-shaped relatives ({@code llama},
+ * {@code mistral}, {@code qwen2}) and GPT-NeoX / Pythia ({@code gpt_neox}); see {@link ModelConfig#SUPPORTED_TYPES}.
+ * Every family runs through the same block loop, so hook points and steering mean the same thing in each.
+ *
  * <p>The model holds no per-call state: hooks, KV caches and temporary arrays belong to each call, so concurrent
  * calls with different steering cannot see each other. Close it to free the weights' native memory; calls made
  * after (or running across) {@link #close()} fail with {@link IllegalStateException}.
@@ -100,13 +104,10 @@ public final class LanguageModel implements AutoCloseable {
         }
         TextTokenizer tokenizer = TextTokenizer.load(folder);
         NDManager manager = NDManager.newBaseManager(device, "PyTorch");
-        try (WeightStore weights = new WeightStore(folder)) {
-            DecoderTransformer t = switch (config.modelType()) {
-                case "gpt2" -> new Gpt2Transformer(config, weights, manager);
-                default -> throw new ModelLoadException("unsupported model_type " + config.modelType());
-            };
-            List<String> unused = weights.unused().stream()
-                    .filter(n -> !n.endsWith(".attn.bias") && !n.endsWith(".attn.masked_bias")).toList();
+        ModelFamily family = config.family();
+        try (WeightStore weights = new WeightStore(folder, family.namePrefixes())) {
+            DecoderTransformer t = new BlockTransformer(config, family, family.load(config, weights, manager), manager);
+            List<String> unused = weights.unused().stream().filter(n -> !family.isIgnorable(n)).toList();
             if (!unused.isEmpty()) {
                 LOG.warn("{}: {} checkpoint tensors are not used by the {} forward pass, e.g. {}", folder,
                         unused.size(), config.modelType(), unused.subList(0, Math.min(3, unused.size())));
@@ -159,10 +160,16 @@ public final class LanguageModel implements AutoCloseable {
         return Math.max(config.eosTokenId(), 0);
     }
 
-    /** A manager for one call's arrays; close it when the call ends. */
+    /**
+     * A manager for one call's arrays, on the model's device; close it when the call ends.
+     *
+     * <p>It is deliberately not a child of the weights' manager: closing the model must not free arrays a call
+     * still holds between two forward steps (its logits, say), or that call would fail with a native "released"
+     * error instead of the clean "closed" error its next forward step gives.
+     */
     public NDManager newCallManager() {
         ensureOpen();
-        return manager.newSubManager();
+        return NDManager.newBaseManager(device, "PyTorch");
     }
 
     /** An empty KV cache for {@code batch} rows, owned by {@code callManager}. */

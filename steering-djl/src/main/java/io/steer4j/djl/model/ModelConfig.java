@@ -9,40 +9,54 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The shape of a decoder-only transformer, read from a Hugging Face {@code config.json}.
+ * The shape of a decoder-only transformer, read from a Hugging Face {@code config.json}: the numbers and flags of
+ * one checkpoint. What is fixed for a whole family (norm kind, position encoding, MLP form, weight names) lives in
+ * the family description, chosen by {@link #modelType()}.
  *
- * @param modelType         Hugging Face {@code model_type}, e.g. {@code "gpt2"}
+ * @param modelType         Hugging Face {@code model_type}: one of {@link #SUPPORTED_TYPES}
  * @param vocabSize         rows of the token embedding
- * @param contextLength     maximum number of positions ({@code n_positions})
- * @param hiddenSize        width of the residual stream ({@code n_embd})
+ * @param contextLength     maximum number of positions ({@code n_positions}, {@code max_position_embeddings})
+ * @param hiddenSize        width of the residual stream
  * @param numLayers         number of blocks
- * @param numHeads          attention heads
- * @param intermediateSize  MLP width ({@code n_inner}, default 4 × hidden)
- * @param layerNormEps      LayerNorm epsilon
- * @param activation        MLP activation name ({@code gelu_new} for GPT-2)
- * @param eosTokenId        end-of-sequence token id, or -1
+ * @param numHeads          query heads
+ * @param numKvHeads        key/value heads ({@code num_key_value_heads}; equal to {@code numHeads} without
+ *                          grouped-query attention)
+ * @param headDim           width of one head ({@code head_dim} when the config gives it, else hidden / heads)
+ * @param intermediateSize  MLP width
+ * @param layerNormEps      epsilon of the LayerNorm or RMSNorm
+ * @param activation        MLP activation name ({@code gelu_new} for GPT-2, {@code silu} for Llama, {@code gelu}
+ *                          for Pythia)
+ * @param eosTokenId        end-of-sequence token id (the first one when the config lists several), or -1
  * @param tieWordEmbeddings whether the LM head reuses the token embedding
+ * @param rope              rotary position embedding, or null for learned absolute positions (GPT-2)
+ * @param parallelResidual  whether attention and MLP both read the block input ({@code use_parallel_residual})
+ * @param qkvBias           whether the query/key/value projections have biases
+ * @param outputBias        whether the attention output projection has a bias
+ * @param mlpBias           whether the MLP projections have biases
  */
 public record ModelConfig(String modelType, int vocabSize, int contextLength, int hiddenSize, int numLayers,
-                          int numHeads, int intermediateSize, double layerNormEps, String activation,
-                          int eosTokenId, boolean tieWordEmbeddings) {
+                          int numHeads, int numKvHeads, int headDim, int intermediateSize, double layerNormEps,
+                          String activation, int eosTokenId, boolean tieWordEmbeddings, RopeConfig rope,
+                          boolean parallelResidual, boolean qkvBias, boolean outputBias, boolean mlpBias) {
 
     /** Model types this version can run. */
-    public static final List<String> SUPPORTED_TYPES = List.of("gpt2");
+    public static final List<String> SUPPORTED_TYPES = ModelFamily.supportedTypes();
 
+    /** Validates the sizes. */
     public ModelConfig {
-        if (hiddenSize <= 0 || numLayers <= 0 || numHeads <= 0 || vocabSize <= 0 || contextLength <= 0) {
+        if (hiddenSize <= 0 || numLayers <= 0 || numHeads <= 0 || numKvHeads <= 0 || headDim <= 0 || vocabSize <= 0
+                || contextLength <= 0 || intermediateSize <= 0) {
             throw new ModelLoadException("config has non-positive sizes: hidden=" + hiddenSize + " layers="
-                    + numLayers + " heads=" + numHeads + " vocab=" + vocabSize + " positions=" + contextLength);
+                    + numLayers + " heads=" + numHeads + " kv heads=" + numKvHeads + " head dim=" + headDim
+                    + " vocab=" + vocabSize + " positions=" + contextLength + " intermediate=" + intermediateSize);
         }
-        if (hiddenSize % numHeads != 0) {
-            throw new ModelLoadException("hidden size " + hiddenSize + " is not divisible by " + numHeads + " heads");
+        if (numHeads % numKvHeads != 0) {
+            throw new ModelLoadException(numHeads + " attention heads are not a multiple of " + numKvHeads
+                    + " key/value heads");
         }
-    }
-
-    /** Width of one attention head. */
-    public int headDim() {
-        return hiddenSize / numHeads;
+        if (rope != null && rope.dims() > headDim) {
+            throw new ModelLoadException("rotary dimensions " + rope.dims() + " exceed the head size " + headDim);
+        }
     }
 
     /** Reads {@code config.json} from a model folder. */
@@ -57,26 +71,68 @@ public record ModelConfig(String modelType, int vocabSize, int contextLength, in
             throw new ModelLoadException(configJson + " is not a JSON object");
         }
         String type = n.path("model_type").asText("");
-        if (!SUPPORTED_TYPES.contains(type)) {
+        ModelFamily family = ModelFamily.forType(type);
+        if (family == null) {
             throw new ModelLoadException(configJson + ": unsupported model_type '" + type + "' (architectures "
                     + n.path("architectures") + "); supported: " + SUPPORTED_TYPES);
         }
-        int hidden = required(n, "n_embd", configJson);
-        JsonNode inner = n.get("n_inner");
-        int intermediate = inner == null || inner.isNull() ? 4 * hidden : inner.asInt();
-        JsonNode eos = n.get("eos_token_id");
-        return new ModelConfig(type, required(n, "vocab_size", configJson), required(n, "n_positions", configJson),
-                hidden, required(n, "n_layer", configJson), required(n, "n_head", configJson), intermediate,
-                n.path("layer_norm_epsilon").asDouble(1e-5), n.path("activation_function").asText("gelu_new"),
-                eos == null || !eos.canConvertToInt() ? -1 : eos.asInt(),
-                n.path("tie_word_embeddings").asBoolean(true));
+        return family.readConfig(n, configJson);
     }
 
-    private static int required(JsonNode n, String field, Path file) {
+    /** The family description this config's model type belongs to. */
+    ModelFamily family() {
+        return ModelFamily.forType(modelType);
+    }
+
+    /** Query heads that share one key/value head (1 without grouped-query attention). */
+    public int queriesPerKvHead() {
+        return numHeads / numKvHeads;
+    }
+
+    // ----------------------------------------------------------------------------- config.json field helpers
+
+    static int required(JsonNode n, String field, Path file) {
         JsonNode v = n.get(field);
         if (v == null || !v.canConvertToInt()) {
             throw new ModelLoadException(file + ": missing or non-integer field '" + field + "'");
         }
         return v.asInt();
+    }
+
+    /** An optional integer; JSON null counts as absent (HF writes {@code "n_inner": null}, {@code "head_dim": null}). */
+    static int optionalInt(JsonNode n, String field, int fallback, Path file) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            return fallback;
+        }
+        if (!v.canConvertToInt()) {
+            throw new ModelLoadException(file + ": field '" + field + "' is not an integer: " + v);
+        }
+        return v.asInt();
+    }
+
+    static double optionalDouble(JsonNode n, String field, double fallback, Path file) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            return fallback;
+        }
+        if (!v.isNumber()) {
+            throw new ModelLoadException(file + ": field '" + field + "' is not a number: " + v);
+        }
+        return v.asDouble();
+    }
+
+    static boolean optionalBoolean(JsonNode n, String field, boolean fallback) {
+        JsonNode v = n.get(field);
+        return v == null || v.isNull() ? fallback : v.asBoolean(fallback);
+    }
+
+    /** {@code eos_token_id}: an int, or a list (Llama 3 lists several; the first is the canonical one), or -1. */
+    static int eosTokenId(JsonNode n) {
+        JsonNode eos = n.get("eos_token_id");
+        if (eos != null && eos.isArray() && !eos.isEmpty()) {
+            eos = eos.get(0);
+        }
+        return eos == null || !eos.canConvertToInt() ? -1 : eos.asInt();
     }
 }

@@ -34,10 +34,10 @@ import java.util.Set;
  * <p>Float32 tensors are memory-mapped and handed to libtorch without a copy on CPU, so loading a model costs no
  * more than its page cache. Float16 and bfloat16 tensors are widened to float32 in Java (bfloat16 cannot be
  * created in DJL's engine without crashing, and float16 matrix products on CPU are ~25× slower). Names are looked
- * up with and without a {@code transformer.} or {@code model.} prefix, since checkpoints differ there.
+ * up bare and under the family's prefixes ({@code transformer.}, {@code model.}, {@code gpt_neox.}), since
+ * checkpoints differ there.
  */
 final class WeightStore implements AutoCloseable {
-    private static final String[] PREFIXES = {"", "transformer.", "model."};
 
     private record Located(Path file, SafetensorsTensorInfo info) {
     }
@@ -47,8 +47,15 @@ final class WeightStore implements AutoCloseable {
     /** Mapped buffers must outlive the arrays created over them. */
     private final List<ByteBuffer> keepAlive = new ArrayList<>();
     private final Set<String> used = new LinkedHashSet<>();
+    private final List<String> prefixes;
 
-    WeightStore(Path modelDir) {
+    /**
+     * Opens the checkpoint of a model folder.
+     *
+     * @param prefixes prefixes tried, in order, before each name asked for ({@code ""} for the bare name)
+     */
+    WeightStore(Path modelDir, List<String> prefixes) {
+        this.prefixes = List.copyOf(prefixes);
         List<Path> files = weightFiles(modelDir);
         try {
             for (Path f : files) {
@@ -105,7 +112,7 @@ final class WeightStore implements AutoCloseable {
     }
 
     private Located find(String name) {
-        for (String p : PREFIXES) {
+        for (String p : prefixes) {
             Located l = tensors.get(p + name);
             if (l != null) {
                 return l;

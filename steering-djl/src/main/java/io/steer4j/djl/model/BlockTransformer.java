@@ -1,0 +1,312 @@
+package io.steer4j.djl.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.LayerNorm;
+import io.steer4j.core.hook.HookPoint;
+import io.steer4j.djl.hooks.ActivationHook;
+import io.steer4j.djl.hooks.HookSet;
+import io.steer4j.djl.hooks.HookSite;
+
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+/**
+ * The decoder forward pass shared by every family ({@link ModelFamily}): pre-norm blocks of causal self-attention
+ * and an MLP, written as NDArray operations so that each hook point is a plain call in one loop. What differs
+ * between families is data: the norm kind, learned or rotary positions, grouped-query head counts, a plain or
+ * gated MLP, and sequential or parallel residual.
+ *
+ * <p>Hook points, for every family: {@code resid_pre(L)} is the block input, {@code attn_out(L)} the attention
+ * output after its output projection, {@code mlp_out(L)} the MLP output after its down projection (both before
+ * they are added to the residual stream), {@code resid_post(L)} the block output. With a parallel residual
+ * (GPT-NeoX) attention and MLP both read the same normalised block input, so a hook changing {@code attn_out}
+ * does not reach the MLP of that block: {@code resid_post = resid_pre + attn_out + mlp_out}.
+ */
+final class BlockTransformer implements DecoderTransformer {
+    /** Additive mask value: exp(-1e9 - max) is exactly 0 in float32, and a fully masked row stays finite. */
+    private static final float MASKED = -1e9f;
+    private static final float GELU_C = (float) Math.sqrt(2.0 / Math.PI);
+    /** Activations by their Hugging Face names. */
+    private static final List<String> ACTIVATIONS = List.of("gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu",
+            "silu", "swish", "relu");
+
+    private final ModelConfig config;
+    private final ModelWeights w;
+    private final ModelFamily.NormKind normKind;
+    private final boolean gated;
+    private final Rotary rotary;
+    private final UnaryOperator<NDArray> act;
+    private final Shape normShape;
+    private final float eps;
+
+    BlockTransformer(ModelConfig c, ModelFamily family, ModelWeights weights, NDManager manager) {
+        this.config = c;
+        this.w = weights;
+        this.normKind = family.norm();
+        this.gated = family.mlp() == ModelFamily.Mlp.GATED;
+        this.rotary = family.positions() == ModelFamily.Positions.ROTARY
+                ? new Rotary(c.rope(), c.headDim(), c.contextLength(), manager) : null;
+        this.act = activation(c.activation());
+        this.normShape = new Shape(c.hiddenSize());
+        this.eps = (float) c.layerNormEps();
+    }
+
+    private static UnaryOperator<NDArray> activation(String name) {
+        return switch (name) {
+            // gelu_fast is the same tanh approximation written with x * (1 + 0.044715 x^2)
+            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> BlockTransformer::geluTanh;
+            case "gelu" -> Activation::gelu; // exact (erf) GELU in libtorch
+            case "silu", "swish" -> x -> x.mul(Activation.sigmoid(x));
+            case "relu" -> Activation::relu;
+            default -> throw new ModelLoadException("unsupported activation '" + name + "'; supported: " + ACTIVATIONS);
+        };
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public NDArray forward(ForwardInput in, KvCache cache, HookSet hooks, LogitsMode logitsMode) {
+        NDManager m = in.manager();
+        int batch = in.batchSize();
+        int t = in.length();
+        int past = cache == null ? 0 : cache.length();
+        long[][] positions = in.logicalPositions(cache == null ? null : cache.nextPosition);
+        long maxPosition = checkContext(positions);
+
+        NDArray ids = m.create(in.flatTokens(), new Shape(batch, t));
+        NDArray x = Embedding.embedding(ids, w.embed(), SparseFormat.DENSE).singletonOrThrow();
+        NDArray[] cosSin = null;
+        if (w.positions() != null) {
+            NDArray pos = m.create(embeddingPositions(positions, 1), new Shape(batch, t));
+            x = x.add(Embedding.embedding(pos, w.positions(), SparseFormat.DENSE).singletonOrThrow());
+        } else {
+            cosSin = rotary.at(m.create(embeddingPositions(positions, 0), new Shape(batch, t)), maxPosition);
+        }
+
+        int[][] fullMask = fullMask(in, cache);
+        NDArray attnMask = attentionMask(m, in, fullMask, past);
+        Sites sites = new Sites(hooks, batch, t, positions, in.promptLengths(), m);
+        int lastHooked = hooks.maxLayer();
+        int layersToRun = logitsMode == LogitsMode.NONE && lastHooked >= 0 ? lastHooked + 1 : w.layers().length;
+
+        for (int l = 0; l < layersToRun; l++) {
+            ModelWeights.Layer b = w.layers()[l];
+            x = sites.apply(HookPoint.RESID_PRE, l, x);
+
+            NDArray attnOut = attention(norm(x, b.norm1()), b, l, cache, attnMask, cosSin, batch, t);
+            attnOut = sites.apply(HookPoint.ATTN_OUT, l, attnOut);
+            if (config.parallelResidual()) {
+                NDArray mlpOut = sites.apply(HookPoint.MLP_OUT, l, mlp(norm(x, b.norm2()), b));
+                x = mlpOut.add(attnOut).add(x); // transformers' order: mlp + attn + x
+            } else {
+                x = x.add(attnOut);
+                NDArray mlpOut = sites.apply(HookPoint.MLP_OUT, l, mlp(norm(x, b.norm2()), b));
+                x = x.add(mlpOut);
+            }
+            x = sites.apply(HookPoint.RESID_POST, l, x);
+        }
+        if (cache != null) {
+            cache.mask = fullMask;
+            in.advance(cache.nextPosition);
+        }
+        if (logitsMode == LogitsMode.NONE) {
+            return null;
+        }
+        if (logitsMode == LogitsMode.LAST) {
+            x = x.get(new NDIndex(":, -1, :"));
+        }
+        return Linear.linear(norm(x, w.finalNorm()), w.lmHead()).singletonOrThrow();
+    }
+
+    private NDArray norm(NDArray x, ModelWeights.Norm n) {
+        if (normKind == ModelFamily.NormKind.LAYER_NORM) {
+            return LayerNorm.layerNorm(x, normShape, n.weight(), n.bias(), eps).singletonOrThrow();
+        }
+        // RMSNorm, as LlamaRMSNorm: x * rsqrt(mean(x^2) + eps) * w, in float32 (every weight here is float32).
+        NDArray rms = x.square().mean(new int[] {-1}, true).add(eps).sqrt();
+        return x.div(rms).mul(n.weight());
+    }
+
+    /** Causal self-attention with grouped-query heads; keys are cached after RoPE, as transformers does. */
+    private NDArray attention(NDArray h, ModelWeights.Layer b, int layer, KvCache cache, NDArray attnMask,
+                              NDArray[] cosSin, int batch, int t) {
+        int heads = config.numHeads();
+        int kvHeads = config.numKvHeads();
+        int hd = config.headDim();
+        long qDim = (long) heads * hd;
+        long kvDim = (long) kvHeads * hd;
+        NDArray qkv = Linear.linear(h, b.qkvW(), b.qkvB()).singletonOrThrow();
+        NDList parts = qkv.split(new long[] {qDim, qDim + kvDim}, 2);
+        NDArray q = parts.get(0).reshape(batch, t, heads, hd).transpose(0, 2, 1, 3);
+        NDArray k = parts.get(1).reshape(batch, t, kvHeads, hd).transpose(0, 2, 1, 3);
+        NDArray v = parts.get(2).reshape(batch, t, kvHeads, hd).transpose(0, 2, 1, 3);
+        if (cosSin != null) {
+            q = rotary.apply(q, cosSin);
+            k = rotary.apply(k, cosSin);
+        }
+        if (cache != null) {
+            if (cache.keys[layer] != null) {
+                k = cache.keys[layer].concat(k, 2);
+                v = cache.values[layer].concat(v, 2);
+            }
+            cache.store(layer, k, v);
+        }
+        long s = k.getShape().get(2);
+        int group = heads / kvHeads;
+        // Grouped-query attention without materialising repeated keys: query heads kv*group .. kv*group+group-1
+        // share key head kv (transformers' repeat_kv), so folding the group into the query axis gives
+        // [batch, kvHeads, group * t, hd] against [batch, kvHeads, s, hd].
+        NDArray qg = group == 1 ? q : q.reshape(batch, kvHeads, (long) group * t, hd);
+        NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2));
+        if (group != 1) {
+            scores = scores.reshape(batch, heads, t, s);
+        }
+        scores = scores.mul((float) (1.0 / Math.sqrt(hd)));
+        if (attnMask != null) {
+            scores = scores.add(attnMask);
+        }
+        NDArray probs = scores.softmax(-1);
+        if (group != 1) {
+            probs = probs.reshape(batch, kvHeads, (long) group * t, s);
+        }
+        NDArray ctx = probs.matMul(v);
+        if (group != 1) {
+            ctx = ctx.reshape(batch, heads, t, hd);
+        }
+        ctx = ctx.transpose(0, 2, 1, 3).reshape(batch, t, qDim);
+        return Linear.linear(ctx, b.outW(), b.outB()).singletonOrThrow();
+    }
+
+    private NDArray mlp(NDArray h, ModelWeights.Layer b) {
+        NDArray up = Linear.linear(h, b.upW(), b.upB()).singletonOrThrow();
+        if (gated) {
+            NDList gu = up.split(2, 2); // gate rows first
+            up = act.apply(gu.get(0)).mul(gu.get(1));
+        } else {
+            up = act.apply(up);
+        }
+        return Linear.linear(up, b.downW(), b.downB()).singletonOrThrow();
+    }
+
+    /** Checks every position against the context; returns the largest. */
+    private long checkContext(long[][] positions) {
+        long max = 0;
+        for (long[] row : positions) {
+            for (long p : row) {
+                if (p >= config.contextLength()) {
+                    throw new IllegalArgumentException("sequence reaches position " + p + " but the model's context is "
+                            + config.contextLength() + " tokens");
+                }
+                max = Math.max(max, p);
+            }
+        }
+        return max;
+    }
+
+    /**
+     * Positions as gather indices; padding gets {@code padPosition} (GPT-2 uses 1 there as transformers does, any
+     * valid row works since a padding slot never reaches a real token).
+     */
+    private static long[] embeddingPositions(long[][] positions, long padPosition) {
+        int t = positions[0].length;
+        long[] out = new long[positions.length * t];
+        for (int b = 0; b < positions.length; b++) {
+            for (int i = 0; i < t; i++) {
+                out[b * t + i] = positions[b][i] < 0 ? padPosition : positions[b][i];
+            }
+        }
+        return out;
+    }
+
+    private static int[][] fullMask(ForwardInput in, KvCache cache) {
+        int[][] now = in.mask();
+        if (cache == null) {
+            return now;
+        }
+        int[][] out = new int[now.length][];
+        for (int b = 0; b < now.length; b++) {
+            int[] old = cache.mask[b];
+            int[] m = java.util.Arrays.copyOf(old, old.length + now[b].length);
+            System.arraycopy(now[b], 0, m, old.length, now[b].length);
+            out[b] = m;
+        }
+        return out;
+    }
+
+    /** Additive [batch, 1, t, s] mask, or null when every key is visible to every query. */
+    private static NDArray attentionMask(NDManager m, ForwardInput in, int[][] fullMask, int past) {
+        int batch = fullMask.length;
+        int t = in.length();
+        int s = fullMask[0].length;
+        boolean padded = false;
+        for (int[] row : fullMask) {
+            for (int v : row) {
+                padded |= v == 0;
+            }
+        }
+        if (!padded && t == 1) {
+            return null;
+        }
+        if (!padded) {
+            float[] causal = new float[t * s];
+            for (int i = 0; i < t; i++) {
+                for (int j = past + i + 1; j < s; j++) {
+                    causal[i * s + j] = MASKED;
+                }
+            }
+            return m.create(causal, new Shape(1, 1, t, s));
+        }
+        float[] mask = new float[batch * t * s];
+        for (int b = 0; b < batch; b++) {
+            for (int i = 0; i < t; i++) {
+                int base = (b * t + i) * s;
+                for (int j = 0; j < s; j++) {
+                    if (j > past + i || fullMask[b][j] == 0) {
+                        mask[base + j] = MASKED;
+                    }
+                }
+            }
+        }
+        return m.create(mask, new Shape(batch, 1, t, s));
+    }
+
+    /** The tanh approximation of GELU ("gelu_new"): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+    private static NDArray geluTanh(NDArray x) {
+        NDArray inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(GELU_C);
+        return inner.tanh().add(1f).mul(x).mul(0.5f);
+    }
+
+    /** Runs the hooks registered at a site; checks that a replacement keeps the shape. */
+    private record Sites(HookSet hooks, int batch, int t, long[][] positions, int[] promptLengths, NDManager m) {
+        NDArray apply(HookPoint p, int layer, NDArray x) {
+            List<ActivationHook> hs = hooks.at(p, layer);
+            if (hs.isEmpty()) {
+                return x;
+            }
+            HookSite site = new HookSite(p, layer, batch, t, positions, promptLengths, m);
+            for (ActivationHook h : hs) {
+                NDArray y = h.apply(site, x);
+                if (y == null || !y.getShape().equals(x.getShape())) {
+                    throw new IllegalStateException("hook at " + p + " layer " + layer + " returned shape "
+                            + (y == null ? "null" : y.getShape()) + ", expected " + x.getShape());
+                }
+                if (y.getManager() != m && y != x) {
+                    y.attach(m);
+                }
+                x = y;
+            }
+            return x;
+        }
+    }
+}

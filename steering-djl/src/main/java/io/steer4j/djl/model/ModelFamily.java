@@ -1,0 +1,335 @@
+package io.steer4j.djl.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.steer4j.djl.model.ModelConfig.eosTokenId;
+import static io.steer4j.djl.model.ModelConfig.optionalBoolean;
+import static io.steer4j.djl.model.ModelConfig.optionalDouble;
+import static io.steer4j.djl.model.ModelConfig.optionalInt;
+import static io.steer4j.djl.model.ModelConfig.required;
+
+/**
+ * A decoder family as a small description: which norm, which position encoding, which MLP form, where the weights
+ * are and how they are laid out. The forward pass itself ({@link BlockTransformer}) is shared, so hooks, the KV
+ * cache and left padding behave the same in every family; adding a family means adding a constant here (config
+ * fields, weight names), not another forward pass.
+ *
+ * <p>Per checkpoint numbers and flags (GQA heads, rotary fraction, biases, parallel residual) are read into
+ * {@link ModelConfig} by {@link #readConfig}; {@link #load} maps the checkpoint's tensors onto
+ * {@link ModelWeights}' single layout (q|k|v fused, gate|up fused, matrices {@code [out, in]}).
+ */
+enum ModelFamily {
+    /** GPT-2: LayerNorm, learned positions, Conv1D weights {@code [in, out]}, tanh GELU, tied head. */
+    GPT2(List.of("gpt2"), NormKind.LAYER_NORM, Positions.LEARNED, Mlp.PLAIN,
+            List.of("", "transformer."), List.of(".attn.bias", ".attn.masked_bias")) {
+        @Override
+        ModelConfig readConfig(JsonNode n, Path f) {
+            int hidden = required(n, "n_embd", f);
+            int heads = required(n, "n_head", f);
+            if (hidden % heads != 0) {
+                throw new ModelLoadException("hidden size " + hidden + " is not divisible by " + heads + " heads");
+            }
+            return new ModelConfig("gpt2", required(n, "vocab_size", f), required(n, "n_positions", f), hidden,
+                    required(n, "n_layer", f), heads, heads, hidden / heads, optionalInt(n, "n_inner", 4 * hidden, f),
+                    optionalDouble(n, "layer_norm_epsilon", 1e-5, f), n.path("activation_function").asText("gelu_new"),
+                    eosTokenId(n), optionalBoolean(n, "tie_word_embeddings", true), null,
+                    false, true, true, true);
+        }
+
+        @Override
+        ModelWeights load(ModelConfig c, WeightStore w, NDManager m) {
+            long d = c.hiddenSize();
+            long inner = c.intermediateSize();
+            NDArray wte = w.load(m, "wte.weight", c.vocabSize(), d);
+            NDArray wpe = w.load(m, "wpe.weight", c.contextLength(), d);
+            ModelWeights.Layer[] layers = new ModelWeights.Layer[c.numLayers()];
+            for (int i = 0; i < layers.length; i++) {
+                String p = "h." + i + ".";
+                // Conv1D [in, out] passed as a transposed view: libtorch runs x @ W with the bias fused, no copy.
+                layers[i] = new ModelWeights.Layer(
+                        layerNorm(w, m, p + "ln_1", d), layerNorm(w, m, p + "ln_2", d),
+                        w.load(m, p + "attn.c_attn.weight", d, 3 * d).transpose(), w.load(m, p + "attn.c_attn.bias", 3 * d),
+                        w.load(m, p + "attn.c_proj.weight", d, d).transpose(), w.load(m, p + "attn.c_proj.bias", d),
+                        w.load(m, p + "mlp.c_fc.weight", d, inner).transpose(), w.load(m, p + "mlp.c_fc.bias", inner),
+                        w.load(m, p + "mlp.c_proj.weight", inner, d).transpose(), w.load(m, p + "mlp.c_proj.bias", d));
+            }
+            NDArray head = c.tieWordEmbeddings() || !w.has("lm_head.weight") ? wte
+                    : w.load(m, "lm_head.weight", c.vocabSize(), d);
+            return new ModelWeights(wte, wpe, layers, layerNorm(w, m, "ln_f", d), head);
+        }
+    },
+
+    /**
+     * Llama and the families with its exact shapes (Mistral; Qwen2, which adds q/k/v biases): RMSNorm, RoPE over
+     * the whole head, SwiGLU, grouped-query attention, nn.Linear {@code [out, in]} weights, untied head by default.
+     */
+    LLAMA(List.of("llama", "mistral", "qwen2"), NormKind.RMS_NORM, Positions.ROTARY, Mlp.GATED,
+            List.of("", "model."), List.of(".rotary_emb.inv_freq")) {
+        @Override
+        ModelConfig readConfig(JsonNode n, Path f) {
+            String type = n.path("model_type").asText();
+            int hidden = required(n, "hidden_size", f);
+            int heads = required(n, "num_attention_heads", f);
+            int kvHeads = optionalInt(n, "num_key_value_heads", heads, f);
+            int headDim = optionalInt(n, "head_dim", -1, f);
+            if (headDim < 0) {
+                if (hidden % heads != 0) {
+                    throw new ModelLoadException(f + ": hidden size " + hidden + " is not divisible by " + heads
+                            + " heads and config gives no head_dim");
+                }
+                headDim = hidden / heads;
+            }
+            int positions = required(n, "max_position_embeddings", f);
+            boolean attnBias = optionalBoolean(n, "attention_bias", false);
+            boolean qkvBias = type.equals("qwen2") || attnBias; // Qwen2 always has q/k/v biases, never an o bias
+            boolean outBias = !type.equals("qwen2") && attnBias;
+            // Sliding-window attention equals full attention while the sequence fits the window; capping the
+            // context there keeps every accepted sequence exact rather than silently approximate.
+            boolean sliding = type.equals("mistral")
+                    || (type.equals("qwen2") && optionalBoolean(n, "use_sliding_window", false));
+            int window = optionalInt(n, "sliding_window", 0, f);
+            if (sliding && window > 0 && window < positions) {
+                positions = window;
+            }
+            return new ModelConfig(type, required(n, "vocab_size", f), positions, hidden,
+                    required(n, "num_hidden_layers", f), heads, kvHeads, headDim, required(n, "intermediate_size", f),
+                    optionalDouble(n, "rms_norm_eps", 1e-6, f), n.path("hidden_act").asText("silu"), eosTokenId(n),
+                    optionalBoolean(n, "tie_word_embeddings", false), rope(n, headDim, 1.0, "rope_theta", f),
+                    false, qkvBias, outBias, optionalBoolean(n, "mlp_bias", false));
+        }
+
+        @Override
+        ModelWeights load(ModelConfig c, WeightStore w, NDManager m) {
+            long d = c.hiddenSize();
+            long q = (long) c.numHeads() * c.headDim();
+            long kv = (long) c.numKvHeads() * c.headDim();
+            long inner = c.intermediateSize();
+            NDArray embed = w.load(m, "embed_tokens.weight", c.vocabSize(), d);
+            ModelWeights.Layer[] layers = new ModelWeights.Layer[c.numLayers()];
+            for (int i = 0; i < layers.length; i++) {
+                String p = "layers." + i + ".";
+                String a = p + "self_attn.";
+                NDArray qkvW = fuse(w.load(m, a + "q_proj.weight", q, d), w.load(m, a + "k_proj.weight", kv, d),
+                        w.load(m, a + "v_proj.weight", kv, d));
+                NDArray qkvB = !c.qkvBias() ? null : fuse(w.load(m, a + "q_proj.bias", q),
+                        w.load(m, a + "k_proj.bias", kv), w.load(m, a + "v_proj.bias", kv));
+                NDArray upW = fuse(w.load(m, p + "mlp.gate_proj.weight", inner, d),
+                        w.load(m, p + "mlp.up_proj.weight", inner, d));
+                NDArray upB = !c.mlpBias() ? null : fuse(w.load(m, p + "mlp.gate_proj.bias", inner),
+                        w.load(m, p + "mlp.up_proj.bias", inner));
+                layers[i] = new ModelWeights.Layer(
+                        rmsNorm(w, m, p + "input_layernorm", d), rmsNorm(w, m, p + "post_attention_layernorm", d),
+                        qkvW, qkvB,
+                        w.load(m, a + "o_proj.weight", d, q), c.outputBias() ? w.load(m, a + "o_proj.bias", d) : null,
+                        upW, upB,
+                        w.load(m, p + "mlp.down_proj.weight", d, inner),
+                        c.mlpBias() ? w.load(m, p + "mlp.down_proj.bias", d) : null);
+            }
+            NDArray head = c.tieWordEmbeddings() ? embed : w.load(m, "lm_head.weight", c.vocabSize(), d);
+            return new ModelWeights(embed, null, layers, rmsNorm(w, m, "norm", d), head);
+        }
+    },
+
+    /**
+     * GPT-NeoX (Pythia): LayerNorm, partial RoPE ({@code rotary_pct} of each head), a fused query_key_value
+     * weight laid out per head as {@code [heads, 3, headDim]}, parallel residual by default, untied
+     * {@code embed_out}.
+     */
+    GPT_NEOX(List.of("gpt_neox"), NormKind.LAYER_NORM, Positions.ROTARY, Mlp.PLAIN,
+            List.of("", "gpt_neox."), List.of(".attention.bias", ".attention.masked_bias", ".rotary_emb.inv_freq")) {
+        @Override
+        ModelConfig readConfig(JsonNode n, Path f) {
+            int hidden = required(n, "hidden_size", f);
+            int heads = required(n, "num_attention_heads", f);
+            if (hidden % heads != 0) {
+                throw new ModelLoadException("hidden size " + hidden + " is not divisible by " + heads + " heads");
+            }
+            int headDim = hidden / heads;
+            // Newer configs call the fraction partial_rotary_factor and the base rope_theta.
+            double pct = optionalDouble(n, "partial_rotary_factor", optionalDouble(n, "rotary_pct", 0.25, f), f);
+            boolean bias = optionalBoolean(n, "attention_bias", true);
+            return new ModelConfig("gpt_neox", required(n, "vocab_size", f), required(n, "max_position_embeddings", f),
+                    hidden, required(n, "num_hidden_layers", f), heads, heads, headDim,
+                    required(n, "intermediate_size", f), optionalDouble(n, "layer_norm_eps", 1e-5, f),
+                    n.path("hidden_act").asText("gelu"), eosTokenId(n), optionalBoolean(n, "tie_word_embeddings", false),
+                    rope(n, headDim, pct, n.has("rope_theta") ? "rope_theta" : "rotary_emb_base", f),
+                    optionalBoolean(n, "use_parallel_residual", true), bias, bias, true);
+        }
+
+        @Override
+        ModelWeights load(ModelConfig c, WeightStore w, NDManager m) {
+            long d = c.hiddenSize();
+            long h = c.numHeads();
+            long hd = c.headDim();
+            long inner = c.intermediateSize();
+            NDArray embed = w.load(m, "embed_in.weight", c.vocabSize(), d);
+            ModelWeights.Layer[] layers = new ModelWeights.Layer[c.numLayers()];
+            for (int i = 0; i < layers.length; i++) {
+                String p = "layers." + i + ".";
+                // Rows of query_key_value are [heads, 3, headDim] (q, k, v interleaved per head); regroup them once
+                // into q | k | v so the forward pass splits every family's projection the same way.
+                NDArray qkvW = regroupPerHead(w.load(m, p + "attention.query_key_value.weight", 3 * d, d), h, hd, d);
+                NDArray qkvB = !c.qkvBias() ? null
+                        : regroupPerHead(w.load(m, p + "attention.query_key_value.bias", 3 * d), h, hd, 1);
+                layers[i] = new ModelWeights.Layer(
+                        layerNorm(w, m, p + "input_layernorm", d), layerNorm(w, m, p + "post_attention_layernorm", d),
+                        qkvW, qkvB,
+                        w.load(m, p + "attention.dense.weight", d, d),
+                        c.outputBias() ? w.load(m, p + "attention.dense.bias", d) : null,
+                        w.load(m, p + "mlp.dense_h_to_4h.weight", inner, d), w.load(m, p + "mlp.dense_h_to_4h.bias", inner),
+                        w.load(m, p + "mlp.dense_4h_to_h.weight", d, inner), w.load(m, p + "mlp.dense_4h_to_h.bias", d));
+            }
+            NDArray head = c.tieWordEmbeddings() ? embed : w.load(m, "embed_out.weight", c.vocabSize(), d);
+            return new ModelWeights(embed, null, layers, layerNorm(w, m, "final_layer_norm", d), head);
+        }
+    };
+
+    /** How a block normalises its input. */
+    enum NormKind {
+        /** {@code (x - mean) / sqrt(var + eps) * w + b}. */
+        LAYER_NORM,
+        /** {@code x * rsqrt(mean(x^2) + eps) * w}. */
+        RMS_NORM
+    }
+
+    /** How token positions enter the model. */
+    enum Positions {
+        /** A learned embedding added to the token embedding. */
+        LEARNED,
+        /** Rotary embedding of queries and keys ({@link ModelConfig#rope()}). */
+        ROTARY
+    }
+
+    /** The MLP form. */
+    enum Mlp {
+        /** {@code down(act(up(x)))}. */
+        PLAIN,
+        /** {@code down(act(gate(x)) * up(x))} (SwiGLU with {@code silu}). */
+        GATED
+    }
+
+    private final List<String> modelTypes;
+    private final NormKind norm;
+    private final Positions positions;
+    private final Mlp mlp;
+    private final List<String> namePrefixes;
+    private final List<String> ignoredSuffixes;
+
+    ModelFamily(List<String> modelTypes, NormKind norm, Positions positions, Mlp mlp, List<String> namePrefixes,
+                List<String> ignoredSuffixes) {
+        this.modelTypes = modelTypes;
+        this.norm = norm;
+        this.positions = positions;
+        this.mlp = mlp;
+        this.namePrefixes = namePrefixes;
+        this.ignoredSuffixes = ignoredSuffixes;
+    }
+
+    /** Reads this family's {@code config.json} fields. */
+    abstract ModelConfig readConfig(JsonNode n, Path file);
+
+    /** Loads the checkpoint's tensors into the shared layout, checking every shape against the config. */
+    abstract ModelWeights load(ModelConfig c, WeightStore w, NDManager m);
+
+    NormKind norm() {
+        return norm;
+    }
+
+    Positions positions() {
+        return positions;
+    }
+
+    Mlp mlp() {
+        return mlp;
+    }
+
+    /** Prefixes a checkpoint may put before the body's tensor names ({@code model.}, {@code gpt_neox.}, ...). */
+    List<String> namePrefixes() {
+        return namePrefixes;
+    }
+
+    /** Whether a tensor the forward pass does not read is an expected buffer (causal masks, cached frequencies). */
+    boolean isIgnorable(String tensorName) {
+        return ignoredSuffixes.stream().anyMatch(tensorName::endsWith);
+    }
+
+    /** The family of a {@code model_type}, or null. */
+    static ModelFamily forType(String modelType) {
+        for (ModelFamily f : values()) {
+            if (f.modelTypes.contains(modelType)) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    /** Every supported {@code model_type}. */
+    static List<String> supportedTypes() {
+        List<String> out = new ArrayList<>();
+        for (ModelFamily f : values()) {
+            out.addAll(f.modelTypes);
+        }
+        return List.copyOf(out);
+    }
+
+    // ------------------------------------------------------------------------------------------------ helpers
+
+    private static ModelWeights.Norm layerNorm(WeightStore w, NDManager m, String name, long d) {
+        return new ModelWeights.Norm(w.load(m, name + ".weight", d), w.load(m, name + ".bias", d));
+    }
+
+    private static ModelWeights.Norm rmsNorm(WeightStore w, NDManager m, String name, long d) {
+        return new ModelWeights.Norm(w.load(m, name + ".weight", d), null);
+    }
+
+    /** Concatenates along the output axis (one matmul instead of several per token) and frees the parts. */
+    private static NDArray fuse(NDArray... parts) {
+        NDArray out = NDArrays.concat(new NDList(parts), 0);
+        for (NDArray p : parts) {
+            p.close();
+        }
+        return out;
+    }
+
+    /** {@code [heads * 3 * hd, in]} with rows (head, q/k/v, i) to {@code [3 * heads * hd, in]} rows (q/k/v, head, i). */
+    private static NDArray regroupPerHead(NDArray fused, long heads, long hd, long in) {
+        boolean vector = fused.getShape().dimension() == 1;
+        NDArray split = vector ? fused.reshape(heads, 3, hd) : fused.reshape(heads, 3, hd, in);
+        NDArray swapped = vector ? split.transpose(1, 0, 2) : split.transpose(1, 0, 2, 3);
+        NDArray flat = vector ? swapped.reshape(3 * heads * hd) : swapped.reshape(3 * heads * hd, in);
+        // Own storage, and close every view: a view left open would keep the checkpoint-layout tensor alive.
+        NDArray out = flat.duplicate();
+        flat.close();
+        swapped.close();
+        split.close();
+        fused.close();
+        return out;
+    }
+
+    /**
+     * The rotary config: {@code rope_parameters} (newer transformers) or {@code rope_theta} / {@code rope_scaling};
+     * {@code partial_rotary_factor} (when the config has one) times {@code fraction} of the head is rotated.
+     */
+    private static RopeConfig rope(JsonNode n, int headDim, double fraction, String thetaField, Path f) {
+        JsonNode params = n.get("rope_parameters");
+        double theta = optionalDouble(n, thetaField, 10000.0, f);
+        JsonNode scaling = n.get("rope_scaling");
+        if (params != null && params.isObject()) {
+            theta = optionalDouble(params, "rope_theta", theta, f);
+            scaling = params;
+        }
+        if (fraction == 1.0) {
+            fraction = optionalDouble(n, "partial_rotary_factor", 1.0, f);
+        }
+        int dims = (int) (headDim * fraction); // int() truncation, as transformers does
+        return RopeConfig.read(scaling, dims, theta, f);
+    }
+}
