@@ -31,15 +31,21 @@ final class Memory {
     }
 
     /**
-     * Float32 bytes of the weights one decode step must stream: every block matrix and bias, the final norm and
-     * the LM head (the tied embedding, read in full), but only one row of each embedding table.
+     * Float32 bytes of the weights one decode step must stream: every block matrix and bias, the norms and the LM
+     * head (read in full), but only one row of each embedding table. Counts gated MLPs (Llama) as three matrices
+     * and grouped-query key/value projections at their real size.
      */
     static long weightBytesPerToken(LanguageModel lm) {
         ModelConfig c = lm.config();
         long d = c.hiddenSize();
         long inner = c.intermediateSize();
-        long perBlock = 2 * d + 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + (d * inner + inner) + (inner * d + d);
-        long params = c.numLayers() * perBlock + 2 * d + (long) c.vocabSize() * d + 2 * d;
+        long q = (long) c.numHeads() * c.headDim();
+        long kv = (long) c.numKvHeads() * c.headDim();
+        boolean gated = !c.modelType().equals("gpt2") && !c.modelType().equals("gpt_neox");
+        long attn = d * (q + 2 * kv) + q * d + (c.qkvBias() ? q + 2 * kv : 0) + (c.outputBias() ? d : 0);
+        long mlp = (gated ? 3 : 2) * d * inner + (c.mlpBias() ? inner + d : 0);
+        long norms = 4 * d;
+        long params = c.numLayers() * (attn + mlp + norms) + 2 * d + (long) c.vocabSize() * d + 2 * d;
         return params * 4;
     }
 }

@@ -154,4 +154,27 @@ class ExamplesTest {
         assertTrue(out.contains("max |difference| 0.0"), out);
         assertTrue(Files.exists(tmp.resolve("m.gguf")));
     }
+
+    @Test
+    void layerSweepWritesItsTableAndPlotsAndRecommendsACellWithinTheBound() throws Exception {
+        io.steer4j.djl.eval.SweepResult r = LayerSweep.run(model, tmp, 1, new double[] {0, 2, 4}, 4, 5);
+        assertEquals(model.numLayers() * 3, r.cells().size());
+        for (String f : new String[] {"sweep.csv", "heatmap.png", "lines.png"}) {
+            assertTrue(java.nio.file.Files.size(tmp.resolve(f)) > 0, f);
+        }
+        assertEquals(1 + model.numLayers() * 3, java.nio.file.Files.readAllLines(tmp.resolve("sweep.csv")).size());
+        assertTrue(r.recommendation().toString().length() > 0);
+    }
+
+    @Test
+    void conditionVectorSteeringLearnsAConditionAndReportsHeldOutF1() {
+        ConditionVectorSteering.Outcome o = ConditionVectorSteering.run(model, 4.0, 10, 4, 3);
+        assertTrue(o.condition().layer() >= 0 && o.condition().layer() < model.numLayers());
+        assertEquals(model.numLayers(), o.condition().f1ByLayer().size());
+        assertTrue(o.heldOutF1() >= 0 && o.heldOutF1() <= 1);
+        assertEquals(8, o.outputs().size());
+        for (String[] row : o.outputs()) {
+            assertTrue(row[1].equals("steered") || row[1].equals("plain"));
+        }
+    }
 }
