@@ -53,6 +53,23 @@ public final class CosineSimilarity {
         return m;
     }
 
+    /**
+     * {@code a·b / (|a| |b|)} in double.
+     *
+     * @throws IllegalArgumentException if the lengths differ or either vector has zero norm
+     */
+    public static double of(float[] a, float[] b) {
+        if (a.length != b.length) {
+            throw new IllegalArgumentException("vectors have lengths " + a.length + " and " + b.length);
+        }
+        double na = dot(a, a);
+        double nb = dot(b, b);
+        if (na == 0 || nb == 0) {
+            throw new IllegalArgumentException("a vector has zero norm: cosine is undefined");
+        }
+        return dot(a, b) / (Math.sqrt(na) * Math.sqrt(nb));
+    }
+
     /** The similarity matrix of the vectors' directions at {@code layer} (every vector must have that layer). */
     public static double[][] matrix(List<SteeringVector> vectors, int layer) {
         Objects.requireNonNull(vectors, "vectors");

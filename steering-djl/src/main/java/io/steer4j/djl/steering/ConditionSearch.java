@@ -1,7 +1,10 @@
 package io.steer4j.djl.steering;
 
+import io.steer4j.core.eval.CosineSimilarity;
 import io.steer4j.core.hook.HookPoint;
 import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.vector.ActivationMatrix;
+import io.steer4j.core.vector.VectorMethod;
 import io.steer4j.djl.model.LanguageModel;
 
 import java.util.ArrayList;
@@ -124,38 +127,20 @@ public final class ConditionSearch {
     }
 
     private static float[] meanDifference(float[][] a, float[][] b) {
-        int d = a[0].length;
-        double[] acc = new double[d];
-        for (float[] r : a) {
-            for (int i = 0; i < d; i++) {
-                acc[i] += r[i] / (double) a.length;
-            }
-        }
-        for (float[] r : b) {
-            for (int i = 0; i < d; i++) {
-                acc[i] -= r[i] / (double) b.length;
-            }
-        }
-        float[] out = new float[d];
-        for (int i = 0; i < d; i++) {
-            out[i] = (float) acc[i];
-        }
-        return out;
+        return VectorMethod.MEAN_DIFFERENCE.direction(ActivationMatrix.ofRows(a), ActivationMatrix.ofRows(b));
     }
 
     private static double[] scores(float[][] rows, float[] dir) {
         return Arrays.stream(rows).mapToDouble(r -> cosine(r, dir)).toArray();
     }
 
-    static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += (double) a[i] * b[i];
-            na += (double) a[i] * a[i];
-            nb += (double) b[i] * b[i];
+    /** Similarity of a hidden state with a condition direction (0 for a zero hidden state). */
+    static double cosine(float[] hidden, float[] direction) {
+        for (float f : hidden) {
+            if (f != 0) {
+                return CosineSimilarity.of(hidden, direction);
+            }
         }
-        return na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb);
+        return 0;
     }
 }
