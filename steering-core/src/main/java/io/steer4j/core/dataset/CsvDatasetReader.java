@@ -1,8 +1,6 @@
 package io.steer4j.core.dataset;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,10 +19,7 @@ final class CsvDatasetReader {
     }
 
     static List<CsvRecord> read(Path file) throws IOException {
-        String text = new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
-        if (text.startsWith("\uFEFF")) {
-            text = text.substring(1);
-        }
+        String text = Utf8Text.read(file);
         List<CsvRecord> records = new ArrayList<>();
         int line = 1;
         int i = 0;
