@@ -55,19 +55,11 @@ class FamilyParityTest {
     }
 
     static double maxAbsDiff(float[][] expected, float[] actualFlat, String what) {
-        int d = expected[0].length;
-        assertEquals(expected.length * d, actualFlat.length, what + " size");
-        double max = 0;
-        for (int t = 0; t < expected.length; t++) {
-            for (int i = 0; i < d; i++) {
-                max = Math.max(max, Math.abs(expected[t][i] - actualFlat[t * d + i]));
-            }
-        }
-        return max;
+        return HookCapture.maxAbsDiff(expected, actualFlat, what);
     }
 
     static long[] toLong(int[] a) {
-        return Arrays.stream(a).asLongStream().toArray();
+        return HookCapture.toLong(a);
     }
 
     private static GenerationConfig greedy(int n) {
@@ -111,23 +103,9 @@ class FamilyParityTest {
         double worstLogits = 0;
         for (Goldens.Sequence seq : g.sequences()) {
             long[] ids = toLong(seq.tokens());
-            Map<HookPoint, float[][]> captured = new EnumMap<>(HookPoint.class);
-            HookSet.Builder hooks = HookSet.builder();
-            for (HookPoint p : HookPoint.values()) {
-                captured.put(p, new float[model.numLayers()][]);
-                for (int l = 0; l < model.numLayers(); l++) {
-                    final int layer = l;
-                    hooks.add(p, l, (site, x) -> {
-                        captured.get(p)[layer] = x.toFloatArray();
-                        return x;
-                    });
-                }
-            }
-            float[] logits;
-            try (NDManager m = model.newCallManager()) {
-                logits = model.forward(ForwardInput.leftPadded(m, List.of(ids), 0, new int[] {ids.length}), null,
-                        hooks.build(), LogitsMode.ALL).toFloatArray();
-            }
+            HookCapture.Captured c = HookCapture.run(model, ids, List.of(HookPoint.values()));
+            Map<HookPoint, float[][]> captured = c.activations();
+            float[] logits = c.logits();
             for (HookPoint p : HookPoint.values()) {
                 for (int l = 0; l < model.numLayers(); l++) {
                     double diff = maxAbsDiff(seq.activation(p.id(), l), captured.get(p)[l], p + " " + l);

@@ -16,7 +16,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
@@ -36,23 +35,11 @@ class Gpt2ParityTest {
     Path tmp;
 
     private static double maxAbsDiff(float[][] expected, float[] actualFlat, String what) {
-        int d = expected[0].length;
-        assertEquals(expected.length * d, actualFlat.length, what + " size");
-        double max = 0;
-        for (int t = 0; t < expected.length; t++) {
-            for (int i = 0; i < d; i++) {
-                max = Math.max(max, Math.abs(expected[t][i] - actualFlat[t * d + i]));
-            }
-        }
-        return max;
+        return HookCapture.maxAbsDiff(expected, actualFlat, what);
     }
 
     private static long[] toLong(int[] a) {
-        long[] out = new long[a.length];
-        for (int i = 0; i < a.length; i++) {
-            out[i] = a[i];
-        }
-        return out;
+        return HookCapture.toLong(a);
     }
 
     @ParameterizedTest
@@ -72,25 +59,10 @@ class Gpt2ParityTest {
             double worst = 0;
             for (Goldens.Sequence seq : g.sequences()) {
                 long[] ids = toLong(seq.tokens());
-                Map<HookPoint, float[][]> captured = new EnumMap<>(HookPoint.class);
                 List<HookPoint> points = full ? List.of(HookPoint.values()) : List.of(HookPoint.RESID_POST);
-                HookSet.Builder hooks = HookSet.builder();
-                for (HookPoint p : points) {
-                    captured.put(p, new float[model.numLayers()][]);
-                    for (int l = 0; l < model.numLayers(); l++) {
-                        final int layer = l;
-                        hooks.add(p, l, (site, x) -> {
-                            captured.get(p)[layer] = x.toFloatArray();
-                            return x;
-                        });
-                    }
-                }
-                float[] logits;
-                try (NDManager m = model.newCallManager()) {
-                    NDArray out = model.forward(ForwardInput.leftPadded(m, List.of(ids), 0, new int[] {ids.length}),
-                            null, hooks.build(), LogitsMode.ALL);
-                    logits = out.toFloatArray();
-                }
+                HookCapture.Captured c = HookCapture.run(model, ids, points);
+                Map<HookPoint, float[][]> captured = c.activations();
+                float[] logits = c.logits();
                 for (HookPoint p : points) {
                     for (int l = 0; l < model.numLayers(); l++) {
                         double diff = maxAbsDiff(seq.activation(p.id(), l), captured.get(p)[l], p + " " + l);
