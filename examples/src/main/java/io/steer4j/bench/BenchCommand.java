@@ -77,7 +77,7 @@ public final class BenchCommand extends BaseCommand {
     @Option(names = "--soak", defaultValue = "0", description = "generations for the memory soak (0 = skip)")
     int soak;
 
-    @Option(names = "--sections", split = ",", defaultValue = "generation,batch,extraction,bandwidth,memory",
+    @Option(names = "--sections", split = ",", defaultValue = "generation,batch,extraction,bandwidth,precision,memory",
             description = "which sections to run")
     List<String> sections;
 
@@ -102,6 +102,9 @@ public final class BenchCommand extends BaseCommand {
             }
             if (sections.contains("bandwidth")) {
                 bandwidth(lm);
+            }
+            if (sections.contains("precision")) {
+                precision(lm);
             }
             if (sections.contains("memory")) {
                 System.out.printf("%nmemory: RSS after load %.0f MiB, now %.0f MiB, heap used %.0f MiB%n",
@@ -330,6 +333,37 @@ public final class BenchCommand extends BaseCommand {
             report.put("implied_weight_gb_per_s", implied);
             report.put("implied_fraction_of_read_bandwidth", implied / read);
         }
+    }
+
+    /**
+     * Decode-shaped matrix products ([1, hidden] x [hidden, 4 hidden]) in float32 and float16 on the model's device,
+     * to show whether half precision would help there. BF16 is not timed: creating BF16 arrays crashes DJL 0.36's
+     * engine on this CPU build (see DJL-NOTES).
+     */
+    private void precision(LanguageModel lm) {
+        int d = lm.hiddenSize();
+        Map<String, Object> out = new LinkedHashMap<>();
+        System.out.printf("%nprecision: [1,%d] x [%d,%d] matrix product, median of 50 after warm-up:%n", d, d, 4 * d);
+        try (NDManager m = NDManager.newBaseManager(lm.device())) {
+            for (DataType t : List.of(DataType.FLOAT32, DataType.FLOAT16)) {
+                NDArray w = m.randomNormal(new Shape(d, 4L * d)).toType(t, false);
+                NDArray x = m.randomNormal(new Shape(1, d)).toType(t, false);
+                double[] us = new double[50];
+                for (int k = -10; k < us.length; k++) {
+                    long start = System.nanoTime();
+                    try (NDArray y = x.matMul(w)) {
+                        y.toType(DataType.FLOAT32, false).getFloat(0, 0);
+                    }
+                    if (k >= 0) {
+                        us[k] = (System.nanoTime() - start) / 1e3;
+                    }
+                }
+                double med = median(us);
+                System.out.printf("  %-8s %9.1f us%n", t, med);
+                out.put(t.toString(), med);
+            }
+        }
+        report.put("precision_matmul_us", out);
     }
 
     private void soak(LanguageModel lm) {
