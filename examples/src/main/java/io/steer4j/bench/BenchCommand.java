@@ -64,6 +64,9 @@ public final class BenchCommand extends BaseCommand {
     @Option(names = "--batches", split = ",", defaultValue = "1,4,16", description = "batch sizes for throughput")
     int[] batches;
 
+    @Option(names = "--threads", split = ",", defaultValue = "1,2,4", description = "request threads for the threads section")
+    int[] threadCounts;
+
     @Option(names = "--pairs", defaultValue = "200", description = "pairs for the extraction benchmark (0 = skip)")
     int pairs;
 
@@ -77,7 +80,7 @@ public final class BenchCommand extends BaseCommand {
     @Option(names = "--soak", defaultValue = "0", description = "generations for the memory soak (0 = skip)")
     int soak;
 
-    @Option(names = "--sections", split = ",", defaultValue = "generation,batch,extraction,bandwidth,precision,memory",
+    @Option(names = "--sections", split = ",", defaultValue = "generation,batch,threads,extraction,bandwidth,precision,memory",
             description = "which sections to run")
     List<String> sections;
 
@@ -96,6 +99,9 @@ public final class BenchCommand extends BaseCommand {
             }
             if (sections.contains("batch")) {
                 batched(lm);
+            }
+            if (sections.contains("threads")) {
+                threads(lm);
             }
             if (sections.contains("extraction") && pairs > 0) {
                 extraction(lm);
@@ -261,6 +267,43 @@ public final class BenchCommand extends BaseCommand {
             out.put("batch_" + b, m);
         }
         report.put("batched_tokens_per_s", out);
+    }
+
+    /**
+     * Several request threads sharing one model, each generating at batch 1 with its own plan: aggregate tokens/s,
+     * to show what serving without batching costs or gains.
+     */
+    private void threads(LanguageModel lm) throws Exception {
+        SteeredModel sm = SteeredModel.builder(lm).build();
+        System.out.printf("%nconcurrent requests on one model, batch 1 each, %d new tokens, median of %d:%n",
+                newTokens, runs);
+        Map<String, Object> out = new LinkedHashMap<>();
+        tokensPerSecond(sm, List.of(prompt(lm, 0)), List.of(SteeringPlan.NONE)); // warm-up
+        for (int n : threadCounts) {
+            double[] samples = new double[runs];
+            for (int r = 0; r < runs; r++) {
+                java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+                try {
+                    List<java.util.concurrent.Future<Double>> fs = new ArrayList<>();
+                    long start = System.nanoTime();
+                    for (int k = 0; k < n; k++) {
+                        final int row = k;
+                        fs.add(pool.submit(() -> tokensPerSecond(sm, List.of(prompt(lm, row)),
+                                List.of(oneLayer(lm, 200 + row)))));
+                    }
+                    for (java.util.concurrent.Future<Double> f : fs) {
+                        f.get();
+                    }
+                    samples[r] = (double) n * newTokens / ((System.nanoTime() - start) / 1e9);
+                } finally {
+                    pool.shutdownNow();
+                }
+            }
+            double m = median(samples);
+            System.out.printf("  %2d threads: %10.2f tokens/s aggregate   runs %s%n", n, m, fmt(samples));
+            out.put(n + "_threads", m);
+        }
+        report.put("concurrent_tokens_per_s", out);
     }
 
     private void extraction(LanguageModel lm) throws IOException {

@@ -22,7 +22,7 @@ class BenchCommandTest {
             System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
             code = Steer4jCli.commandLine().execute("bench", "--model", TinyModel.dir().toString(),
                     "--new-tokens", "4", "--runs", "1", "--batches", "1,2", "--pairs", "4",
-                    "--sections", "generation,batch,extraction,memory");
+                    "--threads", "1,2", "--sections", "generation,batch,threads,extraction,memory");
         } finally {
             System.setOut(old);
         }
@@ -31,6 +31,7 @@ class BenchCommandTest {
         assertTrue(out.contains("steered, all 3 layers"), out);
         assertTrue(out.contains("batch   2:"), out);
         assertTrue(out.contains("pairs/s"), out);
+        assertTrue(out.contains(" 2 threads:"), out);
         assertTrue(out.contains("\"generation_batch1\""), out);
     }
 
