@@ -91,38 +91,44 @@ final class ScoringRows {
                 t = Math.max(t, row.ids().length);
                 targets += row.targetPositions().length;
             }
-            try (NDManager m = model.newCallManager()) {
-                NDArray logits = model.forward(ForwardInput.leftPadded(m, ids, model.padTokenId(), promptLengths),
-                        null, hooks, LogitsMode.ALL);
-                NDArray lp = logits.logSoftmax(-1);
-                if (lp.getDataType() != DataType.FLOAT32) {
-                    lp = lp.toType(DataType.FLOAT32, false);
-                }
-                // Flat indices into [B, T, V]: one gather for every target of the batch.
-                long[] flat = new long[targets];
-                int k = 0;
-                for (int r = 0; r < batch.length; r++) {
-                    Row row = rows.get(batch[r]);
-                    int pad = t - row.ids().length;
-                    for (int j = 0; j < row.targetPositions().length; j++) {
-                        flat[k++] = ((long) r * t + pad + row.targetPositions()[j]) * vocab + row.targetTokens()[j];
+            final int tt = t;
+            final int nTargets = targets;
+            // Forward, log-softmax and gathers all run on the model's engine thread (one hot OpenMP team).
+            model.compute(() -> {
+                try (NDManager m = model.newCallManager()) {
+                    NDArray logits = model.forward(ForwardInput.leftPadded(m, ids, model.padTokenId(), promptLengths),
+                            null, hooks, LogitsMode.ALL);
+                    NDArray lp = logits.logSoftmax(-1);
+                    if (lp.getDataType() != DataType.FLOAT32) {
+                        lp = lp.toType(DataType.FLOAT32, false);
+                    }
+                    // Flat indices into [B, T, V]: one gather for every target of the batch.
+                    long[] flat = new long[nTargets];
+                    int k = 0;
+                    for (int r = 0; r < batch.length; r++) {
+                        Row row = rows.get(batch[r]);
+                        int pad = tt - row.ids().length;
+                        for (int j = 0; j < row.targetPositions().length; j++) {
+                            flat[k++] = ((long) r * tt + pad + row.targetPositions()[j]) * vocab + row.targetTokens()[j];
+                        }
+                    }
+                    float[] gathered = nTargets == 0 ? new float[0]
+                            : lp.reshape(-1).take(m, m.create(flat)).toFloatArray();
+                    k = 0;
+                    for (int r = 0; r < batch.length; r++) {
+                        Row row = rows.get(batch[r]);
+                        int pad = tt - row.ids().length;
+                        double[] tl = new double[row.targetPositions().length];
+                        for (int j = 0; j < tl.length; j++) {
+                            tl[j] = gathered[k++];
+                        }
+                        float[] dist = row.distributionPosition() < 0 ? null
+                                : lp.get(r, pad + row.distributionPosition()).toFloatArray();
+                        out[batch[r]] = new Output(tl, dist);
                     }
                 }
-                float[] gathered = targets == 0 ? new float[0]
-                        : lp.reshape(-1).take(m, m.create(flat)).toFloatArray();
-                k = 0;
-                for (int r = 0; r < batch.length; r++) {
-                    Row row = rows.get(batch[r]);
-                    int pad = t - row.ids().length;
-                    double[] tl = new double[row.targetPositions().length];
-                    for (int j = 0; j < tl.length; j++) {
-                        tl[j] = gathered[k++];
-                    }
-                    float[] dist = row.distributionPosition() < 0 ? null
-                            : lp.get(r, pad + row.distributionPosition()).toFloatArray();
-                    out[batch[r]] = new Output(tl, dist);
-                }
-            }
+                return null;
+            });
             afterBatch.run();
         }
         return out;

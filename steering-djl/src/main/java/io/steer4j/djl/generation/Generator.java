@@ -105,20 +105,25 @@ public final class Generator {
             long[][] fed = new long[batch][0];
             for (int step = 0; step < config.maxNewTokens() && active > 0; step++) {
                 checkCancelled(cancel);
-                float[][] logits;
-                try (NDManager stepManager = call.newSubManager()) {
-                    ForwardInput in;
-                    if (step == 0) {
-                        in = ForwardInput.leftPadded(stepManager, prompts, model.padTokenId(), promptLengths);
-                    } else if (cache != null) {
-                        in = ForwardInput.step(stepManager, next, promptLengths);
-                    } else {
-                        in = ForwardInput.leftPadded(stepManager, concat(prompts, fed), model.padTokenId(),
-                                promptLengths);
+                final int stepIndex = step;
+                final long[] fedTokens = next;
+                final long[][] fedSoFar = fed;
+                // The whole step (forward, then copying the logits out) runs on the model's engine thread.
+                float[][] logits = model.compute(() -> {
+                    try (NDManager stepManager = call.newSubManager()) {
+                        ForwardInput in;
+                        if (stepIndex == 0) {
+                            in = ForwardInput.leftPadded(stepManager, prompts, model.padTokenId(), promptLengths);
+                        } else if (cache != null) {
+                            in = ForwardInput.step(stepManager, fedTokens, promptLengths);
+                        } else {
+                            in = ForwardInput.leftPadded(stepManager, concat(prompts, fedSoFar), model.padTokenId(),
+                                    promptLengths);
+                        }
+                        NDArray out = model.forward(in, cache, hooks, LogitsMode.LAST);
+                        return rows(out, batch, vocab);
                     }
-                    NDArray out = model.forward(in, cache, hooks, LogitsMode.LAST);
-                    logits = rows(out, batch, vocab);
-                }
+                });
                 next = new long[batch];
                 for (int b = 0; b < batch; b++) {
                     if (reason[b] != null) {

@@ -45,6 +45,8 @@ public final class LanguageModel implements AutoCloseable {
     private final String modelId;
     /** Calls hold the read lock for one forward step; close takes the write lock so it never frees mid-step. */
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    /** Every libtorch call of this model runs here; see {@link EngineThread}. */
+    private final EngineThread engine = new EngineThread("steer4j-engine");
     private volatile boolean closed;
 
     private LanguageModel(Path folder, ModelConfig config, TextTokenizer tokenizer, NDManager manager,
@@ -204,10 +206,21 @@ public final class LanguageModel implements AutoCloseable {
         lock.lock();
         try {
             ensureOpen();
-            return transformer.forward(in, cache, hooks, logitsMode);
+            return engine.call(() -> transformer.forward(in, cache, hooks, logitsMode));
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Runs libtorch work on this model's engine thread and returns its result. {@link #forward} already does;
+     * wrap other tensor work of a call (logits post-processing, copying results out) so that every libtorch
+     * operation of the model runs on one thread, which keeps CPU decoding fast (see the README's performance
+     * notes). Calls from the engine thread itself run inline.
+     */
+    public <T> T compute(java.util.concurrent.Callable<T> work) {
+        ensureOpen();
+        return engine.call(work);
     }
 
     /** Whether {@link #close()} has been called. */
@@ -233,6 +246,7 @@ public final class LanguageModel implements AutoCloseable {
             }
             manager.close();
             tokenizer.close();
+            engine.close();
         } finally {
             lock.unlock();
         }

@@ -181,6 +181,10 @@ public final class SteeredModel {
     private float[][] logProbsAll(long[] ids, SteeringPlan plan, int promptLength) {
         plan.validate(model.numLayers(), model.hiddenSize());
         int vocab = model.config().vocabSize();
+        return model.compute(() -> logProbsOnEngine(ids, plan, promptLength, vocab));
+    }
+
+    private float[][] logProbsOnEngine(long[] ids, SteeringPlan plan, int promptLength, int vocab) {
         try (NDManager m = model.newCallManager()) {
             HookSet hooks = PlanHooks.build(Collections.singletonList(plan), m, model.hiddenSize());
             NDArray logits = model.forward(ForwardInput.leftPadded(m, List.of(ids), model.padTokenId(),
