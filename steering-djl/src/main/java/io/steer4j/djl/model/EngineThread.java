@@ -12,14 +12,22 @@ import java.util.concurrent.Future;
  * <p>libtorch parallelises each CPU kernel with OpenMP, and a decode step is ~400 small parallel regions. Measured
  * on 2 cores: batch-1 decoding reaches ~42 tokens/s while a single thread has ever run libtorch work, and drops to
  * ~25 tokens/s on every thread once a second thread has (each calling thread gets its own OpenMP team and the
- * teams spoil each other's hot workers). Funnelling every call through one owned thread keeps one team hot no
- * matter which application threads call the model; concurrent callers are served step by step in turn.
+ * teams spoil each other's hot workers). Funnelling every call through one thread keeps one team hot no matter
+ * which application threads call; concurrent callers are served step by step in turn. The thread is shared by
+ * every model of the process, since two models on two engine threads would be two teams again.
  */
-final class EngineThread implements AutoCloseable {
+final class EngineThread {
+    private static final EngineThread SHARED = new EngineThread("steer4j-engine");
+
     private final ExecutorService executor;
     private volatile Thread thread;
 
-    EngineThread(String name) {
+    /** The process-wide engine thread (a daemon, started on first use). */
+    static EngineThread shared() {
+        return SHARED;
+    }
+
+    private EngineThread(String name) {
         this.executor = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, name);
             t.setDaemon(true);
@@ -72,10 +80,5 @@ final class EngineThread implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-    }
-
-    @Override
-    public void close() {
-        executor.shutdown();
     }
 }

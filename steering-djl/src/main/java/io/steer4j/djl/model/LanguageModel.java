@@ -46,7 +46,7 @@ public final class LanguageModel implements AutoCloseable {
     /** Calls hold the read lock for one forward step; close takes the write lock so it never frees mid-step. */
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     /** Every libtorch call of this model runs here; see {@link EngineThread}. */
-    private final EngineThread engine = new EngineThread("steer4j-engine");
+    private final EngineThread engine = EngineThread.shared();
     private volatile boolean closed;
 
     private LanguageModel(Path folder, ModelConfig config, TextTokenizer tokenizer, NDManager manager,
@@ -213,7 +213,7 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     /**
-     * Runs libtorch work on this model's engine thread and returns its result. {@link #forward} already does;
+     * Runs libtorch work on the engine thread (one per process, shared by every model) and returns its result. {@link #forward} already does;
      * wrap other tensor work of a call (logits post-processing, copying results out) so that every libtorch
      * operation of the model runs on one thread, which keeps CPU decoding fast (see the README's performance
      * notes). Calls from the engine thread itself run inline.
@@ -246,7 +246,6 @@ public final class LanguageModel implements AutoCloseable {
             }
             manager.close();
             tokenizer.close();
-            engine.close();
         } finally {
             lock.unlock();
         }
