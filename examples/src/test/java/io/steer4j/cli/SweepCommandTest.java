@@ -14,8 +14,6 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import javax.imageio.ImageIO;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -37,21 +35,9 @@ class SweepCommandTest {
     @TempDir
     Path tmp;
 
-    record Run(int code, String out, String err) {
-        @Override
-        public String toString() {
-            return "exit " + code + "\n--- stdout\n" + out + "--- stderr\n" + err;
-        }
-    }
-
-    static Run run(String... args) {
-        CommandLine cl = new CommandLine(new SweepCommand());
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    /** Runs the sweep command alone, with the CLI tests' stream capture. */
+    static Steer4jCliTest.Run run(String... args) {
+        return Steer4jCliTest.run(new CommandLine(new SweepCommand()), args);
     }
 
     @BeforeAll
@@ -71,7 +57,7 @@ class SweepCommandTest {
     @Test
     void writesCsvJsonAndBothPlotsAndPrintsTheTableAndRecommendation() throws Exception {
         Path out = tmp.resolve("out");
-        Run r = run("--model", model, "--vector", vector.toString(), "--layers", "0-2", "--strengths=-4,0,2,4",
+        Steer4jCliTest.Run r = run("--model", model, "--vector", vector.toString(), "--layers", "0-2", "--strengths=-4,0,2,4",
                 "--eval", eval.toString(), "--out", out.toString(), "--no-progress");
         assertEquals(0, r.code(), r.toString());
         List<String> csv = Files.readAllLines(out.resolve("sweep.csv"));
@@ -89,7 +75,7 @@ class SweepCommandTest {
     @Test
     void computesTheVectorFromADatasetAndUsesTheShippedEvalAndNeutralFiles() throws Exception {
         Path out = tmp.resolve("out");
-        Run r = run("--model", model, "--dataset", "builtin:sentiment.json", "--layers", "1",
+        Steer4jCliTest.Run r = run("--model", model, "--dataset", "builtin:sentiment.json", "--layers", "1",
                 "--strengths", "0,4", "--eval", "builtin:sentiment-eval.json", "--out", out.toString(),
                 "--no-progress");
         assertEquals(0, r.code(), r.toString());
@@ -106,7 +92,7 @@ class SweepCommandTest {
                 + "{\"question\":\"Is it big?\\n (A) no\\n (B) yes\",\"answer_matching_behavior\":\"(B)\","
                 + "\"answer_not_matching_behavior\":\"(A)\"}\n");
         Path out = tmp.resolve("out");
-        Run r = run("--model", model, "--vector", vector.toString(), "--layers", "2", "--strengths", "0,2",
+        Steer4jCliTest.Run r = run("--model", model, "--vector", vector.toString(), "--layers", "2", "--strengths", "0,2",
                 "--ab", ab.toString(), "--out", out.toString(), "--no-progress");
         assertEquals(0, r.code(), r.toString());
         JsonNode json = new ObjectMapper().readTree(out.resolve("sweep.json").toFile());
@@ -115,7 +101,7 @@ class SweepCommandTest {
 
     @Test
     void bothVectorAndDatasetIsAUsageError() {
-        Run r = run("--model", model, "--vector", vector.toString(), "--dataset", "builtin:sentiment.json",
+        Steer4jCliTest.Run r = run("--model", model, "--vector", vector.toString(), "--dataset", "builtin:sentiment.json",
                 "--eval", eval.toString(), "--out", tmp.toString());
         assertEquals(2, r.code(), r.toString());
         assertTrue(r.err().contains("exactly one of --vector"), r.toString());
@@ -123,14 +109,14 @@ class SweepCommandTest {
 
     @Test
     void noEvaluationSetIsAUsageError() {
-        Run r = run("--model", model, "--vector", vector.toString(), "--out", tmp.toString());
+        Steer4jCliTest.Run r = run("--model", model, "--vector", vector.toString(), "--out", tmp.toString());
         assertEquals(2, r.code(), r.toString());
         assertTrue(r.err().contains("exactly one of --eval"), r.toString());
     }
 
     @Test
     void emptyStrengthsAreAUsageError() {
-        Run r = run("--model", model, "--vector", vector.toString(), "--eval", eval.toString(), "--strengths", ",",
+        Steer4jCliTest.Run r = run("--model", model, "--vector", vector.toString(), "--eval", eval.toString(), "--strengths", ",",
                 "--out", tmp.toString());
         assertEquals(2, r.code(), r.toString());
         assertTrue(r.err().contains("no strengths"), r.toString());
@@ -139,7 +125,7 @@ class SweepCommandTest {
     @Test
     void aLayerOutOfRangeIsAUsageErrorAndWritesNothing() {
         Path out = tmp.resolve("out");
-        Run r = run("--model", model, "--vector", vector.toString(), "--eval", eval.toString(), "--layers", "5",
+        Steer4jCliTest.Run r = run("--model", model, "--vector", vector.toString(), "--eval", eval.toString(), "--layers", "5",
                 "--out", out.toString());
         assertEquals(2, r.code(), r.toString());
         assertTrue(r.err().contains("layer 5 is out of range"), r.toString());
@@ -150,7 +136,7 @@ class SweepCommandTest {
     void anEmptyEvalFileIsAUsageError() throws Exception {
         Path empty = tmp.resolve("empty.json");
         Files.writeString(empty, "[]");
-        Run r = run("--model", model, "--vector", vector.toString(), "--eval", empty.toString(),
+        Steer4jCliTest.Run r = run("--model", model, "--vector", vector.toString(), "--eval", empty.toString(),
                 "--out", tmp.resolve("out").toString());
         assertTrue(r.code() != 0, r.toString());
         assertTrue(r.err().contains("evaluation set is empty"), r.toString());
