@@ -333,10 +333,11 @@ public final class SweepRunner {
         }
         TreeSet<Integer> set = new TreeSet<>();
         for (Integer l : ls) {
-            if (l == null || l < 0 || l >= model.numLayers()) {
-                throw new IllegalArgumentException("layer " + l + " is out of range: the model has "
+            if (l == null) {
+                throw new IllegalArgumentException("layer null is out of range: the model has "
                         + model.numLayers() + " layers (0.." + (model.numLayers() - 1) + ")");
             }
+            model.checkLayer(l);
             if (vector != null && !vector.hasLayer(l)) {
                 throw new IllegalArgumentException("the vector has no direction for layer " + l + "; it has "
                         + vector.layers());

@@ -1,6 +1,5 @@
 package io.steer4j.djl.hooks;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.steer4j.core.hook.HookPoint;
 
@@ -30,10 +29,5 @@ public record HookSite(HookPoint point, int layer, int batchSize, int queryLengt
             }
         }
         return true;
-    }
-
-    /** Convenience for hooks: the activation's row count, for shape checks. */
-    public static long rows(NDArray activation) {
-        return activation.getShape().get(0);
     }
 }

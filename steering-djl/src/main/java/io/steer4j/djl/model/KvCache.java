@@ -3,8 +3,6 @@ package io.steer4j.djl.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
-import java.util.Arrays;
-
 /**
  * Keys and values of the tokens seen so far in one generation, per layer, with the padding mask and the next
  * logical position of each row. Owned by one call; closing it frees its native memory.
@@ -35,14 +33,6 @@ public final class KvCache implements AutoCloseable {
     /** Rows in the cache. */
     public int batchSize() {
         return mask.length;
-    }
-
-    void append(int[][] newMask) {
-        for (int b = 0; b < mask.length; b++) {
-            int[] m = Arrays.copyOf(mask[b], mask[b].length + newMask[b].length);
-            System.arraycopy(newMask[b], 0, m, mask[b].length, newMask[b].length);
-            mask[b] = m;
-        }
     }
 
     void store(int layer, NDArray k, NDArray v) {

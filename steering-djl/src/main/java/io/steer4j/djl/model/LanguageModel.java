@@ -152,6 +152,18 @@ public final class LanguageModel implements AutoCloseable {
         return config.numLayers();
     }
 
+    /**
+     * Checks that {@code layer} exists in this model.
+     *
+     * @throws IllegalArgumentException naming the layer and the valid range
+     */
+    public void checkLayer(int layer) {
+        if (layer < 0 || layer >= config.numLayers()) {
+            throw new IllegalArgumentException("layer " + layer + " is out of range: the model has "
+                    + config.numLayers() + " layers (0.." + (config.numLayers() - 1) + ")");
+        }
+    }
+
     /** Width of the residual stream. */
     public int hiddenSize() {
         return config.hiddenSize();

@@ -56,12 +56,7 @@ public final class ActivationCapture {
         if (texts.isEmpty()) {
             throw new IllegalArgumentException("no texts to read activations from");
         }
-        for (int l : layers) {
-            if (l < 0 || l >= model.numLayers()) {
-                throw new IllegalArgumentException("layer " + l + " is out of range: the model has "
-                        + model.numLayers() + " layers (0.." + (model.numLayers() - 1) + ")");
-            }
-        }
+        layers.forEach(model::checkLayer);
         int hidden = model.hiddenSize();
         Map<Integer, float[][]> out = new TreeMap<>();
         for (int l : layers) {

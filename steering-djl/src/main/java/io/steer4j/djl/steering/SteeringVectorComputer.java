@@ -49,12 +49,7 @@ public final class SteeringVectorComputer {
         this.batchSize = b.batchSize;
         this.progress = b.progress;
         this.keepActivations = b.keepActivations;
-        for (int l : layers) {
-            if (l < 0 || l >= model.numLayers()) {
-                throw new IllegalArgumentException("layer " + l + " is out of range: the model has "
-                        + model.numLayers() + " layers (0.." + (model.numLayers() - 1) + ")");
-            }
-        }
+        layers.forEach(model::checkLayer);
     }
 
     public static Builder builder(LanguageModel model) {

@@ -141,12 +141,7 @@ class FamilyParityTest {
         for (int[] r : b.rows()) {
             rows.add(toLong(r));
         }
-        int[] lens = rows.stream().mapToInt(r -> r.length).toArray();
-        float[] last;
-        try (NDManager m = model.newCallManager()) {
-            last = model.forward(ForwardInput.leftPadded(m, rows, b.padTokenId(), lens), null, HookSet.NONE,
-                    LogitsMode.LAST).toFloatArray();
-        }
+        float[] last = HookCapture.batchLastLogits(model, b);
         double d = maxAbsDiff(b.lastLogits(), last, "batch last logits");
         System.out.printf("parity %s: left-padded batch last logits max |diff| %.2e%n", f.id(), d);
         assertTrue(d <= TOL, f + " batch max |diff| " + d);

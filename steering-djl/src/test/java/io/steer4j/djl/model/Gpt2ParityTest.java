@@ -135,13 +135,8 @@ class Gpt2ParityTest {
             for (int[] r : b.rows()) {
                 rows.add(toLong(r));
             }
-            int[] lens = rows.stream().mapToInt(r -> r.length).toArray();
-            float[] last;
-            try (NDManager m = model.newCallManager()) {
-                last = model.forward(ForwardInput.leftPadded(m, rows, b.padTokenId(), lens), null, HookSet.NONE,
-                        LogitsMode.LAST).toFloatArray();
-            }
-            double d = maxAbsDiff(b.lastLogits(), last, "batch last logits");
+            float[] last = HookCapture.batchLastLogits(model, b);
+        double d = maxAbsDiff(b.lastLogits(), last, "batch last logits");
             assertTrue(d <= TOL, dtype + " batch max |diff| " + d);
             List<io.steer4j.djl.generation.GenerationResult> res = new Generator(model).generate(rows,
                     GenerationConfig.builder().maxNewTokens(b.greedy().tokens()[0].length).stopAtEos(false).build(),

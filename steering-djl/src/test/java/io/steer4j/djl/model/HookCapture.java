@@ -44,6 +44,19 @@ final class HookCapture {
         }
     }
 
+    /** Last-position logits of a golden left-padded batch, flat [rows * vocab]. */
+    static float[] batchLastLogits(LanguageModel model, io.steer4j.fixtures.Goldens.Batch b) {
+        List<long[]> rows = new java.util.ArrayList<>();
+        for (int[] r : b.rows()) {
+            rows.add(toLong(r));
+        }
+        int[] lens = rows.stream().mapToInt(r -> r.length).toArray();
+        try (NDManager m = model.newCallManager()) {
+            return model.forward(ForwardInput.leftPadded(m, rows, b.padTokenId(), lens), null, HookSet.NONE,
+                    LogitsMode.LAST).toFloatArray();
+        }
+    }
+
     static double maxAbsDiff(float[][] expected, float[] actualFlat, String what) {
         int d = expected[0].length;
         assertEquals(expected.length * d, actualFlat.length, what + " size");
