@@ -100,7 +100,10 @@ public final class Generator {
         }
         int active = batch;
         try (NDManager call = model.newCallManager()) {
-            KvCache cache = config.useKvCache() ? model.newCache(call, batch) : null;
+            int longest = java.util.Arrays.stream(promptLengths).max().orElse(0);
+            KvCache cache = config.useKvCache()
+                    ? model.newCache(call, batch, (int) Math.min(context, (long) longest + config.maxNewTokens()))
+                    : null;
             long[] next = null;
             long[][] fed = new long[batch][0];
             for (int step = 0; step < config.maxNewTokens() && active > 0; step++) {

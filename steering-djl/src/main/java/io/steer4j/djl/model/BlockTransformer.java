@@ -64,7 +64,7 @@ final class BlockTransformer implements DecoderTransformer {
             // gelu_fast is the same tanh approximation written with x * (1 + 0.044715 x^2)
             case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> BlockTransformer::geluTanh;
             case "gelu" -> Activation::gelu; // exact (erf) GELU in libtorch
-            case "silu", "swish" -> x -> x.mul(Activation.sigmoid(x));
+            case "silu", "swish" -> x -> Activation.sigmoid(x).muli(x);
             case "relu" -> Activation::relu;
             default -> throw new ModelLoadException("unsupported activation '" + name + "'; supported: " + ACTIVATIONS);
         };
@@ -84,19 +84,22 @@ final class BlockTransformer implements DecoderTransformer {
         long[][] positions = in.logicalPositions(cache == null ? null : cache.nextPosition);
         long maxPosition = checkContext(positions);
 
-        NDArray ids = m.create(in.flatTokens(), new Shape(batch, t));
+        // The residual stream is [batch * t, hidden] inside the loop: with 2-D inputs libtorch's linear is one
+        // addmm with the bias fused rather than a matmul and a separate bias add. Hooks still see [batch, t, hidden].
+        long rows = (long) batch * t;
+        NDArray ids = m.create(in.flatTokens(), new Shape(rows));
         NDArray x = Embedding.embedding(ids, w.embed(), SparseFormat.DENSE).singletonOrThrow();
         NDArray[] cosSin = null;
         if (w.positions() != null) {
-            NDArray pos = m.create(embeddingPositions(positions, 1), new Shape(batch, t));
-            x = x.add(Embedding.embedding(pos, w.positions(), SparseFormat.DENSE).singletonOrThrow());
+            NDArray pos = m.create(embeddingPositions(positions, 1), new Shape(rows));
+            x = x.addi(Embedding.embedding(pos, w.positions(), SparseFormat.DENSE).singletonOrThrow());
         } else {
             cosSin = rotary.at(m.create(embeddingPositions(positions, 0), new Shape(batch, t)), maxPosition);
         }
 
         int[][] fullMask = fullMask(in, cache);
         NDArray attnMask = attentionMask(m, in, fullMask, past);
-        Sites sites = new Sites(hooks, batch, t, positions, in.promptLengths(), m);
+        Sites sites = new Sites(hooks, batch, t, config.hiddenSize(), positions, in.promptLengths(), m);
         int lastHooked = hooks.maxLayer();
         int layersToRun = logitsMode == LogitsMode.NONE && lastHooked >= 0 ? lastHooked + 1 : w.layers().length;
 
@@ -108,7 +111,7 @@ final class BlockTransformer implements DecoderTransformer {
             attnOut = sites.apply(HookPoint.ATTN_OUT, l, attnOut);
             if (config.parallelResidual()) {
                 NDArray mlpOut = sites.apply(HookPoint.MLP_OUT, l, mlp(norm(x, b.norm2()), b));
-                x = mlpOut.add(attnOut).add(x); // transformers' order: mlp + attn + x
+                x = mlpOut.add(attnOut).addi(x); // transformers' order: mlp + attn + x
             } else {
                 x = x.add(attnOut);
                 NDArray mlpOut = sites.apply(HookPoint.MLP_OUT, l, mlp(norm(x, b.norm2()), b));
@@ -123,10 +126,11 @@ final class BlockTransformer implements DecoderTransformer {
         if (logitsMode == LogitsMode.NONE) {
             return null;
         }
-        if (logitsMode == LogitsMode.LAST) {
-            x = x.get(new NDIndex(":, -1, :"));
+        if (logitsMode == LogitsMode.LAST && t > 1) {
+            x = x.reshape(batch, t, config.hiddenSize()).get(new NDIndex(":, -1, :"));
         }
-        return Linear.linear(norm(x, w.finalNorm()), w.lmHead()).singletonOrThrow();
+        NDArray logits = Linear.linear(norm(x, w.finalNorm()), w.lmHead()).singletonOrThrow();
+        return logitsMode == LogitsMode.LAST ? logits : logits.reshape(batch, t, config.vocabSize());
     }
 
     private NDArray norm(NDArray x, ModelWeights.Norm n) {
@@ -134,8 +138,8 @@ final class BlockTransformer implements DecoderTransformer {
             return LayerNorm.layerNorm(x, normShape, n.weight(), n.bias(), eps).singletonOrThrow();
         }
         // RMSNorm, as LlamaRMSNorm: x * rsqrt(mean(x^2) + eps) * w, in float32 (every weight here is float32).
-        NDArray rms = x.square().mean(new int[] {-1}, true).add(eps).sqrt();
-        return x.div(rms).mul(n.weight());
+        NDArray rms = x.square().mean(new int[] {-1}, true).addi(eps).sqrt();
+        return x.div(rms).muli(n.weight());
     }
 
     /** Causal self-attention with grouped-query heads; keys are cached after RoPE, as transformers does. */
@@ -147,7 +151,7 @@ final class BlockTransformer implements DecoderTransformer {
         long qDim = (long) heads * hd;
         long kvDim = (long) kvHeads * hd;
         NDArray qkv = Linear.linear(h, b.qkvW(), b.qkvB()).singletonOrThrow();
-        NDList parts = qkv.split(new long[] {qDim, qDim + kvDim}, 2);
+        NDList parts = qkv.split(new long[] {qDim, qDim + kvDim}, 1);
         NDArray q = parts.get(0).reshape(batch, t, heads, hd).transpose(0, 2, 1, 3);
         NDArray k = parts.get(1).reshape(batch, t, kvHeads, hd).transpose(0, 2, 1, 3);
         NDArray v = parts.get(2).reshape(batch, t, kvHeads, hd).transpose(0, 2, 1, 3);
@@ -156,11 +160,9 @@ final class BlockTransformer implements DecoderTransformer {
             k = rotary.apply(k, cosSin);
         }
         if (cache != null) {
-            if (cache.keys[layer] != null) {
-                k = cache.keys[layer].concat(k, 2);
-                v = cache.values[layer].concat(v, 2);
-            }
-            cache.store(layer, k, v);
+            NDArray[] kv = cache.append(layer, k, v, h.getManager());
+            k = kv[0];
+            v = kv[1];
         }
         long s = k.getShape().get(2);
         int group = heads / kvHeads;
@@ -172,9 +174,10 @@ final class BlockTransformer implements DecoderTransformer {
         if (group != 1) {
             scores = scores.reshape(batch, heads, t, s);
         }
-        scores = scores.mul((float) (1.0 / Math.sqrt(hd)));
+        // scores is this call's own temporary, so scale and mask in place
+        scores.muli((float) (1.0 / Math.sqrt(hd)));
         if (attnMask != null) {
-            scores = scores.add(attnMask);
+            scores.addi(attnMask);
         }
         NDArray probs = scores.softmax(-1);
         if (group != 1) {
@@ -184,14 +187,14 @@ final class BlockTransformer implements DecoderTransformer {
         if (group != 1) {
             ctx = ctx.reshape(batch, heads, t, hd);
         }
-        ctx = ctx.transpose(0, 2, 1, 3).reshape(batch, t, qDim);
+        ctx = ctx.transpose(0, 2, 1, 3).reshape((long) batch * t, qDim);
         return Linear.linear(ctx, b.outW(), b.outB()).singletonOrThrow();
     }
 
     private NDArray mlp(NDArray h, ModelWeights.Layer b) {
         NDArray up = Linear.linear(h, b.upW(), b.upB()).singletonOrThrow();
         if (gated) {
-            NDList gu = up.split(2, 2); // gate rows first
+            NDList gu = up.split(2, 1); // gate rows first
             up = act.apply(gu.get(0)).mul(gu.get(1));
         } else {
             up = act.apply(up);
@@ -281,19 +284,26 @@ final class BlockTransformer implements DecoderTransformer {
         return m.create(mask, new Shape(batch, 1, t, s));
     }
 
-    /** The tanh approximation of GELU ("gelu_new"): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+    /**
+     * The tanh approximation of GELU ("gelu_new"): 0.5 x (1 + tanh(z)) with z = sqrt(2/pi) (x + 0.044715 x^3),
+     * computed as the identical x sigmoid(2z) = x sigmoid(x (2c + 2c 0.044715 x^2)): six libtorch calls, four of
+     * them in place on a temporary, instead of ten calls each allocating a tensor the size of the MLP.
+     */
     private static NDArray geluTanh(NDArray x) {
-        NDArray inner = x.mul(x).mul(x).mul(0.044715f).add(x).mul(GELU_C);
-        return inner.tanh().add(1f).mul(x).mul(0.5f);
+        NDArray z2 = x.mul(x).muli(2 * GELU_C * 0.044715f).addi(2 * GELU_C).muli(x);
+        return Activation.sigmoid(z2).muli(x);
     }
 
     /** Runs the hooks registered at a site; checks that a replacement keeps the shape. */
-    private record Sites(HookSet hooks, int batch, int t, long[][] positions, int[] promptLengths, NDManager m) {
-        NDArray apply(HookPoint p, int layer, NDArray x) {
+    private record Sites(HookSet hooks, int batch, int t, int hidden, long[][] positions, int[] promptLengths,
+                         NDManager m) {
+        /** Runs the hooks at {@code (p, layer)} on {@code flat} ({@code [batch * t, hidden]}), shown as 3-D. */
+        NDArray apply(HookPoint p, int layer, NDArray flat) {
             List<ActivationHook> hs = hooks.at(p, layer);
             if (hs.isEmpty()) {
-                return x;
+                return flat;
             }
+            NDArray x = flat.reshape(batch, t, hidden);
             HookSite site = new HookSite(p, layer, batch, t, positions, promptLengths, m);
             for (ActivationHook h : hs) {
                 NDArray y = h.apply(site, x);
@@ -306,7 +316,7 @@ final class BlockTransformer implements DecoderTransformer {
                 }
                 x = y;
             }
-            return x;
+            return x.reshape((long) batch * t, hidden);
         }
     }
 }

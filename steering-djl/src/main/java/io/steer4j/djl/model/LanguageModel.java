@@ -186,9 +186,23 @@ public final class LanguageModel implements AutoCloseable {
         return NDManager.newBaseManager(device, "PyTorch");
     }
 
-    /** An empty KV cache for {@code batch} rows, owned by {@code callManager}. */
+    /**
+     * An empty KV cache for {@code batch} rows, owned by {@code callManager}, that allocates for the first step's
+     * length and doubles when full. Use {@link #newCache(NDManager, int, int)} when the final length is known.
+     */
     public KvCache newCache(NDManager callManager, int batch) {
-        return new KvCache(callManager, config.numLayers(), batch);
+        return newCache(callManager, batch, 1);
+    }
+
+    /**
+     * An empty KV cache for {@code batch} rows with room for {@code slots} tokens per row (prompt, padding and
+     * generated tokens; capped at the context) before it has to grow.
+     */
+    public KvCache newCache(NDManager callManager, int batch, int slots) {
+        if (batch < 1) {
+            throw new IllegalArgumentException("a KV cache needs at least one row, got " + batch);
+        }
+        return new KvCache(callManager, config.numLayers(), batch, slots, config.contextLength());
     }
 
     /**

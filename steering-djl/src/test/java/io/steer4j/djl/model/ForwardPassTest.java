@@ -65,6 +65,53 @@ class ForwardPassTest {
         }
     }
 
+    /** Decodes {@code seq} one token at a time from its first token; returns the last step's logits. */
+    private static float[] decodeOneByOne(long[] seq, KvCache cache, NDManager m) {
+        int[] lens = {1};
+        NDArray last = model.forward(ForwardInput.leftPadded(m, List.of(new long[] {seq[0]}), 0, lens), cache,
+                HookSet.NONE, LogitsMode.LAST);
+        for (int i = 1; i < seq.length; i++) {
+            last = model.forward(ForwardInput.step(m, new long[] {seq[i]}, lens), cache, HookSet.NONE,
+                    LogitsMode.LAST);
+        }
+        return last.toFloatArray();
+    }
+
+    @Test
+    void aCacheThatGrowsStepByStepGivesTheSameLogitsAsAPresizedOne() {
+        long[] seq = new long[20];
+        for (int i = 0; i < seq.length; i++) {
+            seq[i] = (i * 37L + 11) % model.config().vocabSize();
+        }
+        try (NDManager m = model.newCallManager()) {
+            KvCache growing = model.newCache(m, 1, 1); // regrows at 2, 3, 5, 9 and 17 slots
+            float[] grown = decodeOneByOne(seq, growing, m);
+            KvCache presized = model.newCache(m, 1, seq.length);
+            float[] sized = decodeOneByOne(seq, presized, m);
+            assertEquals(seq.length, growing.length());
+            assertEquals(32, growing.capacity(0), "doubling from one slot");
+            assertEquals(seq.length, presized.capacity(0), "a presized cache never regrows");
+            assertTrue(maxAbsDiff(grown, sized) < 1e-6, "grown vs presized: " + maxAbsDiff(grown, sized));
+            assertTrue(maxAbsDiff(grown, lastLogits(List.of(seq), 0)) < 1e-4, "grown vs a full pass");
+        }
+    }
+
+    @Test
+    void aCacheNeverGrowsBeyondTheContext() {
+        int context = model.config().contextLength();
+        long[] seq = new long[context];
+        for (int i = 0; i < seq.length; i++) {
+            seq[i] = (i * 13L + 5) % model.config().vocabSize();
+        }
+        try (NDManager m = model.newCallManager()) {
+            KvCache cache = model.newCache(m, 1, 1);
+            decodeOneByOne(seq, cache, m);
+            assertEquals(context, cache.capacity(0));
+            assertThrows(IllegalArgumentException.class, () -> model.forward(
+                    ForwardInput.step(m, new long[] {1}, new int[] {1}), cache, HookSet.NONE, LogitsMode.LAST));
+        }
+    }
+
     @Test
     void aLeftPaddedRowGivesTheSameLogitsAsTheRowAlone() {
         long[] shortRow = {11, 12, 13};
