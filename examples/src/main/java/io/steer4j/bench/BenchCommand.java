@@ -19,6 +19,7 @@ import io.steer4j.djl.generation.CancellationToken;
 import io.steer4j.djl.generation.GenerationConfig;
 import io.steer4j.djl.generation.TokenListener;
 import io.steer4j.djl.model.LanguageModel;
+import io.steer4j.djl.model.Precision;
 import io.steer4j.djl.steering.SteeredModel;
 import io.steer4j.djl.steering.SteeringVectorComputer;
 import picocli.CommandLine.Command;
@@ -89,10 +90,11 @@ public final class BenchCommand extends BaseCommand {
     @Override
     protected int run() throws Exception {
         long t0 = System.nanoTime();
-        try (LanguageModel lm = LanguageModel.load(model, deviceOption.toDevice())) {
+        try (LanguageModel lm = LanguageModel.load(model, deviceOption.toDevice(), deviceOption.toPrecision())) {
             double loadS = (System.nanoTime() - t0) / 1e9;
-            System.out.printf("model %s: %d layers, hidden %d, vocab %d; load %.2f s; torch threads default%n",
-                    lm.modelId(), lm.numLayers(), lm.hiddenSize(), lm.config().vocabSize(), loadS);
+            System.out.printf("model %s: %d layers, hidden %d, vocab %d, %s on %s; load %.2f s; torch threads default%n",
+                    lm.modelId(), lm.numLayers(), lm.hiddenSize(), lm.config().vocabSize(), lm.precision(),
+                    lm.device(), loadS);
             long rssLoaded = Memory.rssBytes();
             if (sections.contains("generation")) {
                 generation(lm);
@@ -379,14 +381,49 @@ public final class BenchCommand extends BaseCommand {
     }
 
     /**
-     * Decode-shaped matrix products ([1, hidden] x [hidden, 4 hidden]) in float32 and float16 on the model's device,
-     * to show whether half precision would help there. BF16 is not timed: creating BF16 arrays crashes DJL 0.36's
-     * engine on this CPU build (see DJL-NOTES).
+     * Whether half precision helps on the model's device: decode-shaped matrix products ([1, hidden] x [hidden,
+     * 4 hidden]) in float32 and float16, then batch-1 greedy generation with the checkpoint loaded in each
+     * {@link Precision}, interleaved run by run. BF16 is not timed: creating BF16 arrays crashes DJL 0.36's engine
+     * (see {@link Precision}).
      */
     private void precision(LanguageModel lm) {
+        lm.compute(() -> {
+            precisionMatmul(lm);
+            return null;
+        });
+        Map<String, double[]> samples = new LinkedHashMap<>();
+        try (LanguageModel f32 = LanguageModel.load(lm.folder(), lm.device(), Precision.FLOAT32);
+             LanguageModel f16 = LanguageModel.load(lm.folder(), lm.device(), Precision.FLOAT16)) {
+            Map<String, SteeredModel> models = new LinkedHashMap<>();
+            models.put("float32", SteeredModel.builder(f32).build());
+            models.put("float16", SteeredModel.builder(f16).build());
+            List<long[]> p = List.of(prompt(lm, 0));
+            models.forEach((k, sm) -> {
+                tokensPerSecond(sm, p, List.of(SteeringPlan.NONE)); // warm-up
+                samples.put(k, new double[runs]);
+            });
+            for (int r = 0; r < runs; r++) {
+                for (Map.Entry<String, SteeredModel> e : models.entrySet()) {
+                    samples.get(e.getKey())[r] = tokensPerSecond(e.getValue(), p, List.of(SteeringPlan.NONE));
+                }
+            }
+        }
+        double base = median(samples.get("float32"));
+        System.out.printf("  generation, batch 1, %d new tokens, greedy, median of %d:%n", newTokens, runs);
+        Map<String, Object> gen = new LinkedHashMap<>();
+        for (Map.Entry<String, double[]> e : samples.entrySet()) {
+            double m = median(e.getValue());
+            System.out.printf("  %-8s %9.2f tokens/s  ratio %.3f   runs %s%n", e.getKey(), m, m / base, fmt(e.getValue()));
+            gen.put(e.getKey(), Map.of("tokens_per_s", m, "ratio_vs_float32", m / base));
+        }
+        report.put("precision_generation", gen);
+    }
+
+    private void precisionMatmul(LanguageModel lm) {
         int d = lm.hiddenSize();
         Map<String, Object> out = new LinkedHashMap<>();
-        System.out.printf("%nprecision: [1,%d] x [%d,%d] matrix product, median of 50 after warm-up:%n", d, d, 4 * d);
+        System.out.printf("%nprecision on %s: [1,%d] x [%d,%d] matrix product, median of 50 after warm-up:%n",
+                lm.device(), d, d, 4 * d);
         try (NDManager m = NDManager.newBaseManager(lm.device())) {
             for (DataType t : List.of(DataType.FLOAT32, DataType.FLOAT16)) {
                 NDArray w = m.randomNormal(new Shape(d, 4L * d)).toType(t, false);

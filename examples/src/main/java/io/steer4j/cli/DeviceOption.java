@@ -1,13 +1,41 @@
 package io.steer4j.cli;
 
 import ai.djl.Device;
+import io.steer4j.djl.model.Precision;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
-/** The {@code --device} option of commands that load a model: {@code cpu} (default) or {@code gpu[:N]}. */
+/**
+ * The {@code --device} and {@code --precision} options of commands that load a model: {@code cpu} (default) or
+ * {@code gpu[:N]}, {@code float32} (default) or {@code float16}.
+ */
 public final class DeviceOption {
     @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|gpu[:N]",
             description = "where to run the model (default ${DEFAULT-VALUE}); gpu needs the CUDA build (mvn -Pcuda)")
     String device;
+
+    @Option(names = "--precision", defaultValue = "float32", paramLabel = "float32|float16",
+            converter = PrecisionConverter.class,
+            description = "weight precision (default ${DEFAULT-VALUE}); float16 is for GPUs, slower on CPU")
+    Precision precision;
+
+    /** The weights' precision. */
+    public Precision toPrecision() {
+        return precision;
+    }
+
+    /** Lets picocli report a bad precision as a usage error, with {@link Precision#parse}'s message. */
+    static final class PrecisionConverter implements ITypeConverter<Precision> {
+        @Override
+        public Precision convert(String value) {
+            try {
+                return Precision.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
 
     /** The DJL device. */
     public Device toDevice() {

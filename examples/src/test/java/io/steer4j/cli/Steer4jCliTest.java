@@ -151,6 +151,23 @@ class Steer4jCliTest {
     }
 
     @Test
+    void generateInFloat16SteersLikeFloat32() {
+        String[] args = {"generate", "--model", model, "--max-tokens", "6", "--vector", vector + ":30", "--compare",
+                "The day"};
+        Run f32 = run(args);
+        String[] half = java.util.Arrays.copyOf(args, args.length + 2);
+        half[args.length] = "--precision";
+        half[args.length + 1] = "float16";
+        Run f16 = run(half);
+        assertEquals(0, f16.code(), f16.toString());
+        // greedy on the tiny model: float16 rounding does not flip any of these argmaxes
+        assertEquals(f32.out(), f16.out());
+        Run bf16 = run("generate", "--model", model, "--precision", "bf16", "Hi");
+        assertEquals(2, bf16.code(), bf16.toString());
+        assertTrue(bf16.err().contains("bfloat16"), bf16.toString());
+    }
+
+    @Test
     void generateRejectsBadArguments() {
         Run greedy = run("generate", "--model", model, "--greedy", "--temperature", "0.7", "Hi");
         assertEquals(2, greedy.code(), greedy.toString());

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
@@ -46,6 +47,8 @@ final class BlockTransformer implements DecoderTransformer {
     private final UnaryOperator<NDArray> act;
     private final Shape normShape;
     private final float eps;
+    /** Weights in float16 ({@link Precision#FLOAT16}): some steps are upcast, see {@link Precision}. */
+    private final boolean half;
 
     BlockTransformer(ModelConfig c, ModelFamily family, ModelWeights weights, NDManager manager) {
         this.config = c;
@@ -57,6 +60,7 @@ final class BlockTransformer implements DecoderTransformer {
         this.act = activation(c.activation());
         this.normShape = new Shape(c.hiddenSize());
         this.eps = (float) c.layerNormEps();
+        this.half = weights.embed().getDataType() == DataType.FLOAT16;
     }
 
     private static UnaryOperator<NDArray> activation(String name) {
@@ -95,11 +99,14 @@ final class BlockTransformer implements DecoderTransformer {
             x = x.addi(Embedding.embedding(pos, w.positions(), SparseFormat.DENSE).singletonOrThrow());
         } else {
             cosSin = rotary.at(m.create(embeddingPositions(positions, 0), new Shape(batch, t)), maxPosition);
+            if (half) { // computed in float32 and then cast, as transformers does
+                cosSin = new NDArray[] {toHalf(cosSin[0]), toHalf(cosSin[1])};
+            }
         }
 
         int[][] fullMask = fullMask(in, cache);
         NDArray attnMask = attentionMask(m, in, fullMask, past);
-        Sites sites = new Sites(hooks, batch, t, config.hiddenSize(), positions, in.promptLengths(), m);
+        Sites sites = new Sites(hooks, batch, t, config.hiddenSize(), half, positions, in.promptLengths(), m);
         int lastHooked = hooks.maxLayer();
         int layersToRun = logitsMode == LogitsMode.NONE && lastHooked >= 0 ? lastHooked + 1 : w.layers().length;
 
@@ -130,6 +137,9 @@ final class BlockTransformer implements DecoderTransformer {
             x = x.reshape(batch, t, config.hiddenSize()).get(new NDIndex(":, -1, :"));
         }
         NDArray logits = Linear.linear(norm(x, w.finalNorm()), w.lmHead()).singletonOrThrow();
+        if (half) {
+            logits = toFloat(logits);
+        }
         return logitsMode == LogitsMode.LAST ? logits : logits.reshape(batch, t, config.vocabSize());
     }
 
@@ -138,8 +148,11 @@ final class BlockTransformer implements DecoderTransformer {
             return LayerNorm.layerNorm(x, normShape, n.weight(), n.bias(), eps).singletonOrThrow();
         }
         // RMSNorm, as LlamaRMSNorm: x * rsqrt(mean(x^2) + eps) * w, in float32 (every weight here is float32).
-        NDArray rms = x.square().mean(new int[] {-1}, true).addi(eps).sqrt();
-        return x.div(rms).muli(n.weight());
+        // (statistics in float32 for a float16 model, as LlamaRMSNorm upcasts)
+        NDArray x32 = half ? toFloat(x) : x;
+        NDArray rms = x32.square().mean(new int[] {-1}, true).addi(eps).sqrt();
+        NDArray normed = x32.div(rms);
+        return (half ? toHalf(normed) : normed).muli(n.weight());
     }
 
     /** Causal self-attention with grouped-query heads; keys are cached after RoPE, as transformers does. */
@@ -171,6 +184,9 @@ final class BlockTransformer implements DecoderTransformer {
         // [batch, kvHeads, group * t, hd] against [batch, kvHeads, s, hd].
         NDArray qg = group == 1 ? q : q.reshape(batch, kvHeads, (long) group * t, hd);
         NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2));
+        if (half) { // scale, mask and softmax in float32: the -1e9 mask and exp() overflow float16
+            scores = toFloat(scores);
+        }
         if (group != 1) {
             scores = scores.reshape(batch, heads, t, s);
         }
@@ -180,6 +196,9 @@ final class BlockTransformer implements DecoderTransformer {
             scores.addi(attnMask);
         }
         NDArray probs = scores.softmax(-1);
+        if (half) {
+            probs = toHalf(probs);
+        }
         if (group != 1) {
             probs = probs.reshape(batch, kvHeads, (long) group * t, s);
         }
@@ -294,16 +313,30 @@ final class BlockTransformer implements DecoderTransformer {
         return Activation.sigmoid(z2).muli(x);
     }
 
-    /** Runs the hooks registered at a site; checks that a replacement keeps the shape. */
-    private record Sites(HookSet hooks, int batch, int t, int hidden, long[][] positions, int[] promptLengths,
-                         NDManager m) {
-        /** Runs the hooks at {@code (p, layer)} on {@code flat} ({@code [batch * t, hidden]}), shown as 3-D. */
+    private static NDArray toFloat(NDArray x) {
+        return x.toType(DataType.FLOAT32, false);
+    }
+
+    private static NDArray toHalf(NDArray x) {
+        return x.toType(DataType.FLOAT16, false);
+    }
+
+    /**
+     * Runs the hooks registered at a site; checks that a replacement keeps the shape. Hooks see
+     * {@code [batch, t, hidden]} float32 whatever the model's precision.
+     */
+    private record Sites(HookSet hooks, int batch, int t, int hidden, boolean half, long[][] positions,
+                         int[] promptLengths, NDManager m) {
+        /** Runs the hooks at {@code (p, layer)} on {@code flat} ({@code [batch * t, hidden]}). */
         NDArray apply(HookPoint p, int layer, NDArray flat) {
             List<ActivationHook> hs = hooks.at(p, layer);
             if (hs.isEmpty()) {
                 return flat;
             }
             NDArray x = flat.reshape(batch, t, hidden);
+            if (half) {
+                x = toFloat(x);
+            }
             HookSite site = new HookSite(p, layer, batch, t, positions, promptLengths, m);
             for (ActivationHook h : hs) {
                 NDArray y = h.apply(site, x);
@@ -316,7 +349,8 @@ final class BlockTransformer implements DecoderTransformer {
                 }
                 x = y;
             }
-            return x.reshape((long) batch * t, hidden);
+            x = x.reshape((long) batch * t, hidden);
+            return half ? toHalf(x) : x;
         }
     }
 }

@@ -42,6 +42,7 @@ public final class LanguageModel implements AutoCloseable {
     private final NDManager manager;
     private final DecoderTransformer transformer;
     private final Device device;
+    private final Precision precision;
     private final String modelId;
     /** Calls hold the read lock for one forward step; close takes the write lock so it never frees mid-step. */
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
@@ -50,13 +51,14 @@ public final class LanguageModel implements AutoCloseable {
     private volatile boolean closed;
 
     private LanguageModel(Path folder, ModelConfig config, TextTokenizer tokenizer, NDManager manager,
-                          DecoderTransformer transformer, Device device, String modelId) {
+                          DecoderTransformer transformer, Device device, Precision precision, String modelId) {
         this.folder = folder;
         this.config = config;
         this.tokenizer = tokenizer;
         this.manager = manager;
         this.transformer = transformer;
         this.device = device;
+        this.precision = precision;
         this.modelId = modelId;
     }
 
@@ -70,8 +72,13 @@ public final class LanguageModel implements AutoCloseable {
      * the Hugging Face cache and downloading when online; see {@link ModelResolver}.
      */
     public static LanguageModel load(String modelRef, Device device) {
+        return load(modelRef, device, Precision.FLOAT32);
+    }
+
+    /** {@link #load(String, Device)} in the given precision ({@link Precision#FLOAT16} is meant for GPUs). */
+    public static LanguageModel load(String modelRef, Device device, Precision precision) {
         Path dir = ModelResolver.builder().build().resolve(modelRef);
-        LanguageModel m = load(dir, device);
+        LanguageModel m = load(dir, device, precision);
         boolean isPath = Files.isDirectory(Path.of(modelRef));
         return isPath ? m : m.withId(modelRef);
     }
@@ -82,7 +89,7 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     private LanguageModel withId(String id) {
-        return new LanguageModel(folder, config, tokenizer, manager, transformer, device, id);
+        return new LanguageModel(folder, config, tokenizer, manager, transformer, device, precision, id);
     }
 
     /**
@@ -92,6 +99,18 @@ public final class LanguageModel implements AutoCloseable {
      * @throws ModelLoadException naming what is missing or inconsistent
      */
     public static LanguageModel load(Path folder, Device device) {
+        return load(folder, device, Precision.FLOAT32);
+    }
+
+    /**
+     * Loads a Hugging Face style folder in the given precision.
+     *
+     * @param precision {@link Precision#FLOAT32}, or {@link Precision#FLOAT16} to keep weights and matrix products
+     *                  in half precision (meant for GPUs; slower than float32 on CPU)
+     * @throws ModelLoadException naming what is missing or inconsistent
+     */
+    public static LanguageModel load(Path folder, Device device, Precision precision) {
+        java.util.Objects.requireNonNull(precision, "precision");
         if (!Files.isDirectory(folder)) {
             throw new ModelLoadException("model folder " + folder + " does not exist");
         }
@@ -107,14 +126,18 @@ public final class LanguageModel implements AutoCloseable {
         TextTokenizer tokenizer = TextTokenizer.load(folder);
         NDManager manager = NDManager.newBaseManager(device, "PyTorch");
         ModelFamily family = config.family();
-        try (WeightStore weights = new WeightStore(folder, family.namePrefixes())) {
-            DecoderTransformer t = new BlockTransformer(config, family, family.load(config, weights, manager), manager);
+        try (WeightStore weights = new WeightStore(folder, family.namePrefixes(), precision)) {
+            // Loading runs libtorch kernels (fusing, regrouping, narrowing to float16, rotary tables): on the
+            // engine thread, or the loading thread would get an OpenMP team of its own and slow every later step.
+            DecoderTransformer t = EngineThread.shared().call(() ->
+                    new BlockTransformer(config, family, family.load(config, weights, manager), manager));
             List<String> unused = weights.unused().stream().filter(n -> !family.isIgnorable(n)).toList();
             if (!unused.isEmpty()) {
                 LOG.warn("{}: {} checkpoint tensors are not used by the {} forward pass, e.g. {}", folder,
                         unused.size(), config.modelType(), unused.subList(0, Math.min(3, unused.size())));
             }
-            return new LanguageModel(folder, config, tokenizer, manager, t, device, folder.getFileName().toString());
+            return new LanguageModel(folder, config, tokenizer, manager, t, device, precision,
+                    folder.getFileName().toString());
         } catch (RuntimeException e) {
             manager.close();
             tokenizer.close();
@@ -135,6 +158,11 @@ public final class LanguageModel implements AutoCloseable {
     /** Where the weights live. */
     public Device device() {
         return device;
+    }
+
+    /** The precision the weights are kept in (activations seen by hooks and logits are float32 either way). */
+    public Precision precision() {
+        return precision;
     }
 
     /** The folder the model was loaded from. */

@@ -33,7 +33,9 @@ import java.util.Set;
  *
  * <p>Float32 tensors are memory-mapped and handed to libtorch without a copy on CPU, so loading a model costs no
  * more than its page cache. Float16 and bfloat16 tensors are widened to float32 in Java (bfloat16 cannot be
- * created in DJL's engine without crashing, and float16 matrix products on CPU are ~25× slower). Names are looked
+ * created in DJL's engine without crashing, and float16 matrix products on CPU are slower). With
+ * {@link Precision#FLOAT16} every tensor is kept in float16 instead: float16 tensors are mapped as they are, the
+ * others narrowed once at load. Names are looked
  * up bare and under the family's prefixes ({@code transformer.}, {@code model.}, {@code gpt_neox.}), since
  * checkpoints differ there.
  */
@@ -48,14 +50,16 @@ final class WeightStore implements AutoCloseable {
     private final List<ByteBuffer> keepAlive = new ArrayList<>();
     private final Set<String> used = new LinkedHashSet<>();
     private final List<String> prefixes;
+    private final Precision precision;
 
     /**
      * Opens the checkpoint of a model folder.
      *
      * @param prefixes prefixes tried, in order, before each name asked for ({@code ""} for the bare name)
      */
-    WeightStore(Path modelDir, List<String> prefixes) {
+    WeightStore(Path modelDir, List<String> prefixes, Precision precision) {
         this.prefixes = List.copyOf(prefixes);
+        this.precision = precision;
         List<Path> files = weightFiles(modelDir);
         try {
             for (Path f : files) {
@@ -122,7 +126,7 @@ final class WeightStore implements AutoCloseable {
     }
 
     /**
-     * Loads a tensor as float32 on the manager's device, checking its shape.
+     * Loads a tensor in the store's precision on the manager's device, checking its shape.
      *
      * @throws ModelLoadException when missing or shaped differently from what the config implies
      */
@@ -138,11 +142,28 @@ final class WeightStore implements AutoCloseable {
         }
         used.add(t.name());
         try {
-            ByteBuffer f32 = asFloat32(l);
-            return manager.create(f32, new Shape(expectedShape), DataType.FLOAT32);
+            Shape shape = new Shape(expectedShape);
+            if (precision == Precision.FLOAT16) {
+                if (t.dtype() == SafetensorsDtype.F16 && t.dataOffset() % 2 == 0) {
+                    return manager.create(mapped(l), shape, DataType.FLOAT16);
+                }
+                try (NDArray wide = manager.create(asFloat32(l), shape, DataType.FLOAT32)) {
+                    return wide.toType(DataType.FLOAT16, false);
+                }
+            }
+            return manager.create(asFloat32(l), shape, DataType.FLOAT32);
         } catch (IOException e) {
             throw new ModelLoadException("cannot read weight '" + name + "' from " + l.file() + ": " + e.getMessage(), e);
         }
+    }
+
+    private ByteBuffer mapped(Located l) throws IOException {
+        SafetensorsTensorInfo t = l.info();
+        MappedByteBuffer mapped = channels.get(l.file()).map(FileChannel.MapMode.READ_ONLY, t.dataOffset(),
+                t.byteLength());
+        mapped.order(ByteOrder.LITTLE_ENDIAN);
+        keepAlive.add(mapped);
+        return mapped;
     }
 
     private ByteBuffer asFloat32(Located l) throws IOException {
