@@ -85,13 +85,21 @@ public final class BenchCommand extends BaseCommand {
             description = "which sections to run")
     List<String> sections;
 
+    @Option(names = "--profile", paramLabel = "FILE",
+            description = "profile one batch-1 generation with libtorch's profiler: write its Chrome trace to FILE "
+                    + "and print time per decoded token by operator")
+    Path profile;
+
     private final Map<String, Object> report = new LinkedHashMap<>();
+    private double loadSeconds;
 
     @Override
     protected int run() throws Exception {
+        long rssBefore = Memory.rssBytes();
         long t0 = System.nanoTime();
         try (LanguageModel lm = LanguageModel.load(model, deviceOption.toDevice(), deviceOption.toPrecision())) {
             double loadS = (System.nanoTime() - t0) / 1e9;
+            loadSeconds = loadS;
             System.out.printf("model %s: %d layers, hidden %d, vocab %d, %s on %s; load %.2f s; torch threads default%n",
                     lm.modelId(), lm.numLayers(), lm.hiddenSize(), lm.config().vocabSize(), lm.precision(),
                     lm.device(), loadS);
@@ -115,11 +123,13 @@ public final class BenchCommand extends BaseCommand {
                 precision(lm);
             }
             if (sections.contains("memory")) {
-                System.out.printf("%nmemory: RSS after load %.0f MiB, now %.0f MiB, heap used %.0f MiB%n",
-                        rssLoaded / 1048576.0, Memory.rssBytes() / 1048576.0, Memory.heapUsedBytes() / 1048576.0);
+                memory(rssBefore, rssLoaded);
             }
             if (soak > 0) {
                 soak(lm);
+            }
+            if (profile != null) {
+                profile(lm);
             }
         }
         System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(report));
@@ -168,9 +178,23 @@ public final class BenchCommand extends BaseCommand {
     }
 
     private double tokensPerSecond(SteeredModel sm, List<long[]> prompts, List<SteeringPlan> plans) {
+        return tokensPerSecond(sm, prompts, plans, null);
+    }
+
+    /** Times one generation; when {@code stepMs} is given, adds the interval between consecutive tokens to it. */
+    private double tokensPerSecond(SteeredModel sm, List<long[]> prompts, List<SteeringPlan> plans,
+                                   List<Double> stepMs) {
         GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(newTokens).stopAtEos(false).build();
+        long[] last = {0};
+        TokenListener listener = stepMs == null ? TokenListener.NONE : (row, token, text) -> {
+            long now = System.nanoTime();
+            if (last[0] != 0) {
+                stepMs.add((now - last[0]) / 1e6);
+            }
+            last[0] = now;
+        };
         long start = System.nanoTime();
-        int produced = sm.generateBatchIds(prompts, cfg, plans, TokenListener.NONE, CancellationToken.NEVER)
+        int produced = sm.generateBatchIds(prompts, cfg, plans, listener, CancellationToken.NEVER)
                 .stream().mapToInt(r -> r.tokens().length).sum();
         return produced / ((System.nanoTime() - start) / 1e9);
     }
@@ -185,21 +209,30 @@ public final class BenchCommand extends BaseCommand {
         List<long[]> p = List.of(prompt(lm, 0));
         tokensPerSecond(sm, p, List.of(SteeringPlan.NONE)); // warm-up
         Map<String, double[]> samples = new LinkedHashMap<>();
-        configs.keySet().forEach(k -> samples.put(k, new double[runs]));
+        Map<String, List<Double>> steps = new LinkedHashMap<>();
+        configs.keySet().forEach(k -> {
+            samples.put(k, new double[runs]);
+            steps.put(k, new ArrayList<>());
+        });
         for (int r = 0; r < runs; r++) {
             for (Map.Entry<String, SteeringPlan> e : configs.entrySet()) {
-                samples.get(e.getKey())[r] = tokensPerSecond(sm, p, List.of(e.getValue()));
+                samples.get(e.getKey())[r] = tokensPerSecond(sm, p, List.of(e.getValue()), steps.get(e.getKey()));
             }
         }
         double base = median(samples.get("unsteered"));
+        double baseStep = median(steps.get("unsteered").stream().mapToDouble(Double::doubleValue).toArray());
         System.out.printf("%ngeneration, batch 1, %d-token prompt, %d new tokens, greedy, median of %d:%n",
                 promptTokens, newTokens, runs);
-        System.out.printf("  %-28s %10s %8s%n", "configuration", "tokens/s", "ratio");
+        System.out.printf("  %-28s %10s %8s %14s %10s%n", "configuration", "tokens/s", "ratio", "ms/decode step",
+                "ratio");
         Map<String, Object> gen = new LinkedHashMap<>();
         for (String k : samples.keySet()) {
             double m = median(samples.get(k));
-            System.out.printf("  %-28s %10.2f %8.3f   runs %s%n", k, m, m / base, fmt(samples.get(k)));
-            gen.put(k, Map.of("tokens_per_s", m, "ratio_vs_unsteered", m / base));
+            double step = median(steps.get(k).stream().mapToDouble(Double::doubleValue).toArray());
+            System.out.printf("  %-28s %10.2f %8.3f %14.2f %10.3f   runs %s%n", k, m, m / base, step, baseStep / step,
+                    fmt(samples.get(k)));
+            gen.put(k, Map.of("tokens_per_s", m, "ratio_vs_unsteered", m / base, "median_step_ms", step,
+                    "step_ratio_vs_unsteered", baseStep / step));
         }
         report.put("generation_batch1", gen);
         if (python != null) {
@@ -324,6 +357,13 @@ public final class BenchCommand extends BaseCommand {
         Map<String, Object> out = new LinkedHashMap<>();
         int[] oneLayer = {lm.numLayers() / 2};
         int[] all = IntStream.range(0, lm.numLayers()).toArray();
+        // Time to first vector: what a user waits for from nothing, the model load plus a cold first computation.
+        long cold = System.nanoTime();
+        SteeringVectorComputer.builder(lm).layers(oneLayer).batchSize(16).keepActivations(false).build().compute(ds);
+        double coldS = (System.nanoTime() - cold) / 1e9;
+        System.out.printf("  time to first vector: load %.2f s + first computation (cold) %.2f s = %.2f s%n",
+                loadSeconds, coldS, loadSeconds + coldS);
+        out.put("time_to_first_vector_s", loadSeconds + coldS);
         for (int[] layers : List.of(oneLayer, all)) {
             double[] secs = new double[Math.min(runs, 3)];
             for (int k = 0; k < secs.length; k++) {
@@ -343,23 +383,12 @@ public final class BenchCommand extends BaseCommand {
         long weightBytes = Memory.weightBytesPerToken(lm);
         double[] readGbs = new double[5];
         double[] copyGbs = new double[5];
-        try (NDManager m = NDManager.newBaseManager()) {
-            NDArray a = m.ones(new Shape(128L * 1024 * 1024), DataType.FLOAT32); // 512 MiB, far beyond any cache
-            a.sum().getFloat();
-            a.duplicate().close();
-            for (int k = 0; k < readGbs.length; k++) {
-                long t = System.nanoTime();
-                try (NDArray s = a.sum()) {
-                    s.getFloat();
-                }
-                readGbs[k] = a.size() * 4.0 / ((System.nanoTime() - t) / 1e9) / 1e9;
-                t = System.nanoTime();
-                NDArray b = a.duplicate();
-                b.getFloat(0);
-                copyGbs[k] = 2.0 * a.size() * 4 / ((System.nanoTime() - t) / 1e9) / 1e9; // read + write
-                b.close();
-            }
-        }
+        // On the engine thread like every libtorch call: from the main thread it would start a second OpenMP team
+        // and slow both this measurement and every later section.
+        lm.compute(() -> {
+            streamOver512MiB(readGbs, copyGbs);
+            return null;
+        });
         double read = median(readGbs);
         double copy = median(copyGbs);
         System.out.printf("%nbandwidth (libtorch, 512 MiB, median of 5): read (sum) %.1f GB/s, copy %.1f GB/s (read+write)%n",
@@ -377,6 +406,26 @@ public final class BenchCommand extends BaseCommand {
                     implied, 100 * implied / read);
             report.put("implied_weight_gb_per_s", implied);
             report.put("implied_fraction_of_read_bandwidth", implied / read);
+        }
+    }
+
+    private static void streamOver512MiB(double[] readGbs, double[] copyGbs) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray a = m.ones(new Shape(128L * 1024 * 1024), DataType.FLOAT32); // 512 MiB, far beyond any cache
+            a.sum().getFloat();
+            a.duplicate().close();
+            for (int k = 0; k < readGbs.length; k++) {
+                long t = System.nanoTime();
+                try (NDArray s = a.sum()) {
+                    s.getFloat();
+                }
+                readGbs[k] = a.size() * 4.0 / ((System.nanoTime() - t) / 1e9) / 1e9;
+                t = System.nanoTime();
+                NDArray b = a.duplicate();
+                b.getFloat(0);
+                copyGbs[k] = 2.0 * a.size() * 4 / ((System.nanoTime() - t) / 1e9) / 1e9; // read + write
+                b.close();
+            }
         }
     }
 
@@ -444,6 +493,49 @@ public final class BenchCommand extends BaseCommand {
             }
         }
         report.put("precision_matmul_us", out);
+    }
+
+    private void memory(long rssBefore, long rssLoaded) {
+        System.gc();
+        double mib = 1048576.0;
+        long rss = Memory.rssBytes();
+        long committed = Memory.heapCommittedBytes();
+        System.out.printf("%nmemory: RSS before load %.0f MiB, after load %.0f MiB (model +%.0f MiB), now %.0f MiB, "
+                        + "peak %.0f MiB; heap used %.0f MiB of %.0f MiB committed; native (RSS - committed heap) "
+                        + "%.0f MiB%n", rssBefore / mib, rssLoaded / mib, (rssLoaded - rssBefore) / mib, rss / mib,
+                Memory.peakRssBytes() / mib, Memory.heapUsedBytes() / mib, committed / mib, (rss - committed) / mib);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("rss_before_load_mib", rssBefore / mib);
+        out.put("rss_after_load_mib", rssLoaded / mib);
+        out.put("rss_now_mib", rss / mib);
+        out.put("rss_peak_mib", Memory.peakRssBytes() / mib);
+        out.put("heap_used_mib", Memory.heapUsedBytes() / mib);
+        out.put("native_mib", (rss - committed) / mib);
+        report.put("memory", out);
+    }
+
+    private void profile(LanguageModel lm) throws IOException {
+        SteeredModel sm = SteeredModel.builder(lm).build();
+        List<long[]> p = List.of(prompt(lm, 0));
+        tokensPerSecond(sm, p, List.of(SteeringPlan.NONE)); // warm-up
+        OpProfile.record(lm, profile, () -> tokensPerSecond(sm, p, List.of(SteeringPlan.NONE)));
+        List<OpProfile.Row> rows = OpProfile.summarize(profile);
+        double perToken = newTokens * 1000.0;
+        double total = rows.stream().mapToDouble(OpProfile.Row::totalUs).sum();
+        double weights = rows.stream().filter(r -> OpProfile.isWeightProduct(r.name()))
+                .mapToDouble(OpProfile.Row::totalUs).sum();
+        int calls = rows.stream().mapToInt(OpProfile.Row::calls).sum();
+        System.out.printf("%nprofile of one batch-1 generation (%d-token prompt + %d tokens), trace in %s:%n",
+                promptTokens, newTokens, profile);
+        System.out.printf("  operators %.1f ms per token (%.0f calls): products with weights %.2f ms, everything else "
+                + "%.2f ms%n", total / perToken, calls / (double) newTokens, weights / perToken, (total - weights) / perToken);
+        System.out.printf("  %-36s %12s %12s %12s%n", "operator", "ms/token", "calls/token", "median us");
+        for (OpProfile.Row r : rows.subList(0, Math.min(20, rows.size()))) {
+            System.out.printf("  %-36s %12.3f %12.1f %12.1f%n", r.name(), r.totalUs() / perToken,
+                    r.calls() / (double) newTokens, r.medianUs());
+        }
+        report.put("profile", Map.of("ms_per_token", total / perToken, "weight_products_ms_per_token",
+                weights / perToken, "other_ms_per_token", (total - weights) / perToken, "trace", profile.toString()));
     }
 
     private void soak(LanguageModel lm) {

@@ -13,9 +13,18 @@ final class Memory {
     }
 
     static long rssBytes() {
+        return status("VmRSS:");
+    }
+
+    /** The process's peak resident set so far (Linux {@code VmHWM}), or -1. */
+    static long peakRssBytes() {
+        return status("VmHWM:");
+    }
+
+    private static long status(String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
+                if (line.startsWith(field)) {
                     return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
                 }
             }
@@ -30,8 +39,13 @@ final class Memory {
         return r.totalMemory() - r.freeMemory();
     }
 
+    /** Heap the JVM has committed (resident or not); RSS minus this approximates native memory. */
+    static long heapCommittedBytes() {
+        return Runtime.getRuntime().totalMemory();
+    }
+
     /**
-     * Float32 bytes of the weights one decode step must stream: every block matrix and bias, the norms and the LM
+     * Bytes of the weights one decode step must stream (4 per parameter, 2 in float16): every block matrix and bias, the norms and the LM
      * head (read in full), but only one row of each embedding table. Counts gated MLPs (Llama) as three matrices
      * and grouped-query key/value projections at their real size.
      */
@@ -46,6 +60,6 @@ final class Memory {
         long mlp = (gated ? 3 : 2) * d * inner + (c.mlpBias() ? inner + d : 0);
         long norms = 4 * d;
         long params = c.numLayers() * (attn + mlp + norms) + 2 * d + (long) c.vocabSize() * d + 2 * d;
-        return params * 4;
+        return params * (lm.precision() == io.steer4j.djl.model.Precision.FLOAT16 ? 2 : 4);
     }
 }
