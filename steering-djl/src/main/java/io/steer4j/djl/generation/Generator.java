@@ -25,6 +25,8 @@ import java.util.List;
  * }</pre>
  */
 public final class Generator {
+    /** Generated tokens a KV cache is sized for up front (it grows beyond by doubling). */
+    static final int PRESIZED_NEW_TOKENS = 256;
     private final LanguageModel model;
 
     public Generator(LanguageModel model) {
@@ -100,17 +102,20 @@ public final class Generator {
         }
         int active = batch;
         try (NDManager call = model.newCallManager()) {
+            // Room for the prompt and up to PRESIZED_NEW_TOKENS tokens; beyond that the cache doubles as it fills,
+            // so a huge maxNewTokens meaning "until EOS" does not allocate the whole context up front.
             int longest = java.util.Arrays.stream(promptLengths).max().orElse(0);
-            KvCache cache = config.useKvCache()
-                    ? model.newCache(call, batch, (int) Math.min(context, (long) longest + config.maxNewTokens()))
-                    : null;
+            KvCache cache = config.useKvCache() ? model.newCache(call, batch, (int) Math.min(context,
+                    (long) longest + Math.min(config.maxNewTokens(), PRESIZED_NEW_TOKENS))) : null;
             long[] next = null;
+            boolean[] live = new boolean[batch];
             long[][] fed = new long[batch][0];
             for (int step = 0; step < config.maxNewTokens() && active > 0; step++) {
                 checkCancelled(cancel);
                 final int stepIndex = step;
                 final long[] fedTokens = next;
                 final long[][] fedSoFar = fed;
+                final boolean[] liveRows = live.clone();
                 // The whole step (forward, then copying the logits out) runs on the model's engine thread.
                 float[][] logits = model.compute(() -> {
                     try (NDManager stepManager = call.newSubManager()) {
@@ -118,7 +123,7 @@ public final class Generator {
                         if (stepIndex == 0) {
                             in = ForwardInput.leftPadded(stepManager, prompts, model.padTokenId(), promptLengths);
                         } else if (cache != null) {
-                            in = ForwardInput.step(stepManager, fedTokens, promptLengths);
+                            in = ForwardInput.step(stepManager, fedTokens, promptLengths, liveRows);
                         } else {
                             in = ForwardInput.leftPadded(stepManager, concat(prompts, fedSoFar), model.padTokenId(),
                                     promptLengths);
@@ -149,9 +154,14 @@ public final class Generator {
                         active--;
                     }
                 }
+                // A finished row is fed no further real token: it may have filled the context, and its position
+                // must not run past it while other rows go on.
                 for (int b = 0; b < batch; b++) {
-                    fed[b] = java.util.Arrays.copyOf(fed[b], fed[b].length + 1);
-                    fed[b][fed[b].length - 1] = next[b];
+                    live[b] = reason[b] == null;
+                    if (live[b]) {
+                        fed[b] = java.util.Arrays.copyOf(fed[b], fed[b].length + 1);
+                        fed[b][fed[b].length - 1] = next[b];
+                    }
                 }
             }
         }

@@ -108,7 +108,10 @@ final class BlockTransformer implements DecoderTransformer {
         NDArray attnMask = attentionMask(m, in, fullMask, past);
         Sites sites = new Sites(hooks, batch, t, config.hiddenSize(), half, positions, in.promptLengths(), m);
         int lastHooked = hooks.maxLayer();
-        int layersToRun = logitsMode == LogitsMode.NONE && lastHooked >= 0 ? lastHooked + 1 : w.layers().length;
+        // Without logits the pass can stop after the last hooked layer, unless a cache is being filled: a later
+        // step would read the skipped layers' keys and values.
+        int layersToRun = logitsMode == LogitsMode.NONE && lastHooked >= 0 && cache == null
+                ? lastHooked + 1 : w.layers().length;
 
         for (int l = 0; l < layersToRun; l++) {
             ModelWeights.Layer b = w.layers()[l];

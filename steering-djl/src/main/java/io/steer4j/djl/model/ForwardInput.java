@@ -56,11 +56,24 @@ public final class ForwardInput {
 
     /** A batch where every row adds exactly one real token (a decode step). */
     public static ForwardInput step(NDManager manager, long[] nextTokens, int[] promptLengths) {
+        boolean[] all = new boolean[nextTokens.length];
+        java.util.Arrays.fill(all, true);
+        return step(manager, nextTokens, promptLengths, all);
+    }
+
+    /**
+     * A decode step in which only the {@code live} rows add a real token; the others get a padding slot, so a row
+     * that has finished neither advances its position (it may have reached the context) nor is attended to.
+     */
+    public static ForwardInput step(NDManager manager, long[] nextTokens, int[] promptLengths, boolean[] live) {
+        if (live.length != nextTokens.length) {
+            throw new IllegalArgumentException(live.length + " live flags for " + nextTokens.length + " rows");
+        }
         long[][] tok = new long[nextTokens.length][1];
         int[][] mask = new int[nextTokens.length][1];
         for (int b = 0; b < nextTokens.length; b++) {
             tok[b][0] = nextTokens[b];
-            mask[b][0] = 1;
+            mask[b][0] = live[b] ? 1 : 0;
         }
         return new ForwardInput(manager, tok, mask, promptLengths.clone());
     }

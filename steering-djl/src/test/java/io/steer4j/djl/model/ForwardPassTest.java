@@ -104,11 +104,29 @@ class ForwardPassTest {
             seq[i] = (i * 13L + 5) % model.config().vocabSize();
         }
         try (NDManager m = model.newCallManager()) {
-            KvCache cache = model.newCache(m, 1, 1);
+            KvCache cache = model.newCache(m, 1, 3); // 3, 6, 12, 24, 48, then capped at the context, not 96
             decodeOneByOne(seq, cache, m);
+            assertEquals(64, context, "this test's doubling sequence assumes the tiny model's context");
             assertEquals(context, cache.capacity(0));
             assertThrows(IllegalArgumentException.class, () -> model.forward(
                     ForwardInput.step(m, new long[] {1}, new int[] {1}), cache, HookSet.NONE, LogitsMode.LAST));
+        }
+    }
+
+    @Test
+    void aPassWithoutLogitsStillFillsTheCacheOfEveryLayer() {
+        long[] seq = {5, 17, 42, 99, 3, 250, 7, 8};
+        float[] full = lastLogits(List.of(seq), 0);
+        HookSet layer0 = HookSet.builder().add(io.steer4j.core.hook.HookPoint.RESID_POST, 0, (s, x) -> x).build();
+        try (NDManager m = model.newCallManager()) {
+            KvCache cache = model.newCache(m, 1);
+            int[] lens = {7};
+            // without a cache this pass would stop after layer 0, the last hooked one
+            assertEquals(null, model.forward(ForwardInput.leftPadded(m, List.of(java.util.Arrays.copyOf(seq, 7)), 0,
+                    lens), cache, layer0, LogitsMode.NONE));
+            NDArray last = model.forward(ForwardInput.step(m, new long[] {seq[7]}, lens), cache, HookSet.NONE,
+                    LogitsMode.LAST);
+            assertTrue(maxAbsDiff(full, last.toFloatArray()) < 1e-4, "cached vs full");
         }
     }
 

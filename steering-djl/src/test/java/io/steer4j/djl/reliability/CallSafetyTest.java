@@ -192,6 +192,28 @@ class CallSafetyTest {
     }
 
     @Test
+    void aBatchRowThatFillsTheContextStopsWhileTheOtherRowsGoOn() {
+        try (LanguageModel model = TinyModels.loadGpt2()) {
+            int ctx = model.config().contextLength();
+            long[] nearlyFull = new long[ctx - 3];
+            java.util.Arrays.fill(nearlyFull, 7);
+            long[] shortPrompt = {11, 12, 13};
+            for (boolean kv : new boolean[] {true, false}) {
+                GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(12).stopAtEos(false).useKvCache(kv)
+                        .build();
+                Generator g = new Generator(model);
+                var both = g.generate(List.of(nearlyFull, shortPrompt), cfg, HookSet.NONE, TokenListener.NONE,
+                        CancellationToken.NEVER);
+                var alone = g.generate(List.of(shortPrompt), cfg, HookSet.NONE, TokenListener.NONE,
+                        CancellationToken.NEVER).get(0);
+                assertTrue(both.get(0).finishReason() == io.steer4j.djl.generation.FinishReason.CONTEXT_FULL);
+                assertTrue(both.get(0).tokens().length == 3, "kv " + kv + ": " + both.get(0).tokens().length);
+                assertArrayEquals(alone.tokens(), both.get(1).tokens(), "kv " + kv + ": the short row goes on as alone");
+            }
+        }
+    }
+
+    @Test
     void anUnknownTokenIdIsRefused() {
         try (LanguageModel model = TinyModels.loadGpt2()) {
             long[] bad = {1, 2, model.config().vocabSize()};
