@@ -159,7 +159,12 @@ class Steer4jCliTest {
         half[args.length] = "--precision";
         half[args.length + 1] = "float16";
         Run f16 = run(half);
+        assertEquals(0, f32.code(), f32.toString());
         assertEquals(0, f16.code(), f16.toString());
+        String[] parts = f16.out().split("=== steered: ");
+        assertEquals(2, parts.length, f16.out());
+        assertNotEquals(parts[0].substring(parts[0].indexOf("===\n") + 4),
+                parts[1].substring(parts[1].indexOf("===\n") + 4), "steering changes the float16 continuation");
         // greedy on the tiny model: float16 rounding does not flip any of these argmaxes
         assertEquals(f32.out(), f16.out());
         Run bf16 = run("generate", "--model", model, "--precision", "bf16", "Hi");

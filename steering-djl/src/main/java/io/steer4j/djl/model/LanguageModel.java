@@ -105,6 +105,10 @@ public final class LanguageModel implements AutoCloseable {
     /**
      * Loads a Hugging Face style folder in the given precision.
      *
+     * <p>The weights are created on the shared engine thread (libtorch work on any other thread would slow every
+     * later decode step, see {@link #compute}), so calls of other models wait while a model loads; widening a
+     * float16 or bfloat16 checkpoint to float32 is part of that time.
+     *
      * @param precision {@link Precision#FLOAT32}, or {@link Precision#FLOAT16} to keep weights and matrix products
      *                  in half precision (meant for GPUs; slower than float32 on CPU)
      * @throws ModelLoadException naming what is missing or inconsistent
