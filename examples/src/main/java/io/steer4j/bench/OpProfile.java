@@ -34,7 +34,7 @@ final class OpProfile {
     /** Runs {@code work} with the profiler on (on the model's engine thread, where the libtorch calls happen). */
     static void record(LanguageModel lm, Path trace, Runnable work) {
         lm.compute(() -> {
-            JniUtils.startProfile(false, true, false);
+            JniUtils.startProfile(lm.device().isGpu(), true, false); // on a GPU, CUDA kernel times too
             return null;
         });
         try {

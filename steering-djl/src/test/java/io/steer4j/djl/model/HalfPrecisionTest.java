@@ -170,6 +170,31 @@ class HalfPrecisionTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt2-tiny", "llama-tiny", "neox-tiny"})
+    void aHalfBatchDecodedWithTheCacheMatchesTheFloatBatch(String id) {
+        LanguageModel[] pair = MODELS.get(id);
+        long[] shortRow = {11, 12, 13};
+        long[] longRow = {1, 2, 3, 4, 5, 6, 7};
+        long[][] steps = {{20, 21}, {30, 31}, {40, 41}};
+        float[][] out = new float[2][];
+        for (int k = 0; k < 2; k++) {
+            LanguageModel model = pair[k];
+            try (NDManager m = model.newCallManager()) {
+                KvCache cache = model.newCache(m, 2, 1);
+                int[] lens = {7, 3};
+                model.forward(ForwardInput.leftPadded(m, List.of(longRow, shortRow), 0, lens), cache, HookSet.NONE,
+                        LogitsMode.LAST);
+                NDArray last = null;
+                for (long[] s : steps) {
+                    last = model.forward(ForwardInput.step(m, s, lens), cache, HookSet.NONE, LogitsMode.LAST);
+                }
+                out[k] = last.toFloatArray();
+            }
+        }
+        assertTrue(relDiff(out[0], out[1]) < REL_TOL, id + ": half vs float batch " + relDiff(out[0], out[1]));
+    }
+
     @Test
     void precisionNamesParseAndBfloat16IsRefusedWithTheReason() {
         assertEquals(Precision.FLOAT16, Precision.parse("fp16"));
