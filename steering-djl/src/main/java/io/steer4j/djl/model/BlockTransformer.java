@@ -1,6 +1,7 @@
 package io.steer4j.djl.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -90,19 +91,9 @@ final class BlockTransformer implements DecoderTransformer {
 
         // The residual stream is [batch * t, hidden] inside the loop: with 2-D inputs libtorch's linear is one
         // addmm with the bias fused rather than a matmul and a separate bias add. Hooks still see [batch, t, hidden].
-        long rows = (long) batch * t;
-        NDArray ids = m.create(in.flatTokens(), new Shape(rows));
-        NDArray x = Embedding.embedding(ids, w.embed(), SparseFormat.DENSE).singletonOrThrow();
-        NDArray[] cosSin = null;
-        if (w.positions() != null) {
-            NDArray pos = m.create(embeddingPositions(positions, 1), new Shape(rows));
-            x = x.addi(Embedding.embedding(pos, w.positions(), SparseFormat.DENSE).singletonOrThrow());
-        } else {
-            cosSin = rotary.at(m.create(embeddingPositions(positions, 0), new Shape(batch, t)), maxPosition);
-            if (half) { // computed in float32 and then cast, as transformers does
-                cosSin = new NDArray[] {toHalf(cosSin[0]), toHalf(cosSin[1])};
-            }
-        }
+        NDArray[][] cosSinOut = new NDArray[1][];
+        NDArray x = embed(m, in.flatTokens(), positions, maxPosition, cosSinOut);
+        NDArray[] cosSin = cosSinOut[0];
 
         int[][] fullMask = fullMask(in, cache);
         NDArray attnMask = attentionMask(m, in, fullMask, past);
@@ -113,22 +104,7 @@ final class BlockTransformer implements DecoderTransformer {
         int layersToRun = logitsMode == LogitsMode.NONE && lastHooked >= 0 && cache == null
                 ? lastHooked + 1 : w.layers().length;
 
-        for (int l = 0; l < layersToRun; l++) {
-            ModelWeights.Layer b = w.layers()[l];
-            x = sites.apply(HookPoint.RESID_PRE, l, x);
-
-            NDArray attnOut = attention(norm(x, b.norm1()), b, l, cache, attnMask, cosSin, batch, t);
-            attnOut = sites.apply(HookPoint.ATTN_OUT, l, attnOut);
-            if (config.parallelResidual()) {
-                NDArray mlpOut = sites.apply(HookPoint.MLP_OUT, l, mlp(norm(x, b.norm2()), b));
-                x = mlpOut.add(attnOut).addi(x); // transformers' order: mlp + attn + x
-            } else {
-                x = x.add(attnOut);
-                NDArray mlpOut = sites.apply(HookPoint.MLP_OUT, l, mlp(norm(x, b.norm2()), b));
-                x = x.add(mlpOut);
-            }
-            x = sites.apply(HookPoint.RESID_POST, l, x);
-        }
+        x = blocks(x, sites, layersToRun, (h, b, l) -> attention(h, b, l, cache, attnMask, cosSin, batch, t));
         if (cache != null) {
             cache.mask = fullMask;
             in.advance(cache.nextPosition);
@@ -146,6 +122,75 @@ final class BlockTransformer implements DecoderTransformer {
         return logitsMode == LogitsMode.LAST ? logits : logits.reshape(batch, t, config.vocabSize());
     }
 
+    @Override
+    public NDArray decodeRows(NDManager m, long[] tokens, KvCache[] caches, int[] promptLengths, HookSet hooks) {
+        int batch = tokens.length;
+        long[][] positions = new long[batch][1];
+        for (int r = 0; r < batch; r++) {
+            positions[r][0] = caches[r].nextPosition[0];
+        }
+        long maxPosition = checkContext(positions);
+        NDArray[][] cosSinOut = new NDArray[1][];
+        NDArray x = embed(m, tokens, positions, maxPosition, cosSinOut);
+        NDArray[] cosSin = cosSinOut[0];
+        Sites sites = new Sites(hooks, batch, 1, config.hiddenSize(), half, positions, promptLengths, m);
+        x = blocks(x, sites, w.layers().length, (h, b, l) -> attentionRows(h, b, l, caches, cosSin));
+        for (KvCache c : caches) {
+            c.mask = new int[][] {java.util.Arrays.copyOf(c.mask[0], c.mask[0].length + 1)};
+            c.mask[0][c.mask[0].length - 1] = 1;
+            c.nextPosition[0]++;
+        }
+        NDArray logits = Linear.linear(norm(x, w.finalNorm()), w.lmHead()).singletonOrThrow();
+        return half ? toFloat(logits) : logits;
+    }
+
+    /** Attention of one block: normalised input {@code h} to the output after its projection. */
+    private interface Attention {
+        NDArray apply(NDArray h, ModelWeights.Layer b, int layer);
+    }
+
+    /** Token (and learned position) embeddings, {@code [rows, hidden]}; rotary tables into {@code cosSinOut[0]}. */
+    private NDArray embed(NDManager m, long[] flatTokens, long[][] positions, long maxPosition,
+                          NDArray[][] cosSinOut) {
+        int batch = positions.length;
+        int t = positions[0].length;
+        long rows = (long) batch * t;
+        NDArray ids = m.create(flatTokens, new Shape(rows));
+        NDArray x = Embedding.embedding(ids, w.embed(), SparseFormat.DENSE).singletonOrThrow();
+        if (w.positions() != null) {
+            NDArray pos = m.create(embeddingPositions(positions, 1), new Shape(rows));
+            x = x.addi(Embedding.embedding(pos, w.positions(), SparseFormat.DENSE).singletonOrThrow());
+        } else {
+            NDArray[] cosSin = rotary.at(m.create(embeddingPositions(positions, 0), new Shape(batch, t)), maxPosition);
+            if (half) { // computed in float32 and then cast, as transformers does
+                cosSin = new NDArray[] {toHalf(cosSin[0]), toHalf(cosSin[1])};
+            }
+            cosSinOut[0] = cosSin;
+        }
+        return x;
+    }
+
+    /** The first {@code layersToRun} blocks over the residual stream {@code x} ({@code [rows, hidden]}). */
+    private NDArray blocks(NDArray x, Sites sites, int layersToRun, Attention attention) {
+        for (int l = 0; l < layersToRun; l++) {
+            ModelWeights.Layer b = w.layers()[l];
+            x = sites.apply(HookPoint.RESID_PRE, l, x);
+
+            NDArray attnOut = attention.apply(norm(x, b.norm1()), b, l);
+            attnOut = sites.apply(HookPoint.ATTN_OUT, l, attnOut);
+            if (config.parallelResidual()) {
+                NDArray mlpOut = sites.apply(HookPoint.MLP_OUT, l, mlp(norm(x, b.norm2()), b));
+                x = mlpOut.add(attnOut).addi(x); // transformers' order: mlp + attn + x
+            } else {
+                x = x.add(attnOut);
+                NDArray mlpOut = sites.apply(HookPoint.MLP_OUT, l, mlp(norm(x, b.norm2()), b));
+                x = x.add(mlpOut);
+            }
+            x = sites.apply(HookPoint.RESID_POST, l, x);
+        }
+        return x;
+    }
+
     private NDArray norm(NDArray x, ModelWeights.Norm n) {
         if (normKind == ModelFamily.NormKind.LAYER_NORM) {
             return LayerNorm.layerNorm(x, normShape, n.weight(), n.bias(), eps).singletonOrThrow();
@@ -161,6 +206,38 @@ final class BlockTransformer implements DecoderTransformer {
     /** Causal self-attention with grouped-query heads; keys are cached after RoPE, as transformers does. */
     private NDArray attention(NDArray h, ModelWeights.Layer b, int layer, KvCache cache, NDArray attnMask,
                               NDArray[] cosSin, int batch, int t) {
+        NDArray[] qkv = projectQkv(h, b, batch, t, cosSin);
+        NDArray q = qkv[0];
+        NDArray k = qkv[1];
+        NDArray v = qkv[2];
+        if (cache != null) {
+            NDArray[] kv = cache.append(layer, k, v, h.getManager());
+            k = kv[0];
+            v = kv[1];
+        }
+        NDArray ctx = attend(q, k, v, attnMask, batch, t);
+        return Linear.linear(ctx, b.outW(), b.outB()).singletonOrThrow();
+    }
+
+    /**
+     * A decode step's attention for rows that each have their own cache: the projections run as one batch, the
+     * score and context products per row over that row's cache (rows differ in length and hold no padding).
+     */
+    private NDArray attentionRows(NDArray h, ModelWeights.Layer b, int layer, KvCache[] caches, NDArray[] cosSin) {
+        int batch = caches.length;
+        NDArray[] qkv = projectQkv(h, b, batch, 1, cosSin);
+        NDList ctxs = new NDList(batch);
+        for (int r = 0; r < batch; r++) {
+            NDIndex row = new NDIndex("{}:{}", r, r + 1);
+            NDArray[] kv = caches[r].append(layer, qkv[1].get(row), qkv[2].get(row), h.getManager());
+            ctxs.add(attend(qkv[0].get(row), kv[0], kv[1], null, 1, 1));
+        }
+        NDArray ctx = batch == 1 ? ctxs.get(0) : NDArrays.concat(ctxs, 0);
+        return Linear.linear(ctx, b.outW(), b.outB()).singletonOrThrow();
+    }
+
+    /** q, k, v as {@code [batch, heads, t, headDim]} (keys and values with kvHeads), rotated when rotary. */
+    private NDArray[] projectQkv(NDArray h, ModelWeights.Layer b, int batch, int t, NDArray[] cosSin) {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int hd = config.headDim();
@@ -175,11 +252,15 @@ final class BlockTransformer implements DecoderTransformer {
             q = rotary.apply(q, cosSin);
             k = rotary.apply(k, cosSin);
         }
-        if (cache != null) {
-            NDArray[] kv = cache.append(layer, k, v, h.getManager());
-            k = kv[0];
-            v = kv[1];
-        }
+        return new NDArray[] {q, k, v};
+    }
+
+    /** Scaled dot-product attention of {@code q} over {@code k}, {@code v}; returns {@code [batch * t, q width]}. */
+    private NDArray attend(NDArray q, NDArray k, NDArray v, NDArray attnMask, int batch, int t) {
+        int heads = config.numHeads();
+        int kvHeads = config.numKvHeads();
+        int hd = config.headDim();
+        long qDim = (long) heads * hd;
         long s = k.getShape().get(2);
         int group = heads / kvHeads;
         // Grouped-query attention without materialising repeated keys: query heads kv*group .. kv*group+group-1
@@ -209,8 +290,7 @@ final class BlockTransformer implements DecoderTransformer {
         if (group != 1) {
             ctx = ctx.reshape(batch, heads, t, hd);
         }
-        ctx = ctx.transpose(0, 2, 1, 3).reshape((long) batch * t, qDim);
-        return Linear.linear(ctx, b.outW(), b.outB()).singletonOrThrow();
+        return ctx.transpose(0, 2, 1, 3).reshape((long) batch * t, qDim);
     }
 
     private NDArray mlp(NDArray h, ModelWeights.Layer b) {

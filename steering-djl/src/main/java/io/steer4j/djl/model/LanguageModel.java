@@ -271,6 +271,49 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     /**
+     * One decode step for rows that each carry their own single-row KV cache, as continuous batching needs: rows
+     * join and leave between steps and differ in length, so they share no cache. The projections and MLPs (the
+     * weight-bound part) run once for all rows; attention runs per row over its own cache.
+     *
+     * @param m             owns the step's arrays and the returned logits
+     * @param tokens        the token each row adds
+     * @param caches        one filled single-row cache per row (from a prompt pass with {@link #forward})
+     * @param promptLengths each row's prompt length (for token scopes of hooks)
+     * @param hooks         hooks over the {@code [rows, 1, hidden]} batch
+     * @return float32 logits {@code [rows, vocab]}
+     */
+    public NDArray decodeRows(NDManager m, long[] tokens, List<KvCache> caches, int[] promptLengths,
+                              HookSet hooks) {
+        if (tokens.length == 0 || tokens.length != caches.size() || tokens.length != promptLengths.length) {
+            throw new IllegalArgumentException(tokens.length + " tokens, " + caches.size() + " caches and "
+                    + promptLengths.length + " prompt lengths: need one of each per row, at least one row");
+        }
+        if (hooks.maxLayer() >= config.numLayers()) {
+            throw new IllegalArgumentException("hook at layer " + hooks.maxLayer() + " but the model has "
+                    + config.numLayers() + " layers (0.." + (config.numLayers() - 1) + ")");
+        }
+        for (int r = 0; r < tokens.length; r++) {
+            KvCache c = caches.get(r);
+            if (c.isClosed() || c.batchSize() != 1 || c.length() == 0) {
+                throw new IllegalArgumentException("row " + r + " needs an open, filled single-row cache");
+            }
+            if (tokens[r] < 0 || tokens[r] >= config.vocabSize()) {
+                throw new IllegalArgumentException("row " + r + " adds token id " + tokens[r]
+                        + " outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+        }
+        KvCache[] rows = caches.toArray(new KvCache[0]);
+        ReentrantReadWriteLock.ReadLock lock = lifecycle.readLock();
+        lock.lock();
+        try {
+            ensureOpen();
+            return engine.call(() -> transformer.decodeRows(m, tokens, rows, promptLengths, hooks));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Runs libtorch work on the engine thread (one per process, shared by every model) and returns its result. {@link #forward} already does;
      * wrap other tensor work of a call (logits post-processing, copying results out) so that every libtorch
      * operation of the model runs on one thread, which keeps CPU decoding fast (see the README's performance

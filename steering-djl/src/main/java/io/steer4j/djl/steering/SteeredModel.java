@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.steer4j.core.hook.SteeringPlan;
 import io.steer4j.djl.generation.CancellationToken;
+import io.steer4j.djl.generation.ContinuousBatcher;
 import io.steer4j.djl.generation.GenerationConfig;
 import io.steer4j.djl.generation.GenerationResult;
 import io.steer4j.djl.generation.Generator;
@@ -31,15 +32,19 @@ import java.util.List;
  * String plainText = steered.generate("I think that", GenerationConfig.greedy(40), SteeringPlan.NONE).text();
  * }</pre>
  */
-public final class SteeredModel {
+public final class SteeredModel implements AutoCloseable {
     private final LanguageModel model;
     private final PlanSelector selector;
     private final Generator generator;
+    /** Serves single-prompt calls when continuous batching is on, else null. */
+    private final ContinuousBatcher<SteeringPlan> batcher;
 
-    private SteeredModel(LanguageModel model, PlanSelector selector) {
+    private SteeredModel(LanguageModel model, PlanSelector selector, int batchRows) {
         this.model = model;
         this.selector = selector;
         this.generator = new Generator(model);
+        this.batcher = batchRows <= 0 ? null : new ContinuousBatcher<>(model, batchRows,
+                (plans, consts) -> PlanHooks.build(plans, consts, model.hiddenSize()));
     }
 
     /** A steered model whose default plan is {@code plan}. */
@@ -72,10 +77,35 @@ public final class SteeredModel {
         return generate(prompt, config, plan, TokenListener.NONE, CancellationToken.NEVER);
     }
 
-    /** Generates with {@code plan}, streaming tokens to {@code listener}, cancellable through {@code cancel}. */
+    /**
+     * Generates with {@code plan}, streaming tokens to {@code listener}, cancellable through {@code cancel}. With
+     * {@link Builder#continuousBatching(int)} the call is decoded together with the other calls in flight.
+     */
     public GenerationResult generate(String prompt, GenerationConfig config, SteeringPlan plan,
                                      TokenListener listener, CancellationToken cancel) {
-        return generateBatch(List.of(prompt), config, List.of(plan), listener, cancel).get(0);
+        if (batcher == null) {
+            return generateBatch(List.of(prompt), config, List.of(plan), listener, cancel).get(0);
+        }
+        plan.validate(model.numLayers(), model.hiddenSize());
+        return batcher.generate(model.tokenizer().encode(prompt), config, plan, listener, cancel);
+    }
+
+    /** {@link #generate(String, GenerationConfig, SteeringPlan, TokenListener, CancellationToken)} on token ids. */
+    public GenerationResult generateIds(long[] prompt, GenerationConfig config, SteeringPlan plan,
+                                        TokenListener listener, CancellationToken cancel) {
+        if (batcher == null) {
+            return generateBatchIds(List.of(prompt), config, List.of(plan), listener, cancel).get(0);
+        }
+        plan.validate(model.numLayers(), model.hiddenSize());
+        return batcher.generate(prompt, config, plan, listener, cancel);
+    }
+
+    /** Stops the continuous-batching thread, if any (the model stays open: it is the caller's). */
+    @Override
+    public void close() {
+        if (batcher != null) {
+            batcher.close();
+        }
     }
 
     /** Generates for several prompts at once, each with the plan its selector chooses. */
@@ -202,6 +232,7 @@ public final class SteeredModel {
     public static final class Builder {
         private final LanguageModel model;
         private PlanSelector selector = p -> SteeringPlan.NONE;
+        private int batchRows;
 
         private Builder(LanguageModel model) {
             this.model = model;
@@ -220,8 +251,21 @@ public final class SteeredModel {
             return this;
         }
 
+        /**
+         * Decodes concurrent single-prompt calls together, up to {@code maxRows} at a time (see
+         * {@link ContinuousBatcher}): for servers whose threads each generate for one user. Close the steered model
+         * to stop its batcher thread.
+         */
+        public Builder continuousBatching(int maxRows) {
+            if (maxRows < 1) {
+                throw new IllegalArgumentException("maxRows must be >= 1, got " + maxRows);
+            }
+            this.batchRows = maxRows;
+            return this;
+        }
+
         public SteeredModel build() {
-            return new SteeredModel(model, selector);
+            return new SteeredModel(model, selector, batchRows);
         }
     }
 }
