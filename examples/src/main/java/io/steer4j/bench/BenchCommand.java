@@ -65,7 +65,7 @@ public final class BenchCommand extends BaseCommand {
     @Option(names = "--batches", split = ",", defaultValue = "1,4,16", description = "batch sizes for throughput")
     int[] batches;
 
-    @Option(names = "--threads", split = ",", defaultValue = "1,2,4", description = "request threads for the threads section")
+    @Option(names = "--threads", split = ",", defaultValue = "1,2,4,16", description = "request threads for the threads section")
     int[] threadCounts;
 
     @Option(names = "--pairs", defaultValue = "200", description = "pairs for the extraction benchmark (0 = skip)")
@@ -313,36 +313,59 @@ public final class BenchCommand extends BaseCommand {
      * to show what serving without batching costs or gains.
      */
     private void threads(LanguageModel lm) throws Exception {
-        SteeredModel sm = SteeredModel.builder(lm).build();
-        System.out.printf("%nconcurrent requests on one model, batch 1 each, %d new tokens, median of %d:%n",
-                newTokens, runs);
+        int most = java.util.Arrays.stream(threadCounts).max().orElse(1);
+        Map<String, SteeredModel> modes = new LinkedHashMap<>();
+        modes.put("one step at a time", SteeredModel.builder(lm).build());
+        modes.put("continuous batching", SteeredModel.builder(lm).continuousBatching(most).build());
+        System.out.printf("%nconcurrent requests on one model, one prompt each (a different vector per request), "
+                + "%d new tokens, median of %d, tokens/s aggregate:%n", newTokens, runs);
+        System.out.printf("  %-10s %20s %20s %8s%n", "threads", "one step at a time", "continuous batching", "ratio");
         Map<String, Object> out = new LinkedHashMap<>();
-        tokensPerSecond(sm, List.of(prompt(lm, 0)), List.of(SteeringPlan.NONE)); // warm-up
-        for (int n : threadCounts) {
-            double[] samples = new double[runs];
-            for (int r = 0; r < runs; r++) {
-                java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
-                try {
-                    List<java.util.concurrent.Future<Double>> fs = new ArrayList<>();
-                    long start = System.nanoTime();
-                    for (int k = 0; k < n; k++) {
-                        final int row = k;
-                        fs.add(pool.submit(() -> tokensPerSecond(sm, List.of(prompt(lm, row)),
-                                List.of(oneLayer(lm, 200 + row)))));
-                    }
-                    for (java.util.concurrent.Future<Double> f : fs) {
-                        f.get();
-                    }
-                    samples[r] = (double) n * newTokens / ((System.nanoTime() - start) / 1e9);
-                } finally {
-                    pool.shutdownNow();
-                }
+        GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(newTokens).stopAtEos(false).build();
+        try {
+            for (SteeredModel sm : modes.values()) { // warm-up
+                sm.generateIds(prompt(lm, 0), cfg, SteeringPlan.NONE, TokenListener.NONE, CancellationToken.NEVER);
             }
-            double m = median(samples);
-            System.out.printf("  %2d threads: %10.2f tokens/s aggregate   runs %s%n", n, m, fmt(samples));
-            out.put(n + "_threads", m);
+            for (int n : threadCounts) {
+                Map<String, double[]> samples = new LinkedHashMap<>();
+                modes.keySet().forEach(k -> samples.put(k, new double[runs]));
+                for (int r = 0; r < runs; r++) {
+                    for (Map.Entry<String, SteeredModel> mode : modes.entrySet()) {
+                        samples.get(mode.getKey())[r] = concurrentTokensPerSecond(lm, mode.getValue(), n, cfg);
+                    }
+                }
+                double serial = median(samples.get("one step at a time"));
+                double batched = median(samples.get("continuous batching"));
+                System.out.printf("  %-10d %20.2f %20.2f %8.2f   runs %s / %s%n", n, serial, batched, batched / serial,
+                        fmt(samples.get("one step at a time")), fmt(samples.get("continuous batching")));
+                out.put(n + "_threads", Map.of("one_step_at_a_time", serial, "continuous_batching", batched));
+            }
+        } finally {
+            modes.values().forEach(SteeredModel::close);
         }
         report.put("concurrent_tokens_per_s", out);
+    }
+
+    /** {@code n} threads each generating once, together; aggregate tokens/s. */
+    private double concurrentTokensPerSecond(LanguageModel lm, SteeredModel sm, int n, GenerationConfig cfg)
+            throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+        try {
+            List<java.util.concurrent.Future<Integer>> fs = new ArrayList<>();
+            long start = System.nanoTime();
+            for (int k = 0; k < n; k++) {
+                final int row = k;
+                fs.add(pool.submit(() -> sm.generateIds(prompt(lm, row), cfg, oneLayer(lm, 200 + row),
+                        TokenListener.NONE, CancellationToken.NEVER).tokens().length));
+            }
+            int produced = 0;
+            for (java.util.concurrent.Future<Integer> f : fs) {
+                produced += f.get();
+            }
+            return produced / ((System.nanoTime() - start) / 1e9);
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /** Seconds for the first vector computed by a freshly loaded model (one layer, the extraction dataset). */

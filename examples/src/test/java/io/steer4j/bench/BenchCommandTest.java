@@ -35,7 +35,9 @@ class BenchCommandTest {
         assertTrue(out.contains("steered, all 3 layers"), out);
         assertTrue(out.contains("batch   2:"), out);
         assertTrue(out.contains("pairs/s"), out);
-        assertTrue(out.contains(" 2 threads:"), out);
+        assertTrue(out.lines().anyMatch(l -> l.matches("  2 +[0-9.]+ +[0-9.]+ +[0-9.]+ +runs .*")),
+                "a threads row with both modes and their ratio:\n" + out);
+        assertTrue(out.contains("\"continuous_batching\""), out);
         assertTrue(out.contains("\"generation_batch1\""), out);
     }
 
