@@ -84,17 +84,25 @@ class ContinuousBatchingTest {
     @EnumSource(value = TinyFamily.class, names = {"LLAMA", "NEOX"})
     void rowsDecodedTogetherGetTheLogitsTheyGetAloneInOtherFamilies(TinyFamily f) throws Exception {
         try (LanguageModel m = LanguageModel.load(f.writeCheckpoint(Files.createTempDirectory("rows").resolve(f.id())))) {
-            assertRowsMatchAlone(m);
+            assertRowsMatchAlone(m, 1e-5);
         }
     }
 
     @Test
     void rowsDecodedTogetherGetTheLogitsTheyGetAlone() {
-        assertRowsMatchAlone(model);
+        assertRowsMatchAlone(model, 1e-5);
+    }
+
+    @Test
+    void rowsDecodedTogetherInFloat16GetTheLogitsTheyGetAlone() {
+        try (LanguageModel half = LanguageModel.load(TinyModels.gpt2Dir(), ai.djl.Device.cpu(),
+                io.steer4j.djl.model.Precision.FLOAT16)) {
+            assertRowsMatchAlone(half, 1e-2); // float16 products of 1 and 2 rows may round differently
+        }
     }
 
     /** Two rows of different lengths, three steps: decodeRows against each row's own cached forward pass. */
-    private static void assertRowsMatchAlone(LanguageModel m) {
+    private static void assertRowsMatchAlone(LanguageModel m, double tol) {
         long[][] prompts = {{5, 17, 42, 99, 3, 120, 7}, {11, 12, 13}};
         long[][] steps = {{20, 21}, {30, 31}, {40, 41}};
         int vocab = m.config().vocabSize();
@@ -116,7 +124,7 @@ class ContinuousBatchingTest {
                     float[] single = m.forward(ForwardInput.step(call, new long[] {s[r]}, new int[] {lens[r]}),
                             alone.get(r), HookSet.NONE, LogitsMode.LAST).toFloatArray();
                     float[] row = java.util.Arrays.copyOfRange(batched, r * vocab, (r + 1) * vocab);
-                    assertTrue(maxAbsDiff(single, row) < 1e-5, "row " + r + ": " + maxAbsDiff(single, row));
+                    assertTrue(maxAbsDiff(single, row) < tol, "row " + r + ": " + maxAbsDiff(single, row));
                 }
             }
             assertEquals(prompts[0].length + steps.length, together.get(0).length());
