@@ -27,8 +27,9 @@ import java.util.concurrent.TimeUnit;
  * all rows ({@link LanguageModel#decodeRows}). Each request's rows of the hooks come from its own plan
  * ({@link HookBuilder}), so differently steered requests share a batch. A request's tokens are the ones it would get
  * alone, up to float rounding of the batched products. Listeners are called on the batcher's thread: a listener
- * that blocks holds up every request. A step that fails (a hook throwing) fails the requests in it; a listener
- * that throws fails its own request only.
+ * that blocks holds up every request, and one that calls {@link #generate} is refused (it would wait for itself).
+ * A step that fails (a hook throwing) fails the requests in it; a listener that throws fails its own request
+ * only. Requests always use a KV cache ({@link GenerationConfig#useKvCache()} is not consulted).
  *
  * <pre>{@code
  * try (ContinuousBatcher<SteeringPlan> b = new ContinuousBatcher<>(model, 16, hooksFromPlans)) {
@@ -56,6 +57,8 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
     private final HookBuilder<P> hookBuilder;
     private final LinkedBlockingQueue<Request<P>> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
+    /** Guards {@link #closed} against a request being queued while the loop drains the queue on close. */
+    private final Object lifecycle = new Object();
     private volatile boolean closed;
     private volatile int peakRows;
 
@@ -101,11 +104,17 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
                         + vocab + ")");
             }
         }
-        if (closed) {
-            throw new IllegalStateException("the batcher is closed");
+        if (Thread.currentThread() == thread || model.isEngineThread()) {
+            throw new IllegalStateException("generate called from the batcher's thread (a listener) or the engine "
+                    + "thread (inside LanguageModel.compute) would wait for itself; call it from another thread");
         }
         Request<P> r = new Request<>(model, prompt.clone(), config, plan, listener, cancel);
-        queue.add(r);
+        synchronized (lifecycle) {
+            if (closed) {
+                throw new IllegalStateException("the batcher is closed");
+            }
+            queue.add(r);
+        }
         try {
             return r.done.get();
         } catch (InterruptedException e) {
@@ -137,7 +146,12 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
     /** Stops the thread; requests still waiting or running fail with "closed". */
     @Override
     public void close() {
-        closed = true;
+        synchronized (lifecycle) {
+            closed = true;
+        }
+        if (Thread.currentThread() == thread) {
+            return; // closed from a listener: the loop ends after this step
+        }
         try {
             thread.join(TimeUnit.SECONDS.toMillis(30));
         } catch (InterruptedException e) {
@@ -154,22 +168,23 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
         boolean changed = true;
         while (true) {
             try {
+                if (closed) {
+                    break;
+                }
+                dropCancelledWhileWaiting();
                 if (active.isEmpty()) {
                     Request<P> first = queue.poll(50, TimeUnit.MILLISECONDS);
-                    if (first == null) {
-                        if (closed) {
-                            break;
+                    if (first == null || closed) {
+                        if (first != null) {
+                            first.fail(new IllegalStateException("the batcher is closed"));
                         }
                         continue;
                     }
                     changed |= admit(first, active);
                 }
                 Request<P> next;
-                while (active.size() < maxRows && (next = queue.poll()) != null) {
+                while (active.size() < maxRows && !closed && (next = queue.poll()) != null) {
                     changed |= admit(next, active);
-                }
-                if (closed) {
-                    break;
                 }
                 for (Iterator<Request<P>> it = active.iterator(); it.hasNext(); ) {
                     Request<P> a = it.next();
@@ -179,17 +194,21 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
                         changed = true;
                     }
                 }
-                if (active.isEmpty()) {
+                if (active.isEmpty() || closed) {
                     continue;
                 }
                 if (changed) {
-                    if (consts != null) {
-                        consts.close();
-                    }
-                    consts = model.newCallManager();
+                    NDManager old = consts;
                     List<P> plans = new ArrayList<>(active.size());
                     active.forEach(a -> plans.add(a.plan));
-                    hooks = hookBuilder.build(plans, consts);
+                    NDManager fresh = model.newCallManager();
+                    consts = fresh;
+                    hooks = model.compute(() -> { // array work on the engine thread, as every libtorch call
+                        if (old != null) {
+                            old.close();
+                        }
+                        return hookBuilder.build(plans, fresh);
+                    });
                     changed = false;
                 }
                 changed = step(active, hooks);
@@ -205,12 +224,26 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
         }
         IllegalStateException closedError = new IllegalStateException("the batcher is closed");
         active.forEach(a -> a.fail(closedError));
-        Request<P> r;
-        while ((r = queue.poll()) != null) {
-            r.fail(closedError);
+        synchronized (lifecycle) {
+            closed = true; // (already, unless the thread was interrupted)
+            Request<P> r;
+            while ((r = queue.poll()) != null) {
+                r.fail(closedError);
+            }
         }
         if (consts != null) {
             consts.close();
+        }
+    }
+
+    /** Fails queued requests whose caller cancelled or was interrupted, so they do not wait for a free row. */
+    private void dropCancelledWhileWaiting() {
+        for (Iterator<Request<P>> it = queue.iterator(); it.hasNext(); ) {
+            Request<P> q = it.next();
+            if (q.cancelled || q.cancel.isCancelled()) {
+                it.remove();
+                q.fail(new GenerationCancelledException("generation cancelled"));
+            }
         }
     }
 
@@ -220,11 +253,11 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
             r.fail(new GenerationCancelledException("generation cancelled"));
             return false;
         }
-        if (r.config.maxNewTokens() == 0) {
-            r.finish();
-            return false;
-        }
         try {
+            if (r.config.maxNewTokens() == 0) {
+                r.finish();
+                return false;
+            }
             r.manager = model.newCallManager();
             int context = model.config().contextLength();
             r.cache = model.newCache(r.manager, 1, (int) Math.min(context,
@@ -277,7 +310,7 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
                     a.finish();
                     done.add(a);
                 }
-            } catch (RuntimeException e) { // a listener that throws fails its own request only
+            } catch (RuntimeException | Error e) { // a listener that throws fails its own request only
                 a.fail(e);
                 done.add(a);
             }
@@ -357,8 +390,16 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
 
         private void release() {
             if (manager != null) {
-                manager.close();
+                NDManager m = manager;
                 manager = null;
+                try {
+                    model.compute(() -> {
+                        m.close();
+                        return null;
+                    });
+                } catch (IllegalStateException closedModel) {
+                    m.close(); // the model is closed: no engine work to protect any more
+                }
             }
         }
     }

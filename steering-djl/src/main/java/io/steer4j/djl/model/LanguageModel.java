@@ -302,6 +302,14 @@ public final class LanguageModel implements AutoCloseable {
                         + " outside the vocabulary [0, " + config.vocabSize() + ")");
             }
         }
+        for (int r = 0; r < tokens.length; r++) {
+            for (int v : caches.get(r).mask[0]) {
+                if (v == 0) {
+                    throw new IllegalArgumentException("row " + r + "'s cache holds padding slots; decodeRows attends "
+                            + "to every cached slot, so give each row a cache filled by its own unpadded pass");
+                }
+            }
+        }
         KvCache[] rows = caches.toArray(new KvCache[0]);
         ReentrantReadWriteLock.ReadLock lock = lifecycle.readLock();
         lock.lock();
@@ -322,6 +330,14 @@ public final class LanguageModel implements AutoCloseable {
     public <T> T compute(java.util.concurrent.Callable<T> work) {
         ensureOpen();
         return engine.call(work);
+    }
+
+    /**
+     * Whether the caller is the engine thread (code inside {@link #compute} or a hook), where blocking on other
+     * model work would wait for itself.
+     */
+    public boolean isEngineThread() {
+        return engine.isCurrent();
     }
 
     /** Whether {@link #close()} has been called. */

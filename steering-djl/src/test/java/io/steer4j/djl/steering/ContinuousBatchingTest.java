@@ -34,10 +34,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -177,6 +179,94 @@ class ContinuousBatchingTest {
         assertTrue(!java.util.Arrays.equals(expected.get(0).tokens(),
                 plain.generateIds(prompts.get(0), configs.get(0), plan(99, 8.0), TokenListener.NONE,
                         CancellationToken.NEVER).tokens()), "the plans really steer");
+    }
+
+    @Test
+    void tokenScopesAndRepetitionPenaltyBehaveAsInOneAtATimeGeneration() throws Exception {
+        SteeredModel plain = SteeredModel.builder(model).build();
+        TokenScope[] scopes = {TokenScope.promptOnly(), TokenScope.generatedOnly(), TokenScope.from(6), TokenScope.from(9)};
+        GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(10).stopAtEos(false).repetitionPenalty(1.3)
+                .build();
+        List<SteeringPlan> plans = new ArrayList<>();
+        List<long[]> prompts = new ArrayList<>();
+        List<GenerationResult> expected = new ArrayList<>();
+        for (int i = 0; i < scopes.length; i++) {
+            plans.add(SteeringPlan.builder().add(new Intervention(1, HookPoint.RESID_POST,
+                    SteeredModelTest.randomDirection(40 + i, model.hiddenSize(), 1.0), 12.0, scopes[i],
+                    InterventionOperator.ADD, false)).build());
+            prompts.add(prompt(4 + i, 10 + i));
+            expected.add(plain.generateIds(prompts.get(i), cfg, plans.get(i), TokenListener.NONE,
+                    CancellationToken.NEVER));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(scopes.length);
+        try (SteeredModel batched = SteeredModel.builder(model).continuousBatching(4).build()) {
+            List<Future<GenerationResult>> futures = new ArrayList<>();
+            for (int i = 0; i < scopes.length; i++) {
+                int k = i;
+                futures.add(pool.submit(() -> batched.generateIds(prompts.get(k), cfg, plans.get(k),
+                        TokenListener.NONE, CancellationToken.NEVER)));
+            }
+            for (int i = 0; i < scopes.length; i++) {
+                assertArrayEquals(expected.get(i).tokens(), futures.get(i).get().tokens(), "scope " + scopes[i]);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aRequestCancelledWhileWaitingForARowFailsWithoutWaiting() throws Exception {
+        GenerationConfig longRun = GenerationConfig.builder().maxNewTokens(60).stopAtEos(false).build();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try (SteeredModel batched = SteeredModel.builder(model).continuousBatching(1).build()) {
+            CountDownLatch running = new CountDownLatch(1);
+            CancellationToken stopBusy = new CancellationToken();
+            AtomicInteger busyTokens = new AtomicInteger();
+            Future<GenerationResult> busy = pool.submit(() -> batched.generateIds(prompt(5, 1), longRun,
+                    SteeringPlan.NONE, (row, id, d) -> {
+                        busyTokens.incrementAndGet();
+                        running.countDown();
+                        try {
+                            Thread.sleep(5); // keeps the only row busy for far longer than one loop pass
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }, stopBusy));
+            running.await();
+            CancellationToken cancel = new CancellationToken();
+            Future<GenerationResult> queued = pool.submit(() -> batched.generateIds(prompt(4, 2), longRun,
+                    SteeringPlan.NONE, TokenListener.NONE, cancel));
+            cancel.cancel();
+            Exception e = assertThrows(Exception.class, queued::get);
+            assertTrue(e.getCause() instanceof GenerationCancelledException, e.toString());
+            assertTrue(!busy.isDone(), "the queued request failed while the only row was still busy");
+            stopBusy.cancel();
+            assertThrows(Exception.class, busy::get);
+            assertTrue(busyTokens.get() < 50, "busy request ran " + busyTokens.get() + " tokens");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aListenerMayCloseTheBatcherButNotCallItAgain() throws Exception {
+        SteeredModel batched = SteeredModel.builder(model).continuousBatching(2).build();
+        List<Exception> fromListener = new ArrayList<>();
+        GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(3).stopAtEos(false).build();
+        Exception closedMidway = assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> assertThrows(
+                IllegalStateException.class, () -> batched.generateIds(prompt(3, 1), cfg, SteeringPlan.NONE,
+                        (row, id, d) -> {
+                            try {
+                                batched.generateIds(prompt(3, 2), cfg, SteeringPlan.NONE, TokenListener.NONE,
+                                        CancellationToken.NEVER);
+                            } catch (IllegalStateException e) {
+                                fromListener.add(e);
+                            }
+                            batched.close();
+                        }, CancellationToken.NEVER)));
+        assertTrue(closedMidway.getMessage().contains("closed"), closedMidway.getMessage());
+        assertEquals(1, fromListener.size());
+        assertTrue(fromListener.get(0).getMessage().contains("would wait for itself"), fromListener.toString());
     }
 
     @Test
