@@ -107,6 +107,16 @@ class ExamplesTest {
     }
 
     @Test
+    void concurrentUsersGetTheSameTokensWithAndWithoutBatching() throws Exception {
+        ConcurrentUsers.Result r = ConcurrentUsers.run(model, 6, 8, 30.0);
+        assertEquals(6, r.completions().size());
+        assertTrue(r.identical(), "continuous batching changed a user's tokens");
+        // users 0, 1, 2 share an opening: cheerful, gloomy and plain must differ pairwise
+        assertEquals(3, new java.util.HashSet<>(r.completions().subList(0, 3)).size(), r.completions().toString());
+        assertTrue(r.serialTokensPerS() > 0 && r.batchedTokensPerS() > 0);
+    }
+
+    @Test
     void multiLayerSteeringSplitsTheStrength() {
         MultiLayerSteering.Result r = MultiLayerSteering.run(model, "My week at work was", 0, 2, 60.0, 8);
         assertEquals(List.of(0, 1, 2), List.copyOf(r.pairAccuracy().keySet()));
