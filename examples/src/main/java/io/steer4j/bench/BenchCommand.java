@@ -212,17 +212,10 @@ public final class BenchCommand extends BaseCommand {
         configs.put("steered, 3 vectors", threeVectors(lm));
         List<long[]> p = List.of(prompt(lm, 0));
         tokensPerSecond(sm, p, List.of(SteeringPlan.NONE)); // warm-up
-        Map<String, double[]> samples = new LinkedHashMap<>();
         Map<String, List<Double>> steps = new LinkedHashMap<>();
-        configs.keySet().forEach(k -> {
-            samples.put(k, new double[runs]);
-            steps.put(k, new ArrayList<>());
-        });
-        for (int r = 0; r < runs; r++) {
-            for (Map.Entry<String, SteeringPlan> e : configs.entrySet()) {
-                samples.get(e.getKey())[r] = tokensPerSecond(sm, p, List.of(e.getValue()), steps.get(e.getKey()));
-            }
-        }
+        configs.keySet().forEach(k -> steps.put(k, new ArrayList<>()));
+        Map<String, double[]> samples = interleaved(configs,
+                (k, plan) -> tokensPerSecond(sm, p, List.of(plan), steps.get(k)));
         double base = median(samples.get("unsteered"));
         double baseStep = median(steps.get("unsteered").stream().mapToDouble(Double::doubleValue).toArray());
         System.out.printf("%ngeneration, batch 1, %d-token prompt, %d new tokens, greedy, median of %d:%n",
@@ -327,13 +320,8 @@ public final class BenchCommand extends BaseCommand {
                 sm.generateIds(prompt(lm, 0), cfg, SteeringPlan.NONE, TokenListener.NONE, CancellationToken.NEVER);
             }
             for (int n : threadCounts) {
-                Map<String, double[]> samples = new LinkedHashMap<>();
-                modes.keySet().forEach(k -> samples.put(k, new double[runs]));
-                for (int r = 0; r < runs; r++) {
-                    for (Map.Entry<String, SteeredModel> mode : modes.entrySet()) {
-                        samples.get(mode.getKey())[r] = concurrentTokensPerSecond(lm, mode.getValue(), n, cfg);
-                    }
-                }
+                Map<String, double[]> samples = interleaved(modes,
+                        (k, sm) -> concurrentTokensPerSecond(lm, sm, n, cfg));
                 double serial = median(samples.get("one step at a time"));
                 double batched = median(samples.get("continuous batching"));
                 System.out.printf("  %-10d %20.2f %20.2f %8.2f   runs %s / %s%n", n, serial, batched, batched / serial,
@@ -472,7 +460,7 @@ public final class BenchCommand extends BaseCommand {
      * {@link Precision}, interleaved run by run. BF16 is not timed: creating BF16 arrays crashes DJL 0.36's engine
      * (see {@link Precision}).
      */
-    private void precision(LanguageModel lm) {
+    private void precision(LanguageModel lm) throws Exception {
         lm.compute(() -> {
             precisionMatmul(lm);
             return null;
@@ -484,15 +472,8 @@ public final class BenchCommand extends BaseCommand {
             models.put("float32", SteeredModel.builder(f32).build());
             models.put("float16", SteeredModel.builder(f16).build());
             List<long[]> p = List.of(prompt(lm, 0));
-            models.forEach((k, sm) -> {
-                tokensPerSecond(sm, p, List.of(SteeringPlan.NONE)); // warm-up
-                samples.put(k, new double[runs]);
-            });
-            for (int r = 0; r < runs; r++) {
-                for (Map.Entry<String, SteeredModel> e : models.entrySet()) {
-                    samples.get(e.getKey())[r] = tokensPerSecond(e.getValue(), p, List.of(SteeringPlan.NONE));
-                }
-            }
+            models.values().forEach(sm -> tokensPerSecond(sm, p, List.of(SteeringPlan.NONE))); // warm-up
+            samples.putAll(interleaved(models, (k, sm) -> tokensPerSecond(sm, p, List.of(SteeringPlan.NONE))));
         }
         double base = median(samples.get("float32"));
         System.out.printf("  generation, batch 1, %d new tokens, greedy, median of %d:%n", newTokens, runs);
@@ -602,6 +583,27 @@ public final class BenchCommand extends BaseCommand {
         long rss1 = Memory.rssBytes();
         System.out.printf("  RSS growth from generation %d to %d: %.1f MiB%n", soak / 10, soak, (rss1 - rss0) / 1048576.0);
         report.put("soak", Map.of("generations", soak, "rss_growth_mib", (rss1 - rss0) / 1048576.0));
+    }
+
+    /** One measurement of configuration {@code key}. */
+    @FunctionalInterface
+    private interface Measure<V> {
+        double run(String key, V config) throws Exception;
+    }
+
+    /**
+     * {@link #runs} measurements of every configuration, interleaved round by round so that a slow stretch of the
+     * machine hits every configuration alike and the ratios stay side by side.
+     */
+    private <V> Map<String, double[]> interleaved(Map<String, V> configs, Measure<V> measure) throws Exception {
+        Map<String, double[]> samples = new LinkedHashMap<>();
+        configs.keySet().forEach(k -> samples.put(k, new double[runs]));
+        for (int r = 0; r < runs; r++) {
+            for (Map.Entry<String, V> e : configs.entrySet()) {
+                samples.get(e.getKey())[r] = measure.run(e.getKey(), e.getValue());
+            }
+        }
+        return samples;
     }
 
     static double median(double[] v) {

@@ -90,20 +90,7 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
      */
     public GenerationResult generate(long[] prompt, GenerationConfig config, P plan, TokenListener listener,
                                      CancellationToken cancel) {
-        int vocab = model.config().vocabSize();
-        if (prompt.length == 0) {
-            throw new IllegalArgumentException("prompt is empty");
-        }
-        if (prompt.length > model.config().contextLength()) {
-            throw new IllegalArgumentException("prompt has " + prompt.length + " tokens but the model's context is "
-                    + model.config().contextLength() + "; shorten it (steer4j does not truncate silently)");
-        }
-        for (long id : prompt) {
-            if (id < 0 || id >= vocab) {
-                throw new IllegalArgumentException("prompt holds token id " + id + " outside the vocabulary [0, "
-                        + vocab + ")");
-            }
-        }
+        Generator.checkPrompt(prompt, "prompt", model.config());
         if (Thread.currentThread() == thread || model.isEngineThread()) {
             throw new IllegalStateException("generate called from the batcher's thread (a listener) or the engine "
                     + "thread (inside LanguageModel.compute) would wait for itself; call it from another thread");
@@ -259,9 +246,8 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
                 return false;
             }
             r.manager = model.newCallManager();
-            int context = model.config().contextLength();
-            r.cache = model.newCache(r.manager, 1, (int) Math.min(context,
-                    (long) r.prompt.length + Math.min(r.config.maxNewTokens(), Generator.PRESIZED_NEW_TOKENS)));
+            r.cache = model.newCache(r.manager, 1,
+                    Generator.presizedSlots(r.prompt.length, r.config, model.config().contextLength()));
             float[] logits = model.compute(() -> {
                 try (NDManager call = r.manager.newSubManager()) {
                     HookSet h = hookBuilder.build(List.of(r.plan), call);
@@ -295,10 +281,10 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
             promptLengths[i] = a.prompt.length;
             caches.add(a.cache);
         }
-        int vocab = model.config().vocabSize();
-        float[] flat = model.compute(() -> {
+        float[][] logits = model.compute(() -> {
             try (NDManager m = model.newCallManager()) {
-                return model.decodeRows(m, tokens, caches, promptLengths, hooks).toFloatArray();
+                return Generator.rows(model.decodeRows(m, tokens, caches, promptLengths, hooks), n,
+                        model.config().vocabSize());
             }
         });
         boolean changed = false;
@@ -306,7 +292,7 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             Request<P> a = active.get(i);
             try {
-                if (a.accept(java.util.Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab))) {
+                if (a.accept(logits[i])) {
                     a.finish();
                     done.add(a);
                 }
@@ -364,13 +350,8 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
             generated[count++] = tok;
             lastToken = tok;
             stream.accept(generated, count);
-            if (config.stopAtEos() && tok == model.config().eosTokenId()) {
-                reason = FinishReason.EOS;
-            } else if (config.stopTokenIds().contains(tok)) {
-                reason = FinishReason.STOP_TOKEN;
-            } else if (prompt.length + count >= model.config().contextLength()) {
-                reason = FinishReason.CONTEXT_FULL;
-            } else if (count >= config.maxNewTokens()) {
+            reason = Generator.stopAfter(tok, prompt.length, count, config, model.config());
+            if (reason == null && count >= config.maxNewTokens()) {
                 reason = FinishReason.LENGTH;
             }
             return reason != null;

@@ -7,6 +7,7 @@ import io.steer4j.djl.model.ForwardInput;
 import io.steer4j.djl.model.KvCache;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.model.LogitsMode;
+import io.steer4j.djl.model.ModelConfig;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -68,22 +69,9 @@ public final class Generator {
         int[] promptLengths = new int[batch];
         for (int b = 0; b < batch; b++) {
             long[] p = prompts.get(b);
-            if (p.length == 0) {
-                throw new IllegalArgumentException("prompt " + b + " is empty");
-            }
-            if (p.length > context) {
-                throw new IllegalArgumentException("prompt " + b + " has " + p.length + " tokens but the model's "
-                        + "context is " + context + "; shorten it (steer4j does not truncate silently)");
-            }
-            for (long id : p) {
-                if (id < 0 || id >= vocab) {
-                    throw new IllegalArgumentException("prompt " + b + " holds token id " + id
-                            + " outside the vocabulary [0, " + vocab + ")");
-                }
-            }
+            checkPrompt(p, "prompt " + b, model.config());
             promptLengths[b] = p.length;
         }
-        long eos = model.config().eosTokenId();
         long[][] generated = new long[batch][config.maxNewTokens()];
         int[] count = new int[batch];
         FinishReason[] reason = new FinishReason[batch];
@@ -102,11 +90,9 @@ public final class Generator {
         }
         int active = batch;
         try (NDManager call = model.newCallManager()) {
-            // Room for the prompt and up to PRESIZED_NEW_TOKENS tokens; beyond that the cache doubles as it fills,
-            // so a huge maxNewTokens meaning "until EOS" does not allocate the whole context up front.
             int longest = java.util.Arrays.stream(promptLengths).max().orElse(0);
-            KvCache cache = config.useKvCache() ? model.newCache(call, batch, (int) Math.min(context,
-                    (long) longest + Math.min(config.maxNewTokens(), PRESIZED_NEW_TOKENS))) : null;
+            KvCache cache = config.useKvCache()
+                    ? model.newCache(call, batch, presizedSlots(longest, config, context)) : null;
             long[] next = null;
             boolean[] live = new boolean[batch];
             long[][] fed = new long[batch][0];
@@ -143,13 +129,7 @@ public final class Generator {
                     seen[b][(int) tok] = true;
                     generated[b][count[b]++] = tok;
                     streams[b].accept(generated[b], count[b]);
-                    if (config.stopAtEos() && tok == eos) {
-                        reason[b] = FinishReason.EOS;
-                    } else if (config.stopTokenIds().contains(tok)) {
-                        reason[b] = FinishReason.STOP_TOKEN;
-                    } else if (promptLengths[b] + count[b] >= context) {
-                        reason[b] = FinishReason.CONTEXT_FULL;
-                    }
+                    reason[b] = stopAfter(tok, promptLengths[b], count[b], config, model.config());
                     if (reason[b] != null) {
                         active--;
                     }
@@ -185,7 +165,52 @@ public final class Generator {
         return out;
     }
 
-    private static float[][] rows(NDArray logits, int batch, int vocab) {
+    /**
+     * Refuses an empty prompt, one longer than the context, or one holding an id outside the vocabulary.
+     *
+     * @param name how messages call the prompt ({@code "prompt 2"})
+     */
+    static void checkPrompt(long[] p, String name, ModelConfig c) {
+        if (p.length == 0) {
+            throw new IllegalArgumentException(name + " is empty");
+        }
+        if (p.length > c.contextLength()) {
+            throw new IllegalArgumentException(name + " has " + p.length + " tokens but the model's "
+                    + "context is " + c.contextLength() + "; shorten it (steer4j does not truncate silently)");
+        }
+        for (long id : p) {
+            if (id < 0 || id >= c.vocabSize()) {
+                throw new IllegalArgumentException(name + " holds token id " + id
+                        + " outside the vocabulary [0, " + c.vocabSize() + ")");
+            }
+        }
+    }
+
+    /**
+     * KV cache slots to allocate up front: the prompt and up to {@link #PRESIZED_NEW_TOKENS} tokens, at most the
+     * context. Beyond that the cache doubles as it fills, so a huge maxNewTokens meaning "until EOS" does not
+     * allocate the whole context at once.
+     */
+    static int presizedSlots(int longestPrompt, GenerationConfig config, int context) {
+        return (int) Math.min(context, (long) longestPrompt + Math.min(config.maxNewTokens(), PRESIZED_NEW_TOKENS));
+    }
+
+    /**
+     * Why a row stops right after sampling {@code token} as its {@code count}-th new token: end of sequence, a
+     * stop token or a full context; null to go on ({@link FinishReason#LENGTH} is the caller's loop running out).
+     */
+    static FinishReason stopAfter(long token, int promptLength, int count, GenerationConfig config, ModelConfig c) {
+        if (config.stopAtEos() && token == c.eosTokenId()) {
+            return FinishReason.EOS;
+        }
+        if (config.stopTokenIds().contains(token)) {
+            return FinishReason.STOP_TOKEN;
+        }
+        return promptLength + count >= c.contextLength() ? FinishReason.CONTEXT_FULL : null;
+    }
+
+    /** Splits flat {@code [batch, vocab]} logits into rows. */
+    static float[][] rows(NDArray logits, int batch, int vocab) {
         float[] flat = logits.toFloatArray();
         float[][] out = new float[batch][];
         for (int b = 0; b < batch; b++) {

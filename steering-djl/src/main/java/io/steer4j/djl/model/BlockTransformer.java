@@ -115,10 +115,7 @@ final class BlockTransformer implements DecoderTransformer {
         if (logitsMode == LogitsMode.LAST && t > 1) {
             x = x.reshape(batch, t, config.hiddenSize()).get(new NDIndex(":, -1, :"));
         }
-        NDArray logits = Linear.linear(norm(x, w.finalNorm()), w.lmHead()).singletonOrThrow();
-        if (half) {
-            logits = toFloat(logits);
-        }
+        NDArray logits = logits(x);
         return logitsMode == LogitsMode.LAST ? logits : logits.reshape(batch, t, config.vocabSize());
     }
 
@@ -140,6 +137,11 @@ final class BlockTransformer implements DecoderTransformer {
             c.mask[0][c.mask[0].length - 1] = 1;
             c.nextPosition[0]++;
         }
+        return logits(x);
+    }
+
+    /** Final norm and LM head over {@code [rows, hidden]}: float32 {@code [rows, vocab]}. */
+    private NDArray logits(NDArray x) {
         NDArray logits = Linear.linear(norm(x, w.finalNorm()), w.lmHead()).singletonOrThrow();
         return half ? toFloat(logits) : logits;
     }

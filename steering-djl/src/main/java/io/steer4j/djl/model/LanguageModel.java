@@ -250,21 +250,30 @@ public final class LanguageModel implements AutoCloseable {
      * @throws IllegalStateException    when the model is closed
      */
     public NDArray forward(ForwardInput in, KvCache cache, HookSet hooks, LogitsMode logitsMode) {
-        if (hooks.maxLayer() >= config.numLayers()) {
-            throw new IllegalArgumentException("hook at layer " + hooks.maxLayer() + " but the model has "
-                    + config.numLayers() + " layers (0.." + (config.numLayers() - 1) + ")");
-        }
+        checkHookLayers(hooks);
         if (cache != null && cache.batchSize() != in.batchSize()) {
             throw new IllegalArgumentException("cache holds " + cache.batchSize() + " rows, input has " + in.batchSize());
         }
         if (cache != null && cache.isClosed()) {
             throw new IllegalStateException("the KV cache is closed");
         }
+        return onEngineWhileOpen(() -> transformer.forward(in, cache, hooks, logitsMode));
+    }
+
+    private void checkHookLayers(HookSet hooks) {
+        if (hooks.maxLayer() >= config.numLayers()) {
+            throw new IllegalArgumentException("hook at layer " + hooks.maxLayer() + " but the model has "
+                    + config.numLayers() + " layers (0.." + (config.numLayers() - 1) + ")");
+        }
+    }
+
+    /** Runs {@code step} on the engine thread holding the read lock, so close never frees weights mid-step. */
+    private NDArray onEngineWhileOpen(java.util.concurrent.Callable<NDArray> step) {
         ReentrantReadWriteLock.ReadLock lock = lifecycle.readLock();
         lock.lock();
         try {
             ensureOpen();
-            return engine.call(() -> transformer.forward(in, cache, hooks, logitsMode));
+            return engine.call(step);
         } finally {
             lock.unlock();
         }
@@ -288,10 +297,7 @@ public final class LanguageModel implements AutoCloseable {
             throw new IllegalArgumentException(tokens.length + " tokens, " + caches.size() + " caches and "
                     + promptLengths.length + " prompt lengths: need one of each per row, at least one row");
         }
-        if (hooks.maxLayer() >= config.numLayers()) {
-            throw new IllegalArgumentException("hook at layer " + hooks.maxLayer() + " but the model has "
-                    + config.numLayers() + " layers (0.." + (config.numLayers() - 1) + ")");
-        }
+        checkHookLayers(hooks);
         for (int r = 0; r < tokens.length; r++) {
             KvCache c = caches.get(r);
             if (c.isClosed() || c.batchSize() != 1 || c.length() == 0) {
@@ -311,14 +317,7 @@ public final class LanguageModel implements AutoCloseable {
             }
         }
         KvCache[] rows = caches.toArray(new KvCache[0]);
-        ReentrantReadWriteLock.ReadLock lock = lifecycle.readLock();
-        lock.lock();
-        try {
-            ensureOpen();
-            return engine.call(() -> transformer.decodeRows(m, tokens, rows, promptLengths, hooks));
-        } finally {
-            lock.unlock();
-        }
+        return onEngineWhileOpen(() -> transformer.decodeRows(m, tokens, rows, promptLengths, hooks));
     }
 
     /**

@@ -171,10 +171,7 @@ final class WeightStore implements AutoCloseable {
         FileChannel ch = channels.get(l.file());
         int n = Math.toIntExact(t.elementCount());
         if (t.dtype() == SafetensorsDtype.F32 && t.dataOffset() % 4 == 0) {
-            MappedByteBuffer mapped = ch.map(FileChannel.MapMode.READ_ONLY, t.dataOffset(), t.byteLength());
-            mapped.order(ByteOrder.LITTLE_ENDIAN);
-            keepAlive.add(mapped);
-            return mapped;
+            return mapped(l);
         }
         MappedByteBuffer src = ch.map(FileChannel.MapMode.READ_ONLY, t.dataOffset(), t.byteLength());
         src.order(ByteOrder.LITTLE_ENDIAN);
