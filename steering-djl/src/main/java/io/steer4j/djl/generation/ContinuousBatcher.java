@@ -175,7 +175,7 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
                 }
                 for (Iterator<Request<P>> it = active.iterator(); it.hasNext(); ) {
                     Request<P> a = it.next();
-                    if (a.cancelled || a.cancel.isCancelled()) {
+                    if (a.isCancelled()) {
                         a.fail(new GenerationCancelledException("generation cancelled"));
                         it.remove();
                         changed = true;
@@ -227,7 +227,7 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
     private void dropCancelledWhileWaiting() {
         for (Iterator<Request<P>> it = queue.iterator(); it.hasNext(); ) {
             Request<P> q = it.next();
-            if (q.cancelled || q.cancel.isCancelled()) {
+            if (q.isCancelled()) {
                 it.remove();
                 q.fail(new GenerationCancelledException("generation cancelled"));
             }
@@ -236,7 +236,7 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
 
     /** Runs the request's prompt pass and first token; returns whether it joined the active rows. */
     private boolean admit(Request<P> r, List<Request<P>> active) {
-        if (r.cancelled || r.cancel.isCancelled()) {
+        if (r.isCancelled()) {
             r.fail(new GenerationCancelledException("generation cancelled"));
             return false;
         }
@@ -341,6 +341,11 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
             }
             this.generated = new long[config.maxNewTokens()];
             this.stream = new TextStream(model, listener, 0);
+        }
+
+        /** Whether the caller cancelled, through its token or by being interrupted while waiting. */
+        boolean isCancelled() {
+            return cancelled || cancel.isCancelled();
         }
 
         /** Samples the next token from {@code logits}; returns whether the request is finished (as Generator). */
