@@ -131,7 +131,11 @@ final class GgufReader {
             throw error("file ends before the data section (at byte " + dataStart + ")");
         }
         long dataSize = buf.capacity() - dataStart;
-        List<GgufTensor> tensors = new ArrayList<>();
+        // Every tensor is placed and sized before anything is allocated. As in ggml's reader, each offset must be
+        // the aligned end of the previous tensor: tensors then cannot overlap, so the floats allocated below add
+        // up to at most twice the data section (F16 widened), however many tensors the header lists.
+        long[] counts = new long[names.size()];
+        long expectedOffset = 0;
         for (int t = 0; t < names.size(); t++) {
             String name = names.get(t);
             long count = 1;
@@ -147,10 +151,23 @@ final class GgufReader {
                 throw error("tensor '" + name + "' has offset " + Long.toUnsignedString(offset)
                         + ", not a multiple of the alignment " + alignment);
             }
+            if (offset != expectedOffset) {
+                throw error("tensor '" + name + "' has offset " + offset + " but the previous tensors end at "
+                        + expectedOffset + " (GGUF tensors must follow each other without gaps or overlap)");
+            }
             if (count > dataSize || offset > dataSize || count * elementSize > dataSize - offset) {
                 throw error("tensor '" + name + "' data (offset " + offset + ", " + count + " elements) extends past"
                         + " the end of the file (data section is " + dataSize + " bytes; truncated?)");
             }
+            counts[t] = count;
+            expectedOffset = alignUp(offset + count * elementSize, alignment);
+        }
+        List<GgufTensor> tensors = new ArrayList<>();
+        for (int t = 0; t < names.size(); t++) {
+            String name = names.get(t);
+            long count = counts[t];
+            int elementSize = types.get(t) == GGML_TYPE_F32 ? 4 : 2;
+            long offset = offsets.get(t);
             ByteBuffer slice = buf.duplicate().order(ByteOrder.LITTLE_ENDIAN);
             slice.position((int) (dataStart + offset));
             float[] values = new float[(int) count];
