@@ -1,6 +1,5 @@
 package io.steer4j.core.dataset;
 
-import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
@@ -49,33 +48,41 @@ final class JsonDatasetReader {
 
     static Document readJson(Path file) throws IOException {
         try (InputStream in = Files.newInputStream(file); JsonParser p = MAPPER.createParser(in)) {
-            JsonToken t = p.nextToken();
-            Document doc;
-            if (t == null) {
-                throw new DatasetFormatException(file, 0, null, "file is empty (no contrastive pairs)");
-            } else if (t == JsonToken.START_ARRAY) {
-                List<JsonRecord> records = new ArrayList<>();
-                while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
-                    if (t != JsonToken.START_OBJECT) {
-                        throw new DatasetFormatException(file, line(p), null,
-                                "array entries must be objects, found " + describe(t));
-                    }
-                    records.add(readObject(p, 0, file));
-                }
-                doc = new Records(records);
-            } else if (t == JsonToken.START_OBJECT) {
-                doc = readNamedLists(p, file);
-            } else {
-                throw new DatasetFormatException(file, line(p), null,
-                        "expected an array of objects or an object of two lists, found " + describe(t));
+            try {
+                return readDocument(p, file);
+            } catch (JsonProcessingException e) {
+                // Also Jackson's StreamConstraintsException (nesting, number or string length limits), which
+                // carries no location of its own: the parser's position names the line.
+                throw malformed(file, e, p);
             }
-            if (p.nextToken() != null) {
-                throw new DatasetFormatException(file, line(p), null, "unexpected content after the JSON value");
-            }
-            return doc;
-        } catch (JsonParseException e) {
-            throw malformed(file, e, 0);
         }
+    }
+
+    private static Document readDocument(JsonParser p, Path file) throws IOException {
+        JsonToken t = p.nextToken();
+        Document doc;
+        if (t == null) {
+            throw new DatasetFormatException(file, 0, null, "file is empty (no contrastive pairs)");
+        } else if (t == JsonToken.START_ARRAY) {
+            List<JsonRecord> records = new ArrayList<>();
+            while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+                if (t != JsonToken.START_OBJECT) {
+                    throw new DatasetFormatException(file, line(p), null,
+                            "array entries must be objects, found " + describe(t));
+                }
+                records.add(readObject(p, 0, file));
+            }
+            doc = new Records(records);
+        } else if (t == JsonToken.START_OBJECT) {
+            doc = readNamedLists(p, file);
+        } else {
+            throw new DatasetFormatException(file, line(p), null,
+                    "expected an array of objects or an object of two lists, found " + describe(t));
+        }
+        if (p.nextToken() != null) {
+            throw new DatasetFormatException(file, line(p), null, "unexpected content after the JSON value");
+        }
+        return doc;
     }
 
     static Records readJsonLines(Path file) throws IOException {
@@ -102,8 +109,8 @@ final class JsonDatasetReader {
                         throw new DatasetFormatException(file, lineNo, null,
                                 "unexpected content after the object (one object per line)");
                     }
-                } catch (JsonParseException e) {
-                    throw malformed(file, e, lineNo - 1);
+                } catch (JsonProcessingException e) {
+                    throw new DatasetFormatException(file, lineNo, null, "malformed JSON: " + e.getOriginalMessage(), e);
                 }
             }
         }
@@ -167,8 +174,9 @@ final class JsonDatasetReader {
         };
     }
 
-    private static DatasetFormatException malformed(Path file, JsonProcessingException e, int lineOffset) {
-        int line = e.getLocation() != null ? e.getLocation().getLineNr() + lineOffset : 0;
+    private static DatasetFormatException malformed(Path file, JsonProcessingException e, JsonParser p) {
+        int line = e.getLocation() != null && e.getLocation().getLineNr() > 0 ? e.getLocation().getLineNr()
+                : p.currentLocation().getLineNr();
         return new DatasetFormatException(file, line, null, "malformed JSON: " + e.getOriginalMessage(), e);
     }
 }
