@@ -12,7 +12,8 @@ package io.steer4j.core.hook;
  * @param layer        0-based layer
  * @param point        hook point
  * @param direction    vector of the model's hidden size (copied; finite values only)
- * @param strength     the coefficient (see {@link InterventionOperator}); finite
+ * @param strength     the coefficient (see {@link InterventionOperator}); finite, and small enough that
+ *                     {@code strength × direction} (and the direction's squared norm) fit in a float
  * @param scope        which tokens
  * @param operator     how
  * @param preserveNorm rescale each changed token to its original L2 norm
@@ -34,15 +35,28 @@ public record Intervention(int layer, HookPoint point, float[] direction, double
         }
         direction = direction.clone();
         double norm2 = 0;
+        double maxAbs = 0;
         for (int i = 0; i < direction.length; i++) {
             if (!Float.isFinite(direction[i])) {
                 throw new IllegalArgumentException("direction for layer " + layer + " has a non-finite value "
                         + direction[i] + " at index " + i);
             }
             norm2 += (double) direction[i] * direction[i];
+            maxAbs = Math.max(maxAbs, Math.abs(direction[i]));
         }
         if (operator != InterventionOperator.ADD && norm2 == 0) {
             throw new IllegalArgumentException("operator " + operator + " needs a non-zero direction (layer " + layer + ")");
+        }
+        // The hooks compute in float32: a product or a squared norm past Float.MAX_VALUE becomes Inf there and
+        // NaN logits later, so such a plan is refused here rather than decoding garbage.
+        if (norm2 > Float.MAX_VALUE) {
+            throw new IllegalArgumentException("direction for layer " + layer + " has a squared norm of " + norm2
+                    + ", which overflows float32; normalise the vector and put its scale in the strength");
+        }
+        double added = operator == InterventionOperator.CLAMP ? Math.abs(strength) : Math.abs(strength) * maxAbs;
+        if (operator != InterventionOperator.ABLATE && added > Float.MAX_VALUE) {
+            throw new IllegalArgumentException("strength " + strength + " times the direction for layer " + layer
+                    + " (largest component " + maxAbs + ") is " + added + ", which overflows float32");
         }
     }
 

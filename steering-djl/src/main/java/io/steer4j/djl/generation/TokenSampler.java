@@ -19,6 +19,7 @@ final class TokenSampler {
 
     /** Chooses a token; {@code logits} is modified. {@code seen} marks tokens in the prompt or generated so far. */
     long next(float[] logits, boolean[] seen) {
+        requireUsable(logits);
         if (config.repetitionPenalty() != 1.0) {
             float p = (float) config.repetitionPenalty();
             for (int i = 0; i < logits.length; i++) {
@@ -94,6 +95,26 @@ final class TokenSampler {
             }
         }
         return last;
+    }
+
+    /**
+     * Refuses logits that cannot rank tokens: a NaN anywhere, or no finite value at all. Both come from activations
+     * that overflowed (typically a steering strength far too large for the model); argmax would silently pick
+     * token 0 and sampling would have no probability mass to draw from.
+     */
+    static void requireUsable(float[] logits) {
+        boolean anyFinite = false;
+        for (int i = 0; i < logits.length; i++) {
+            if (Float.isNaN(logits[i])) {
+                throw new IllegalStateException("the model produced a NaN logit (token " + i + "): its activations"
+                        + " overflowed; lower the steering strength or check the vector and the weights");
+            }
+            anyFinite |= Float.isFinite(logits[i]);
+        }
+        if (!anyFinite) {
+            throw new IllegalStateException("no logit is finite (all " + logits.length + " are infinite): the"
+                    + " model's activations overflowed; lower the steering strength or check the vector");
+        }
     }
 
     static int argMax(float[] logits) {

@@ -176,7 +176,8 @@ final class HubCache {
         for (Iterator<JsonNode> it = map.elements(); it.hasNext(); ) {
             String name = it.next().asText("");
             if (!isSafeRelativeFile(name)) {
-                throw new IOException("unsafe shard file name '" + name + "' in " + index.getFileName());
+                throw new UnsafeFileNameException("unsafe shard file name " + RepoFileNames.printable(name) + " in "
+                        + index.getFileName() + " (shard names must be relative paths inside the snapshot)");
             }
             shards.add(name);
         }
@@ -184,15 +185,16 @@ final class HubCache {
     }
 
     static boolean isSafeRelativeFile(String name) {
-        if (name.isEmpty() || name.startsWith("/") || name.contains("\\") || name.contains(":")) {
-            return false;
+        return RepoFileNames.isSafe(name);
+    }
+
+    /** A repository listed a file name that would leave its folder: the repository's fault, not the disk's. */
+    static final class UnsafeFileNameException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        UnsafeFileNameException(String message) {
+            super(message);
         }
-        for (String segment : name.split("/", -1)) {
-            if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
-                return false;
-            }
-        }
-        return true;
     }
 
     static void moveAtomically(Path source, Path target) throws IOException {

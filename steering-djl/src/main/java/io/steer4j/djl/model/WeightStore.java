@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.steer4j.core.format.safetensors.SafetensorsDtype;
 import io.steer4j.core.format.safetensors.SafetensorsHeader;
 import io.steer4j.core.format.safetensors.SafetensorsTensorInfo;
+import io.steer4j.djl.hub.RepoFileNames;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -92,6 +93,10 @@ final class WeightStore implements AutoCloseable {
                 }
                 List<Path> out = new ArrayList<>();
                 for (String s : shards) {
+                    if (!RepoFileNames.isSafe(s)) { // the rule the hub download applies to the same index
+                        throw new ModelLoadException(index + " lists shard " + RepoFileNames.printable(s)
+                                + ", which is not a relative file name inside the model folder");
+                    }
                     Path p = dir.resolve(s);
                     if (!Files.isRegularFile(p)) {
                         throw new ModelLoadException(index + " lists shard " + s + " which is missing");
