@@ -58,6 +58,11 @@ final class HubCache {
         return root.resolve(".locks").resolve(RepoRef.folderName(repoId)).resolve("steer4j.lock");
     }
 
+    /** The lock {@code huggingface_hub} takes while writing one blob: {@code .locks/{repo folder}/{etag}.lock}. */
+    Path blobLockFile(String repoId, String etag) {
+        return root.resolve(".locks").resolve(RepoRef.folderName(repoId)).resolve(etag + ".lock");
+    }
+
     /** Result of a cache search: the complete snapshot if found, else what was looked at. */
     static final class Lookup {
         final Path snapshot;

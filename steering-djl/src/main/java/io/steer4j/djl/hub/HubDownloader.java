@@ -34,8 +34,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
@@ -43,11 +43,21 @@ import java.util.regex.Pattern;
  * Downloads a repository snapshot from a Hugging Face hub endpoint into the hub cache, following the hub's
  * URL layout {@code GET {endpoint}/{repo}/resolve/{revision}/{file}}.
  *
- * <p>Each file is streamed to {@code blobs/{etag}.incomplete}, checked (size, and SHA-256 when the etag is
- * one, as for LFS files), moved atomically to {@code blobs/{etag}} and only then linked into
- * {@code snapshots/{commit}/}; {@code refs/{revision}} is written last. An interrupted transfer is resumed
- * with an HTTP range request on retry or on the next call. Downloads of one repository are serialised by
- * an in-process lock plus a file lock under {@code {cache}/.locks/}.
+ * <p>Each file is streamed to a file of steer4j's own in {@code blobs/}, never to the
+ * {@code blobs/{etag}.incomplete} that Python's {@code huggingface_hub} appends to: Java's file locks are
+ * {@code fcntl} locks on Linux while {@code huggingface_hub} (through {@code filelock}) takes {@code flock} locks,
+ * and the two do not exclude each other, so a shared partial file could be grown by both at once. steer4j still
+ * takes the same per-blob lock file, {@code .locks/{repo folder}/{etag}.lock} (excluding other steer4j processes,
+ * and Python too on systems where the two kinds of lock interact). Once the body has arrived, the file's size
+ * on disk must equal the declared size and, when the etag is a SHA-256 (LFS files), its content must hash to it;
+ * only then is it renamed atomically to {@code blobs/{etag}} and linked into {@code snapshots/{commit}/};
+ * {@code refs/{revision}} is written last. Only SHA-256-named partial files are resumed (with an HTTP range
+ * request, on retry or on the next call), since only those are verified end to end: a resumed file can then never
+ * splice two versions. Writing stops the moment a body exceeds its declared size, weights without any declared
+ * size are refused, and a transfer fails when it stalls, falls below a minimum throughput or outlives a per-file
+ * deadline. Redirects are followed by hand: only to http(s), never from https to http, and the token only to the
+ * endpoint's own origin. Downloads of one repository are serialised by an in-process lock plus a file lock
+ * under {@code {cache}/.locks/}.
  */
 final class HubDownloader {
 
@@ -60,6 +70,8 @@ final class HubDownloader {
     private static final long RETRY_BACKOFF_MILLIS = 500;
     private static final String USER_AGENT = "steer4j/0.1 (java.net.http)";
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    /** Largest body accepted for a file whose size no header declares (configs, tokenizers; never weights). */
+    static final long MAX_UNDECLARED_BYTES = 64L << 20;
     private static final ConcurrentHashMap<Path, Object> JVM_LOCKS = new ConcurrentHashMap<>();
 
     private enum Outcome { PRESENT, DOWNLOADED, MISSING }
@@ -79,16 +91,20 @@ final class HubDownloader {
     private final boolean progressBars;
     private final int maxRetries;
     private final Duration requestTimeout;
+    private final Duration fileDeadline;
+    private final long minBytesPerSecond;
     private final HubCache cache;
 
     HubDownloader(HttpClient http, URI endpoint, String token, boolean progressBars, int maxRetries,
-                  Duration requestTimeout, HubCache cache) {
+                  Duration requestTimeout, Duration fileDeadline, long minBytesPerSecond, HubCache cache) {
         this.http = http;
         this.endpoint = endpoint;
         this.token = token;
         this.progressBars = progressBars;
         this.maxRetries = maxRetries;
         this.requestTimeout = requestTimeout;
+        this.fileDeadline = fileDeadline;
+        this.minBytesPerSecond = minBytesPerSecond;
         this.cache = cache;
     }
 
@@ -149,6 +165,10 @@ final class HubDownloader {
                     }
                     return downloadLocked(session);
                 }
+            } catch (HubCache.UnsafeFileNameException e) {
+                throw new ModelResolutionException(Reason.UNSAFE_RESPONSE, modelRef, "Repository '" + repo + "' at "
+                        + endpoint + " lists a file steer4j will not write: " + e.getMessage() + ". The repository"
+                        + " or the mirror is broken or hostile; nothing outside the cache was touched.", e);
             } catch (IOException e) {
                 throw new ModelResolutionException(Reason.IO, modelRef, "Could not write '" + repo
                         + "' into the Hugging Face cache " + cache.root + ": " + describe(e)
@@ -226,8 +246,9 @@ final class HubDownloader {
         URI uri = resolveUri(s.repo, s.urlRevision(), file);
         String etag = null;
         long linkedSize = -1;
+        boolean rangeSent = false;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-            Path partial = etag == null ? null : cache.blobsDir(s.repo).resolve(etag + ".incomplete");
+            Path partial = resumablePartial(s.repo, etag);
             long have = partial != null && Files.isRegularFile(partial) ? Files.size(partial) : 0;
             HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(requestTimeout)
                     .header("User-Agent", USER_AGENT).GET();
@@ -236,6 +257,7 @@ final class HubDownloader {
             }
             if (have > 0) {
                 request.header("Range", "bytes=" + have + "-");
+                rangeSent = true;
             }
             HttpResponse<InputStream> response;
             try {
@@ -269,8 +291,22 @@ final class HubDownloader {
                         link(s, file, cache.blobsDir(s.repo).resolve(etag)); // same content already cached
                         return Outcome.PRESENT;
                     }
-                    LOG.debug("{} redirected to {}", uri, location);
-                    uri = uri.resolve(location);
+                    URI from = uri;
+                    try {
+                        uri = redirectTarget(uri, location);
+                    } catch (IllegalArgumentException e) {
+                        throw new ModelResolutionException(Reason.UNSAFE_RESPONSE, s.modelRef, "Refused the redirect"
+                                + " of " + file + " from " + from + ": " + e.getMessage() + ". HF_ENDPOINT or a"
+                                + " server behind it is misconfigured or hostile.", e);
+                    }
+                    LOG.debug("{} redirected to {}", from, uri);
+                    continue;
+                }
+                Path known = resumablePartial(s.repo, etag);
+                if (status == 200 && !rangeSent && known != null && Files.isRegularFile(known)
+                        && Files.size(known) > 0 && !Files.isRegularFile(cache.blobsDir(s.repo).resolve(etag))) {
+                    // A plain 200 told us the etag only now: ask again for just the missing part.
+                    LOG.debug("{} of {} is partly downloaded; asking {} for the rest", file, s.repo, uri);
                     continue;
                 }
                 if (status == 200 || status == 206) {
@@ -319,11 +355,47 @@ final class HubDownloader {
         throw new TransientFailure("more than " + MAX_REDIRECTS + " redirects for " + file, null);
     }
 
+    /**
+     * The partial file of a download that may be resumed later: only for SHA-256 etags, whose content is verified
+     * end to end, so that bytes of two versions can never be spliced unnoticed. steer4j's own name, so that
+     * {@code huggingface_hub}, which appends to {@code {etag}.incomplete}, never writes into it.
+     */
+    private Path resumablePartial(String repo, String etag) {
+        return etag != null && SHA256.matcher(etag).matches()
+                ? cache.blobsDir(repo).resolve(etag + ".steer4j.incomplete") : null;
+    }
+
+    /**
+     * Where a redirect leads: {@code location} resolved against {@code from}, refused unless it is an absolute
+     * http(s) URL with a host and does not downgrade https to http (a file fetched in clear could be replaced on
+     * the way, and not every file has a checksum).
+     *
+     * @throws IllegalArgumentException naming the problem, for a malformed or refused location
+     */
+    static URI redirectTarget(URI from, String location) {
+        URI to;
+        try {
+            to = from.resolve(location.strip());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("malformed Location " + RepoFileNames.printable(location), e);
+        }
+        String scheme = to.getScheme() == null ? "" : to.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https") || to.getHost() == null) {
+            throw new IllegalArgumentException("Location " + RepoFileNames.printable(location)
+                    + " is not an http(s) URL with a host");
+        }
+        if ("https".equalsIgnoreCase(from.getScheme()) && scheme.equals("http")) {
+            throw new IllegalArgumentException("Location " + RepoFileNames.printable(location)
+                    + " downgrades https to http");
+        }
+        return to;
+    }
+
     /** Streams a 200/206 body into {@code blobs/}, verifies it, and links it into the snapshot. */
     private Outcome store(Session s, String file, HttpResponse<InputStream> response, InputStream body, String etag,
                           long linkedSize, long have, Path partial) throws TransientFailure, IOException {
         if (!HubCache.isSafeRelativeFile(file)) {
-            throw new IOException("unsafe file name '" + file + "'");
+            throw new HubCache.UnsafeFileNameException("unsafe file name " + RepoFileNames.printable(file));
         }
         Path blobs = cache.blobsDir(s.repo);
         Files.createDirectories(blobs);
@@ -340,16 +412,17 @@ final class HubDownloader {
             }
             throw new TransientFailure("unexpected partial content for " + file + "; restarting", null);
         }
-        Path target = partial != null ? partial : blobs.resolve("download-" + UUID.randomUUID() + ".incomplete");
         long contentLength = headers.firstValueAsLong("Content-Length").orElse(-1L);
         long total = linkedSize >= 0 ? linkedSize
                 : contentLength >= 0 ? (resume ? have + contentLength : contentLength) : -1;
-        MessageDigest sha256 = sha256();
-        long written = 0;
+        if (total < 0 && file.endsWith(".safetensors")) {
+            throw unsafeBody(s, file, "arrived with no declared size (neither X-Linked-Size nor Content-Length),"
+                    + " so it could not be bounded or checked");
+        }
+        long limit = total >= 0 ? total : MAX_UNDECLARED_BYTES;
+        Path target = partial != null ? partial : blobs.resolve("steer4j-" + UUID.randomUUID() + ".incomplete");
+        long written = resume ? have : 0;
         if (resume) {
-            try (InputStream existing = Files.newInputStream(target)) {
-                written = digest(existing, sha256);
-            }
             LOG.info("Resuming {} of {} at {} bytes", file, s.repo, written);
         } else if (total >= 0) {
             LOG.debug("Downloading {} of {} ({} bytes)", file, s.repo, total);
@@ -359,8 +432,8 @@ final class HubDownloader {
                 : new OpenOption[] {StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                         StandardOpenOption.TRUNCATE_EXISTING};
         boolean moved = false;
-        StallWatch watch = new StallWatch(body, requestTimeout);
-        try {
+        try (BlobLock ignored = BlobLock.take(cache, s.repo, etag)) {
+            StallWatch watch = new StallWatch(body, requestTimeout, fileDeadline, minBytesPerSecond);
             try (OutputStream out = Files.newOutputStream(target, options);
                  ProgressBar bar = progressBar(s.repo, file, total, written)) {
                 byte[] buffer = new byte[1 << 16];
@@ -369,16 +442,22 @@ final class HubDownloader {
                     try {
                         n = body.read(buffer);
                     } catch (IOException e) {
+                        String why = watch.failure();
                         throw new TransientFailure("transfer of " + file + " broke off after " + written
                                 + (total >= 0 ? " of " + total : "") + " bytes: "
-                                + (watch.stalled() ? "no data for " + requestTimeout.toMillis() + " ms" : describe(e)), e);
+                                + (why != null ? why : describe(e)), e);
                     }
                     if (n < 0) {
                         break;
                     }
-                    watch.progress();
+                    if (written + n > limit) { // stop before writing a byte past what was declared
+                        Files.deleteIfExists(target);
+                        throw unsafeBody(s, file, total >= 0
+                                ? "sent more than its declared " + total + " bytes"
+                                : "exceeded " + MAX_UNDECLARED_BYTES + " bytes without a declared size");
+                    }
+                    watch.progress(n);
                     out.write(buffer, 0, n);
-                    sha256.update(buffer, 0, n);
                     written += n;
                     if (bar != null) {
                         bar.stepBy(n);
@@ -387,15 +466,18 @@ final class HubDownloader {
             } finally {
                 watch.stop();
             }
-            if (total >= 0 && written != total) {
-                if (written > total) {
+            // What is checked is the file on disk, not the stream: only what will be renamed counts.
+            long onDisk = Files.size(target);
+            if (total >= 0 && onDisk != total) {
+                if (onDisk > total) {
                     Files.deleteIfExists(target);
                 }
-                throw new TransientFailure("transfer of " + file + " ended after " + written + " of " + total
+                throw new TransientFailure("transfer of " + file + " ended after " + onDisk + " of " + total
                         + " bytes", null);
             }
-            String digest = HexFormat.of().formatHex(sha256.digest());
-            if (etag != null && SHA256.matcher(etag).matches() && !etag.equals(digest)) {
+            boolean checksummed = etag != null && SHA256.matcher(etag).matches();
+            String digest = checksummed || etag == null ? sha256Of(target) : null;
+            if (checksummed && !etag.equals(digest)) {
                 Files.deleteIfExists(target);
                 throw new TransientFailure("checksum mismatch for " + file + " (expected sha256 " + etag
                         + ", got " + digest + ")", null);
@@ -412,9 +494,56 @@ final class HubDownloader {
         }
     }
 
+    private ModelResolutionException unsafeBody(Session s, String file, String what) {
+        return new ModelResolutionException(Reason.UNSAFE_RESPONSE, s.modelRef, file + " of '" + s.repo + "' from "
+                + endpoint + " " + what + "; nothing was stored. HF_ENDPOINT or a server behind it is misconfigured"
+                + " or hostile.");
+    }
+
     /**
-     * Closes a response body that delivers no data for a whole timeout, so that a stalled server fails the
-     * read (java.net.http has no read timeout for bodies) instead of hanging the caller.
+     * The per-blob lock file {@code huggingface_hub} uses, {@code .locks/{repo folder}/{etag}.lock}, held while a
+     * blob is written. Absent (a no-op) when the file has no etag, whose blob is named after its digest.
+     */
+    private static final class BlobLock implements AutoCloseable {
+        private final FileChannel channel;
+        private final FileLock lock;
+
+        private BlobLock(FileChannel channel, FileLock lock) {
+            this.channel = channel;
+            this.lock = lock;
+        }
+
+        static BlobLock take(HubCache cache, String repo, String etag) throws IOException {
+            if (etag == null) {
+                return new BlobLock(null, null);
+            }
+            Path file = cache.blobLockFile(repo, etag);
+            Files.createDirectories(file.getParent());
+            FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            try {
+                return new BlobLock(channel, channel.lock());
+            } catch (IOException | RuntimeException e) {
+                channel.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (channel != null) {
+                try {
+                    lock.release();
+                } finally {
+                    channel.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * Closes a response body that delivers no data for a whole timeout, that brings less than the minimum
+     * throughput over a timeout-long window, or whose file outlives the per-file deadline, so that a stalled or
+     * trickling server fails the read (java.net.http has no read timeout for bodies) instead of holding the caller.
      */
     private static final class StallWatch {
         private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -423,15 +552,35 @@ final class HubDownloader {
             return thread;
         });
 
-        private final AtomicLong lastProgress = new AtomicLong(System.nanoTime());
-        private final AtomicBoolean stalled = new AtomicBoolean();
+        private final long started = System.nanoTime();
+        private final AtomicLong lastProgress = new AtomicLong(started);
+        private final AtomicLong bytes = new AtomicLong();
+        private final AtomicReference<String> failure = new AtomicReference<>();
         private final ScheduledFuture<?> task;
+        private long windowStart = started;
+        private long windowBytes;
 
-        StallWatch(InputStream body, Duration timeout) {
+        StallWatch(InputStream body, Duration timeout, Duration deadline, long minBytesPerSecond) {
             long limit = timeout.toNanos();
-            long period = Math.max(10, timeout.toMillis() / 4);
+            long period = Math.max(10, Math.min(1000, Math.min(timeout.toMillis(), deadline.toMillis()) / 4));
             task = TIMER.scheduleAtFixedRate(() -> {
-                if (System.nanoTime() - lastProgress.get() > limit && stalled.compareAndSet(false, true)) {
+                long now = System.nanoTime();
+                String why = null;
+                if (now - lastProgress.get() > limit) {
+                    why = "no data for " + timeout.toMillis() + " ms";
+                } else if (now - started > deadline.toNanos()) {
+                    why = "not complete within the per-file deadline of " + deadline.toSeconds() + " s";
+                } else if (now - windowStart >= limit) {
+                    long got = bytes.get() - windowBytes;
+                    double rate = got * 1e9 / (now - windowStart);
+                    if (got > 0 && rate < minBytesPerSecond) { // no bytes at all is the stall rule's to report
+                        why = String.format(Locale.ROOT, "%.0f bytes/s over the last %d ms, below the minimum of %d"
+                                + " bytes/s", rate, (now - windowStart) / 1_000_000, minBytesPerSecond);
+                    }
+                    windowStart = now;
+                    windowBytes = bytes.get();
+                }
+                if (why != null && failure.compareAndSet(null, why)) {
                     try {
                         body.close();
                     } catch (IOException ignored) {
@@ -441,12 +590,14 @@ final class HubDownloader {
             }, period, period, TimeUnit.MILLISECONDS);
         }
 
-        void progress() {
+        void progress(int n) {
+            bytes.addAndGet(n);
             lastProgress.set(System.nanoTime());
         }
 
-        boolean stalled() {
-            return stalled.get();
+        /** Why the body was closed, or null when it was not. */
+        String failure() {
+            return failure.get();
         }
 
         void stop() {
@@ -545,14 +696,15 @@ final class HubDownloader {
         }
     }
 
-    private static long digest(InputStream in, MessageDigest digest) throws IOException {
-        byte[] buffer = new byte[1 << 16];
-        long total = 0;
-        for (int n; (n = in.read(buffer)) >= 0; ) {
-            digest.update(buffer, 0, n);
-            total += n;
+    private static String sha256Of(Path file) throws IOException {
+        MessageDigest digest = sha256();
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                digest.update(buffer, 0, n);
+            }
         }
-        return total;
+        return HexFormat.of().formatHex(digest.digest());
     }
 
     private static MessageDigest sha256() {

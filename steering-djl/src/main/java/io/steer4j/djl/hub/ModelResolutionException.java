@@ -43,7 +43,19 @@ public final class ModelResolutionException extends RuntimeException {
         /** The hub could not be reached or the transfer failed, after retries. */
         NETWORK,
         /** The local cache could not be read or written (permissions, disk full, corrupt download). */
-        IO
+        IO,
+        /**
+         * The configured access token cannot be sent in an HTTP header (it holds a control, space or non-ASCII
+         * character, often a pasted line break); the message says where it came from but never shows it.
+         */
+        INVALID_TOKEN,
+        /**
+         * The hub or a mirror answered with something steer4j refuses to follow or store: a redirect to another
+         * scheme or from https to http, a malformed redirect, a file name leaving the snapshot, or a body larger
+         * than declared (or weights with no declared size at all). Retrying does not help; the endpoint is
+         * misconfigured or hostile.
+         */
+        UNSAFE_RESPONSE
     }
 
     /** The category of the failure. */

@@ -73,6 +73,8 @@ public final class ModelResolver {
     private final boolean progressBars;
     private final int maxRetries;
     private final Duration timeout;
+    private final Duration fileDeadline;
+    private final long minBytesPerSecond;
     private HttpClient httpClient; // created on first download; guarded by this
 
     private ModelResolver(Builder b) {
@@ -129,6 +131,8 @@ public final class ModelResolver {
         this.progressBars = b.progressBars;
         this.maxRetries = b.maxRetries;
         this.timeout = b.timeout;
+        this.fileDeadline = b.fileDeadline;
+        this.minBytesPerSecond = b.minBytesPerSecond;
     }
 
     /** @return a builder configured from the process environment until told otherwise */
@@ -184,7 +188,7 @@ public final class ModelResolver {
                     + "`), point HF_HUB_CACHE/HF_HOME at the cache that holds it, or pass the path of a local model"
                     + " folder.");
         }
-        return downloader().download(repo, modelRef, () -> cache.find(repo).snapshot);
+        return downloader(modelRef).download(repo, modelRef, () -> cache.find(repo).snapshot);
     }
 
     /** @return the hub cache folder this resolver reads and writes */
@@ -207,24 +211,29 @@ public final class ModelResolver {
         return "ModelResolver[cacheDir=" + cache.root + ", endpoint=" + endpoint + ", offline=" + offline + "]";
     }
 
-    private synchronized HubDownloader downloader() {
+    private synchronized HubDownloader downloader(String modelRef) {
+        String token = token(modelRef); // checked before any connection is made
         if (httpClient == null) {
             httpClient = HttpClient.newBuilder()
                     .connectTimeout(timeout)
                     .followRedirects(HttpClient.Redirect.NEVER) // followed by hand: the token must not reach a CDN
                     .build();
         }
-        return new HubDownloader(httpClient, endpoint, token(), progressBars, maxRetries, timeout, cache);
+        return new HubDownloader(httpClient, endpoint, token, progressBars, maxRetries, timeout, fileDeadline,
+                minBytesPerSecond, cache);
     }
 
-    /** Builder token, else {@code HF_TOKEN}, else the legacy variable, else the token file {@code huggingface-cli login} writes. */
-    private String token() {
+    /**
+     * Builder token, else {@code HF_TOKEN}, else the legacy variable, else the token file {@code huggingface-cli
+     * login} writes; refused when it could not travel in an HTTP header.
+     */
+    private String token(String modelRef) {
         if (explicitToken != null) {
-            return explicitToken;
+            return checkedToken(explicitToken, "ModelResolver.Builder.token", modelRef);
         }
         for (String name : new String[] {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"}) {
             if (env(name) != null) {
-                return env(name).strip();
+                return checkedToken(env(name).strip(), name, modelRef);
             }
         }
         Path tokenFile = env("HF_TOKEN_PATH") != null ? expandHome(env("HF_TOKEN_PATH"))
@@ -235,13 +244,32 @@ public final class ModelResolver {
                 String token = Files.readString(tokenFile, StandardCharsets.UTF_8).strip();
                 if (!token.isEmpty()) {
                     LOG.debug("Using the Hugging Face token from {}", tokenFile);
-                    return token;
+                    return checkedToken(token, "the token file " + tokenFile, modelRef);
                 }
             }
         } catch (IOException e) {
             LOG.warn("Could not read the Hugging Face token file {}: {}", tokenFile, e.toString());
         }
         return null;
+    }
+
+    /**
+     * The token, if every character is visible ASCII (hub tokens are); otherwise refused, naming where it came from
+     * and the offending position but never the token itself, which must not reach a log.
+     */
+    private static String checkedToken(String token, String source, String modelRef) {
+        for (int i = 0; i < token.length(); i++) {
+            char c = token.charAt(i);
+            if (c <= 0x20 || c >= 0x7F) {
+                String kind = c < 0x20 || c == 0x7F ? "a control character (line break?)"
+                        : c == 0x20 ? "a space" : "a non-ASCII character";
+                throw new ModelResolutionException(Reason.INVALID_TOKEN, modelRef, "The Hugging Face token from "
+                        + source + " contains " + kind + " at position " + (i + 1) + " of " + token.length()
+                        + ", so it cannot be sent. Set it again without extra characters (for example"
+                        + " `export HF_TOKEN=hf_...` on one line), or unset it for public models.");
+            }
+        }
+        return token;
     }
 
     private String env(String name) {
@@ -300,6 +328,8 @@ public final class ModelResolver {
         private boolean progressBars = true;
         private int maxRetries = 3;
         private Duration timeout = Duration.ofSeconds(30);
+        private Duration fileDeadline = Duration.ofHours(6);
+        private long minBytesPerSecond = 8 * 1024;
 
         private Builder() {
         }
@@ -399,6 +429,33 @@ public final class ModelResolver {
                 throw new IllegalArgumentException("timeout must be positive, got " + timeout);
             }
             this.timeout = timeout;
+            return this;
+        }
+
+        /**
+         * @param fileDeadline the longest one file's transfer may take, retries aside (default 6 hours: a 10 GB
+         *                     shard at 0.5 MB/s), so a server cannot hold a download forever
+         * @return this builder
+         */
+        public Builder fileDeadline(Duration fileDeadline) {
+            if (fileDeadline == null || fileDeadline.isNegative() || fileDeadline.isZero()) {
+                throw new IllegalArgumentException("fileDeadline must be positive, got " + fileDeadline);
+            }
+            this.fileDeadline = fileDeadline;
+            return this;
+        }
+
+        /**
+         * @param bytesPerSecond the slowest transfer accepted, averaged over each {@link #timeout(Duration) timeout}
+         *                       long window (default 8 KiB/s; 0 turns the rule off), so a server trickling a few
+         *                       bytes at a time fails instead of holding the caller
+         * @return this builder
+         */
+        public Builder minThroughput(long bytesPerSecond) {
+            if (bytesPerSecond < 0) {
+                throw new IllegalArgumentException("minThroughput must be >= 0, got " + bytesPerSecond);
+            }
+            this.minBytesPerSecond = bytesPerSecond;
             return this;
         }
 

@@ -59,7 +59,17 @@ final class FakeHub implements AutoCloseable {
         final String commit;
         final Map<String, byte[]> files = new LinkedHashMap<>();
         final Set<String> lfs = ConcurrentHashMap.newKeySet();
+        /** Files answered with this {@code Location} (a 302) instead of their content. */
+        final Map<String, String> redirects = new ConcurrentHashMap<>();
+        /** LFS files whose {@code X-Linked-Size} claims this instead of their real size. */
+        final Map<String, Long> declaredSizes = new ConcurrentHashMap<>();
+        /** Files sent with chunked encoding and no {@code Content-Length}. */
+        final Set<String> chunked = ConcurrentHashMap.newKeySet();
         boolean gated;
+        /** A mirror: LFS files get a non-SHA-256 {@code X-Linked-Etag} ("v1-" + 8 hex of their sha). */
+        boolean mirrorEtags;
+        /** LFS files served by the hub itself (200 with {@code X-Linked-Etag}, honouring Range), no CDN hop. */
+        boolean direct;
 
         Repo(String commit) {
             this.commit = commit;
@@ -82,6 +92,12 @@ final class FakeHub implements AutoCloseable {
     final AtomicInteger truncateCdnResponses = new AtomicInteger();
     /** How many upcoming CDN responses stop sending after half their body, until the hub is closed. */
     final AtomicInteger stallCdnResponses = new AtomicInteger();
+    /** How many upcoming CDN responses send one byte every 20 ms. */
+    final AtomicInteger trickleCdnResponses = new AtomicInteger();
+    /** Pause between 64 KiB chunks of CDN responses, in ms (0: none). */
+    volatile int cdnChunkDelayMillis;
+    /** Body bytes the CDN managed to hand to its socket. */
+    final java.util.concurrent.atomic.AtomicLong cdnBytesSent = new java.util.concurrent.atomic.AtomicLong();
 
     private final CountDownLatch closed = new CountDownLatch(1);
     private final ExecutorService handlers = Executors.newCachedThreadPool(r -> {
@@ -179,11 +195,28 @@ final class FakeHub implements AutoCloseable {
                 send(exchange, 404, new byte[0]);
                 return;
             }
+            if (repo.redirects.containsKey(file)) {
+                exchange.getResponseHeaders().add("Location", repo.redirects.get(file));
+                send(exchange, 302, new byte[0]);
+                return;
+            }
+            if (repo.chunked.contains(file)) {
+                exchange.getResponseHeaders().add("ETag", "\"" + sha256(content).substring(0, 40) + "\"");
+                exchange.sendResponseHeaders(200, 0);
+                exchange.getResponseBody().write(content);
+                return;
+            }
             if (repo.lfs.contains(file)) {
                 String sha = sha256(content);
                 blobsBySha.put(sha, content);
-                exchange.getResponseHeaders().add("X-Linked-Etag", "\"" + sha + "\"");
-                exchange.getResponseHeaders().add("X-Linked-Size", Long.toString(content.length));
+                String etag = repo.mirrorEtags ? "v1-" + sha.substring(0, 8) : sha;
+                exchange.getResponseHeaders().add("X-Linked-Etag", "\"" + etag + "\"");
+                exchange.getResponseHeaders().add("X-Linked-Size",
+                        Long.toString(repo.declaredSizes.getOrDefault(file, (long) content.length)));
+                if (repo.direct) {
+                    sendRange(exchange, content);
+                    return;
+                }
                 exchange.getResponseHeaders().add("Location", "http://" + cdn.getAddress().getAddress().getHostAddress()
                         + ":" + cdn.getAddress().getPort() + "/blobs/" + sha + "?signature=xyz");
                 send(exchange, 302, new byte[0]);
@@ -203,35 +236,55 @@ final class FakeHub implements AutoCloseable {
                 send(exchange, 404, new byte[0]);
                 return;
             }
-            int from = 0;
-            String range = exchange.getRequestHeaders().getFirst("Range");
-            if (range != null && range.startsWith("bytes=") && range.endsWith("-")) {
-                from = Integer.parseInt(range.substring(6, range.length() - 1));
-            }
-            int length = content.length - from;
-            if (from > 0) {
-                exchange.getResponseHeaders().add("Content-Range",
-                        "bytes " + from + "-" + (content.length - 1) + "/" + content.length);
-            }
             exchange.getResponseHeaders().add("ETag", "\"s3-md5-like\"");
-            exchange.sendResponseHeaders(from > 0 ? 206 : 200, length);
-            OutputStream out = exchange.getResponseBody();
-            if (truncateCdnResponses.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-                out.write(content, from, length / 2);
-                out.flush();
-                return; // closing the exchange short of Content-Length drops the connection: the "server died"
+            sendRange(exchange, content);
+        }
+    }
+
+    /** Sends {@code content}, or its tail when asked with {@code Range: bytes=N-}, misbehaving as configured. */
+    private void sendRange(HttpExchange exchange, byte[] content) throws IOException {
+        int from = 0;
+        String range = exchange.getRequestHeaders().getFirst("Range");
+        if (range != null && range.startsWith("bytes=") && range.endsWith("-")) {
+            from = Integer.parseInt(range.substring(6, range.length() - 1));
+        }
+        int length = content.length - from;
+        if (from > 0) {
+            exchange.getResponseHeaders().add("Content-Range",
+                    "bytes " + from + "-" + (content.length - 1) + "/" + content.length);
+        }
+        exchange.sendResponseHeaders(from > 0 ? 206 : 200, length);
+        OutputStream out = exchange.getResponseBody();
+        if (truncateCdnResponses.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            out.write(content, from, length / 2);
+            out.flush();
+            return; // closing the exchange short of Content-Length drops the connection: the "server died"
+        }
+        if (stallCdnResponses.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            out.write(content, from, length / 2);
+            out.flush();
+            try {
+                closed.await(); // the connection stays open and silent
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-            if (stallCdnResponses.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-                out.write(content, from, length / 2);
+            return;
+        }
+        boolean trickle = trickleCdnResponses.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
+        int chunk = trickle ? 1 : 1 << 16;
+        int delay = trickle ? 20 : cdnChunkDelayMillis;
+        try {
+            for (int at = from; at < content.length; at += chunk) {
+                int n = Math.min(chunk, content.length - at);
+                out.write(content, at, n);
                 out.flush();
-                try {
-                    closed.await(); // the connection stays open and silent
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+                cdnBytesSent.addAndGet(n);
+                if (delay > 0 && closed.await(delay, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    return;
                 }
-                return;
             }
-            out.write(content, from, length);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
