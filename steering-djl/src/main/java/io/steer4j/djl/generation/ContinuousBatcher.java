@@ -130,7 +130,10 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
         return peakRows;
     }
 
-    /** Stops the thread; requests still waiting or running fail with "closed". */
+    /**
+     * Stops the thread; requests still waiting or running fail with "closed". The thread also ends by itself
+     * when the model is closed.
+     */
     @Override
     public void close() {
         synchronized (lifecycle) {
@@ -155,7 +158,7 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
         boolean changed = true;
         while (true) {
             try {
-                if (closed) {
+                if (closed || model.isClosed()) { // a closed model ends its batchers even if nobody closes them
                     break;
                 }
                 dropCancelledWhileWaiting();
@@ -339,7 +342,8 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
             for (long id : prompt) {
                 seen[(int) id] = true;
             }
-            this.generated = new long[config.maxNewTokens()];
+            this.generated = new long[Generator.newTokenCapacity(prompt.length, config,
+                    model.config().contextLength())];
             this.stream = new TextStream(model, listener, 0);
         }
 

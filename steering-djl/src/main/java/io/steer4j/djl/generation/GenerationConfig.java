@@ -15,7 +15,8 @@ import java.util.Set;
  *     .temperature(0.8).topP(0.95).seed(42).repetitionPenalty(1.1).build();
  * }</pre>
  *
- * @param maxNewTokens      most tokens to generate per row
+ * @param maxNewTokens      most tokens to generate per row; {@code Integer.MAX_VALUE} means until EOS or a stop
+ *                          token, or until the context is full (memory is sized by the context, not by this)
  * @param greedy            argmax decoding (temperature, top-k and top-p are then ignored)
  * @param temperature       softmax temperature, &gt; 0
  * @param topK              keep the k most likely tokens (0 = off)

@@ -72,7 +72,10 @@ public final class Generator {
             checkPrompt(p, "prompt " + b, model.config());
             promptLengths[b] = p.length;
         }
-        long[][] generated = new long[batch][config.maxNewTokens()];
+        long[][] generated = new long[batch][];
+        for (int b = 0; b < batch; b++) {
+            generated[b] = new long[newTokenCapacity(promptLengths[b], config, context)];
+        }
         int[] count = new int[batch];
         FinishReason[] reason = new FinishReason[batch];
         boolean[][] seen = new boolean[batch][];
@@ -184,6 +187,15 @@ public final class Generator {
                         + " outside the vocabulary [0, " + c.vocabSize() + ")");
             }
         }
+    }
+
+    /**
+     * Room for one row's new tokens: {@code maxNewTokens}, but never more than the row can generate before its
+     * context is full (and the one token a context-filling prompt still yields), so that a huge
+     * {@code maxNewTokens} meaning "until EOS or the end of the context" costs nothing extra.
+     */
+    static int newTokenCapacity(int promptLength, GenerationConfig config, int context) {
+        return Math.min(config.maxNewTokens(), Math.max(1, context - promptLength));
     }
 
     /**

@@ -350,12 +350,28 @@ public final class LanguageModel implements AutoCloseable {
         }
     }
 
-    /** Frees the weights; waits for a forward step in progress, and makes later calls fail. */
+    /**
+     * Frees the weights; waits for a forward step in progress, and makes later calls fail.
+     *
+     * @throws IllegalStateException when called on the engine thread (from a hook or inside {@link #compute})
+     *                               while a step of this model is in progress: that step holds the model open and
+     *                               waits for the very thread that would wait for it, so closing there would
+     *                               deadlock every model of the process; close the model after the call returns
+     */
     @Override
     public void close() {
-        closed = true;
         ReentrantReadWriteLock.WriteLock lock = lifecycle.writeLock();
-        lock.lock();
+        if (engine.isCurrent()) {
+            if (!lock.tryLock()) {
+                throw new IllegalStateException("model " + modelId + " cannot be closed from a hook or compute()"
+                        + " while one of its steps is running (that would deadlock the engine thread shared by"
+                        + " every model); close it after the call returns");
+            }
+        } else {
+            closed = true; // new calls fail at once while close waits for the step in progress
+            lock.lock();
+        }
+        closed = true;
         try {
             if (!manager.isOpen()) {
                 return;

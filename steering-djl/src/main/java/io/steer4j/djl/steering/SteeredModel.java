@@ -14,6 +14,8 @@ import io.steer4j.djl.model.ForwardInput;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.model.LogitsMode;
 
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -33,6 +35,9 @@ import java.util.List;
  * }</pre>
  */
 public final class SteeredModel implements AutoCloseable {
+    /** Closes the batchers of steered models that became unreachable without being closed. */
+    private static final Cleaner CLEANER = Cleaner.create();
+
     private final LanguageModel model;
     private final PlanSelector selector;
     private final Generator generator;
@@ -45,6 +50,12 @@ public final class SteeredModel implements AutoCloseable {
         this.generator = new Generator(model);
         this.batcher = batchRows <= 0 ? null : new ContinuousBatcher<>(model, batchRows,
                 (plans, consts) -> PlanHooks.build(plans, consts, model.hiddenSize()));
+        if (batcher != null) {
+            // A steered model dropped without close() must not keep its batcher thread (a GC root) forever.
+            // The action holds the batcher only; the batcher and its hook builder never refer back to this.
+            ContinuousBatcher<SteeringPlan> b = batcher;
+            CLEANER.register(this, b::close);
+        }
     }
 
     /** A steered model whose default plan is {@code plan}. */
@@ -87,7 +98,11 @@ public final class SteeredModel implements AutoCloseable {
             return generateBatch(List.of(prompt), config, List.of(plan), listener, cancel).get(0);
         }
         plan.validate(model.numLayers(), model.hiddenSize());
-        return batcher.generate(model.tokenizer().encode(prompt), config, plan, listener, cancel);
+        try {
+            return batcher.generate(model.tokenizer().encode(prompt), config, plan, listener, cancel);
+        } finally {
+            Reference.reachabilityFence(this); // no cleaning while a call is in flight
+        }
     }
 
     /** {@link #generate(String, GenerationConfig, SteeringPlan, TokenListener, CancellationToken)} on token ids. */
@@ -97,10 +112,17 @@ public final class SteeredModel implements AutoCloseable {
             return generateBatchIds(List.of(prompt), config, List.of(plan), listener, cancel).get(0);
         }
         plan.validate(model.numLayers(), model.hiddenSize());
-        return batcher.generate(prompt, config, plan, listener, cancel);
+        try {
+            return batcher.generate(prompt, config, plan, listener, cancel);
+        } finally {
+            Reference.reachabilityFence(this); // no cleaning while a call is in flight
+        }
     }
 
-    /** Stops the continuous-batching thread, if any (the model stays open: it is the caller's). */
+    /**
+     * Stops the continuous-batching thread, if any (the model stays open: it is the caller's). A steered model
+     * that is never closed has its thread stopped once it is garbage collected, or when its model is closed.
+     */
     @Override
     public void close() {
         if (batcher != null) {
