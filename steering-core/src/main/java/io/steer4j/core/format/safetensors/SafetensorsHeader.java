@@ -1,6 +1,9 @@
 package io.steer4j.core.format.safetensors;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -37,8 +40,20 @@ import java.util.Optional;
 public final class SafetensorsHeader {
     /** Headers larger than this are refused (the format's reference implementation uses the same bound). */
     public static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
+    /**
+     * Headers listing more tensors than this are refused. The largest published checkpoints hold a few thousand
+     * tensors per file; a header of 100 MB could otherwise list 1.7 million and cost gigabytes to index.
+     */
+    public static final int MAX_TENSORS = 65_536;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Tensor names are not interned or canonicalised: a crafted header could otherwise fill the parser's symbol
+     * table with a million distinct names.
+     */
+    private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+            .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
+            .build());
 
     private final Map<String, String> metadata;
     private final List<SafetensorsTensorInfo> tensors;
@@ -80,28 +95,34 @@ public final class SafetensorsHeader {
         }
         ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
         readFully(ch, headerBuf, 8, path);
-        String json = new String(headerBuf.array(), StandardCharsets.UTF_8);
-        JsonNode root;
-        try {
-            root = JSON.readTree(json);
-        } catch (JsonProcessingException e) {
-            throw new SafetensorsFormatException(path, "header is not valid JSON: " + e.getOriginalMessage(), e);
-        }
-        if (root == null || !root.isObject()) {
-            throw new SafetensorsFormatException(path, "header is not a JSON object");
-        }
         long dataStart = 8 + headerLen;
         long dataSize = size - dataStart;
         Map<String, String> metadata = new LinkedHashMap<>();
         List<SafetensorsTensorInfo> tensors = new ArrayList<>();
-        Iterator<Map.Entry<String, JsonNode>> fields = root.fields();
-        while (fields.hasNext()) {
-            Map.Entry<String, JsonNode> f = fields.next();
-            if (f.getKey().equals("__metadata__")) {
-                readMetadata(f.getValue(), metadata, path);
-            } else {
-                tensors.add(readTensor(f.getKey(), f.getValue(), dataStart, dataSize, path));
+        // Streamed entry by entry straight from the bytes: only one tensor's entry is ever a JSON tree, so memory
+        // follows the tensor infos kept, not a document tree several times the header's size.
+        try (JsonParser p = JSON.createParser(headerBuf.array())) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new SafetensorsFormatException(path, "header is not a JSON object");
             }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String key = p.currentName();
+                p.nextToken();
+                if (key.equals("__metadata__")) {
+                    readMetadata(p.readValueAsTree(), metadata, path);
+                } else {
+                    if (tensors.size() == MAX_TENSORS) {
+                        throw new SafetensorsFormatException(path, "header lists more than " + MAX_TENSORS
+                                + " tensors; no real checkpoint file holds that many (crafted or corrupt file?)");
+                    }
+                    tensors.add(readTensor(key, p, dataStart, dataSize, path));
+                }
+            }
+            if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+                throw new SafetensorsFormatException(path, "header has content after its JSON object");
+            }
+        } catch (JsonProcessingException e) {
+            throw new SafetensorsFormatException(path, "header is not valid JSON: " + e.getOriginalMessage(), e);
         }
         checkNoOverlap(tensors, path);
         return new SafetensorsHeader(metadata, tensors, dataStart);
@@ -121,46 +142,52 @@ public final class SafetensorsHeader {
         }
     }
 
-    private static SafetensorsTensorInfo readTensor(String name, JsonNode node, long dataStart, long dataSize, Path path)
-            throws IOException {
-        if (!node.isObject()) {
+    /**
+     * Reads one tensor entry token by token (the parser is on its START_OBJECT): {@code dtype}, {@code shape} and
+     * {@code data_offsets}, other keys skipped. No tree is built, so a header costs little beyond what it keeps.
+     */
+    private static SafetensorsTensorInfo readTensor(String name, JsonParser p, long dataStart, long dataSize,
+                                                    Path path) throws IOException {
+        if (p.currentToken() != JsonToken.START_OBJECT) {
+            p.skipChildren();
             throw new SafetensorsFormatException(path, "tensor '" + name + "' entry is not an object");
         }
-        JsonNode dtypeNode = node.get("dtype");
-        JsonNode shapeNode = node.get("shape");
-        JsonNode offsetsNode = node.get("data_offsets");
-        if (dtypeNode == null || !dtypeNode.isTextual() || shapeNode == null || !shapeNode.isArray()
-                || offsetsNode == null || !offsetsNode.isArray() || offsetsNode.size() != 2) {
+        String dtypeText = null;
+        long[] shape = null;
+        long[] offsets = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken t = p.nextToken();
+            switch (field) {
+                case "dtype" -> dtypeText = t == JsonToken.VALUE_STRING ? p.getText() : null;
+                case "shape" -> shape = readLongs(p, name, path);
+                case "data_offsets" -> offsets = readLongs(p, name, path);
+                default -> p.skipChildren();
+            }
+        }
+        if (dtypeText == null || shape == null || offsets == null || offsets.length != 2) {
             throw new SafetensorsFormatException(path,
                     "tensor '" + name + "' needs dtype (string), shape (array) and data_offsets ([begin, end])");
         }
         SafetensorsDtype dtype;
         try {
-            dtype = SafetensorsDtype.parse(dtypeNode.asText());
+            dtype = SafetensorsDtype.parse(dtypeText);
         } catch (IllegalArgumentException e) {
             throw new SafetensorsFormatException(path, "tensor '" + name + "': " + e.getMessage(), e);
         }
-        long[] shape = new long[shapeNode.size()];
         long count = 1;
-        for (int i = 0; i < shape.length; i++) {
-            JsonNode d = shapeNode.get(i);
-            if (!d.canConvertToLong() || d.asLong() < 0) {
+        for (long d : shape) {
+            if (d < 0) {
                 throw new SafetensorsFormatException(path, "tensor '" + name + "' has an invalid dimension " + d);
             }
-            shape[i] = d.asLong();
             try {
-                count = Math.multiplyExact(count, shape[i]);
+                count = Math.multiplyExact(count, d);
             } catch (ArithmeticException e) {
                 throw new SafetensorsFormatException(path, "tensor '" + name + "' shape overflows");
             }
         }
-        JsonNode b = offsetsNode.get(0);
-        JsonNode e = offsetsNode.get(1);
-        if (!b.canConvertToLong() || !e.canConvertToLong()) {
-            throw new SafetensorsFormatException(path, "tensor '" + name + "' has non-integer data_offsets");
-        }
-        long begin = b.asLong();
-        long end = e.asLong();
+        long begin = offsets[0];
+        long end = offsets[1];
         if (begin < 0 || end < begin || end > dataSize) {
             throw new SafetensorsFormatException(path, "tensor '" + name + "' data_offsets [" + begin + ", " + end
                     + "] lie outside the data section of " + dataSize + " bytes (file truncated?)");
@@ -176,6 +203,28 @@ public final class SafetensorsHeader {
                     + " bytes but " + dtype + " " + java.util.Arrays.toString(shape) + " needs " + expected);
         }
         return new SafetensorsTensorInfo(name, dtype, shape, dataStart + begin, end - begin);
+    }
+
+    /** An array of integers (the parser is on its START_ARRAY), or null when the value is not an array. */
+    private static long[] readLongs(JsonParser p, String name, Path path) throws IOException {
+        if (p.currentToken() != JsonToken.START_ARRAY) {
+            p.skipChildren();
+            return null;
+        }
+        long[] values = new long[4];
+        int n = 0;
+        JsonToken t;
+        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+            if (t != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+                throw new SafetensorsFormatException(path, "tensor '" + name + "' has a non-integer value "
+                        + p.getText() + " in its shape or data_offsets");
+            }
+            if (n == values.length) {
+                values = java.util.Arrays.copyOf(values, n * 2);
+            }
+            values[n++] = p.getLongValue();
+        }
+        return java.util.Arrays.copyOf(values, n);
     }
 
     private static void checkNoOverlap(List<SafetensorsTensorInfo> tensors, Path path) throws IOException {
