@@ -46,9 +46,12 @@ public final class TextTokenizer implements AutoCloseable {
         Path merges = modelDir.resolve("merges.txt");
         try {
             if (Files.isRegularFile(json)) {
+                TokenizerFileLimit.check(json);
                 return new TextTokenizer(HuggingFaceTokenizer.newInstance(json, OPTIONS));
             }
             if (Files.isRegularFile(vocab) && Files.isRegularFile(merges)) {
+                TokenizerFileLimit.check(vocab);
+                TokenizerFileLimit.check(merges);
                 return new TextTokenizer(HuggingFaceTokenizer.newInstance(vocab, merges, OPTIONS));
             }
         } catch (IOException | RuntimeException e) {
