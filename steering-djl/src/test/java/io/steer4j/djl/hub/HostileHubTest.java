@@ -127,6 +127,30 @@ class HostileHubTest {
     }
 
     @Test
+    void twoSteer4jProcessesShareOneDownload() throws Exception {
+        FakeHub.Repo repo = hub.addGpt2Like(REPO, COMMIT);
+        byte[] weights = repo.files.get("model.safetensors");
+        hub.cdnChunkDelayMillis = 20; // long enough a transfer for the two to overlap
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process other = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
+                ResolveInAnotherProcess.class.getName(), cache.toString(), hub.endpoint().toString(), REPO)
+                .redirectErrorStream(true).start();
+        try {
+            Path snapshot = resolver().resolve(REPO);
+
+            assertTrue(other.waitFor(60, TimeUnit.SECONDS), "the other process did not finish");
+            String printed = new String(other.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, other.exitValue(), printed);
+            assertTrue(printed.strip().endsWith(snapshot.toString()), printed);
+            assertArrayEquals(weights, Files.readAllBytes(snapshot.resolve("model.safetensors")));
+            assertEquals(1, hub.requests.stream().filter(r -> r.server.equals("cdn")).count(), hub.requests.toString());
+            assertTrue(blobFiles().stream().noneMatch(f -> f.contains("incomplete")), blobFiles().toString());
+        } finally {
+            other.destroyForcibly();
+        }
+    }
+
+    @Test
     void bodyLongerThanDeclaredIsCutOffAtTheDeclaredSize() throws IOException {
         FakeHub.Repo repo = hub.addGpt2Like(REPO, COMMIT);
         repo.lfsFile("model.safetensors", FakeHub.randomBytes(40 << 20, 3));
