@@ -1,5 +1,6 @@
 package io.steer4j.djl.hub;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -172,7 +173,13 @@ final class HubCache {
 
     /** The distinct shard file names listed in a safetensors index's {@code weight_map}, validated as relative paths. */
     static Set<String> shardNames(Path index) throws IOException {
-        JsonNode root = JSON.readTree(index.toFile());
+        JsonNode root;
+        try {
+            root = JSON.readTree(index.toFile());
+        } catch (JsonProcessingException e) { // also nesting and other stream limits: the file's fault
+            throw new BadRepositoryFileException(index.getFileName() + " is not valid JSON: "
+                    + e.getOriginalMessage());
+        }
         JsonNode map = root == null ? null : root.get("weight_map");
         if (map == null || !map.isObject() || map.size() == 0) {
             throw new IOException("no weight_map in " + index.getFileName());
@@ -181,7 +188,7 @@ final class HubCache {
         for (Iterator<JsonNode> it = map.elements(); it.hasNext(); ) {
             String name = it.next().asText("");
             if (!isSafeRelativeFile(name)) {
-                throw new UnsafeFileNameException("unsafe shard file name " + RepoFileNames.printable(name) + " in "
+                throw new BadRepositoryFileException("unsafe shard file name " + RepoFileNames.printable(name) + " in "
                         + index.getFileName() + " (shard names must be relative paths inside the snapshot)");
             }
             shards.add(name);
@@ -193,11 +200,14 @@ final class HubCache {
         return RepoFileNames.isSafe(name);
     }
 
-    /** A repository listed a file name that would leave its folder: the repository's fault, not the disk's. */
-    static final class UnsafeFileNameException extends IOException {
+    /**
+     * A repository file is malformed or names a file that would leave its folder: the repository's fault, not the
+     * disk's, so it is reported as an unsafe response rather than with advice about permissions and free space.
+     */
+    static final class BadRepositoryFileException extends IOException {
         private static final long serialVersionUID = 1L;
 
-        UnsafeFileNameException(String message) {
+        BadRepositoryFileException(String message) {
             super(message);
         }
     }

@@ -165,9 +165,9 @@ final class HubDownloader {
                     }
                     return downloadLocked(session);
                 }
-            } catch (HubCache.UnsafeFileNameException e) {
+            } catch (HubCache.BadRepositoryFileException e) {
                 throw new ModelResolutionException(Reason.UNSAFE_RESPONSE, modelRef, "Repository '" + repo + "' at "
-                        + endpoint + " lists a file steer4j will not write: " + e.getMessage() + ". The repository"
+                        + endpoint + " has a file steer4j refuses: " + e.getMessage() + ". The repository"
                         + " or the mirror is broken or hostile; nothing outside the cache was touched.", e);
             } catch (IOException e) {
                 throw new ModelResolutionException(Reason.IO, modelRef, "Could not write '" + repo
@@ -395,7 +395,7 @@ final class HubDownloader {
     private Outcome store(Session s, String file, HttpResponse<InputStream> response, InputStream body, String etag,
                           long linkedSize, long have, Path partial) throws TransientFailure, IOException {
         if (!HubCache.isSafeRelativeFile(file)) {
-            throw new HubCache.UnsafeFileNameException("unsafe file name " + RepoFileNames.printable(file));
+            throw new HubCache.BadRepositoryFileException("unsafe file name " + RepoFileNames.printable(file));
         }
         Path blobs = cache.blobsDir(s.repo);
         Files.createDirectories(blobs);

@@ -299,6 +299,21 @@ class HostileHubTest {
     }
 
     @Test
+    void deeplyNestedShardIndexIsAnUnsafeResponseNotADiskProblem() {
+        String index = "{\"weight_map\": " + "[".repeat(100_000);
+        FakeHub.Repo repo = hub.addGpt2Like(REPO, COMMIT);
+        repo.files.remove("model.safetensors");
+        repo.lfs.remove("model.safetensors");
+        repo.file("model.safetensors.index.json", index.getBytes(StandardCharsets.UTF_8));
+
+        ModelResolutionException e = refused(resolver());
+
+        assertEquals(ModelResolutionException.Reason.UNSAFE_RESPONSE, e.reason(), e.getMessage());
+        assertTrue(e.getMessage().contains("not valid JSON") && e.getMessage().contains("nesting depth"),
+                e.getMessage());
+    }
+
+    @Test
     void shardNameWithANulIsAnUnsafeResponse() {
         String index = "{\"weight_map\": {\"wte.weight\": \"a\\u0000.safetensors\"}}";
         FakeHub.Repo repo = hub.addGpt2Like(REPO, COMMIT);
