@@ -1,0 +1,122 @@
+package io.steer4j.djl.steering;
+
+import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.djl.RealModels;
+import io.steer4j.djl.generation.CancellationToken;
+import io.steer4j.djl.generation.FinishReason;
+import io.steer4j.djl.generation.GenerationConfig;
+import io.steer4j.djl.generation.GenerationResult;
+import io.steer4j.djl.model.LanguageModel;
+import io.steer4j.djl.tokenizer.SpecialTokens;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Text entry points of {@link SteeredModel} on the real stories260k (SentencePiece, BOS, stop ids [2, 1]):
+ * prompts get BOS, generated text keeps its first space, streamed text equals the result, continuations are scored
+ * as the tokens the model sees, and generation stops where llama2.c's run.c stops. Skipped, with a warning on
+ * stderr, only when ../shared/models/stories260k is absent.
+ */
+class Stories260kTextTest {
+    private static final GenerationConfig GREEDY_16 = GenerationConfig.builder().maxNewTokens(16).build();
+    private static LanguageModel model;
+    private static SteeredModel steered;
+
+    @BeforeAll
+    static void load() {
+        model = LanguageModel.load(RealModels.require("stories260k"));
+        steered = SteeredModel.of(model, SteeringPlan.NONE);
+    }
+
+    @AfterAll
+    static void close() {
+        if (model != null) {
+            model.close();
+        }
+    }
+
+    @Test
+    void aTextPromptStartsWithBos() {
+        GenerationResult r = steered.generate("Lily was sad because", GREEDY_16);
+        assertEquals(1, r.promptTokens()[0]);
+        assertArrayEquals(model.tokenizer().encode("Lily was sad because"), r.promptTokens());
+    }
+
+    @Test
+    void generatedTextKeepsItsLeadingSpaceAsTheWholeTextDecodes() {
+        GenerationResult r = steered.generate("Lily was sad because", GREEDY_16);
+        assertTrue(r.text().startsWith(" she"), r.text());
+        long[] all = Arrays.copyOf(r.promptTokens(), r.promptTokens().length + r.tokens().length);
+        System.arraycopy(r.tokens(), 0, all, r.promptTokens().length, r.tokens().length);
+        assertEquals(model.tokenizer().decode(all, true), "Lily was sad because" + r.text());
+    }
+
+    @Test
+    void streamedDeltasJoinToTheResultText() {
+        StringBuilder streamed = new StringBuilder();
+        GenerationResult r = steered.generate("Lily was sad because", GREEDY_16, SteeringPlan.NONE,
+                (row, id, delta) -> streamed.append(delta), CancellationToken.NEVER);
+        assertEquals(r.text(), streamed.toString());
+        assertTrue(streamed.toString().startsWith(" she"), streamed.toString());
+    }
+
+    @Test
+    void streamingAfterABatchOfPromptsKeepsEachRowsSpace() {
+        List<String> prompts = List.of("The dog", "Once upon a time");
+        StringBuilder[] streamed = {new StringBuilder(), new StringBuilder()};
+        List<GenerationResult> rs = steered.generateBatch(prompts, GREEDY_16,
+                List.of(SteeringPlan.NONE, SteeringPlan.NONE), (row, id, delta) -> streamed[row].append(delta),
+                CancellationToken.NEVER);
+        for (int i = 0; i < 2; i++) {
+            assertEquals(rs.get(i).text(), streamed[i].toString());
+        }
+    }
+
+    @Test
+    void stopIdsComeFromGenerationConfig() {
+        assertEquals(Set.of(1L, 2L), model.eosTokenIds());
+    }
+
+    @Test
+    void generationStopsWhereTheStoryEndsAsRunCDoes() {
+        // run.c stops when the model predicts BOS (1): the model ends a story by starting the next one.
+        GenerationResult r = steered.generate("Once upon a time",
+                GenerationConfig.builder().maxNewTokens(400).build());
+        assertEquals(FinishReason.EOS, r.finishReason());
+        long[] t = r.tokens();
+        assertEquals(1, t[t.length - 1], "the story ends with BOS");
+        assertTrue(r.text().startsWith(", there was a little girl named Lily."), r.text());
+    }
+
+    @Test
+    void aContinuationIsScoredAsTheSingleTokenTheModelSees() {
+        double[] lp = steered.continuationLogProbs("Lily was very", " happy", SteeringPlan.NONE);
+        assertEquals(1, lp.length, "' happy' is one token (▁happy) after the prompt");
+        float[] next = steered.nextTokenLogProbs("Lily was very", SteeringPlan.NONE);
+        long happy = model.tokenizer().encodeContinuation("Lily was very", " happy").continuation()[0];
+        assertEquals(next[(int) happy], lp[0], 1e-5);
+        assertTrue(lp[0] > -8, "a plausible word, not a junk token: " + lp[0]);
+    }
+
+    @Test
+    void withoutSpecialTokensTheCallerWritesBos() {
+        try (LanguageModel raw = LanguageModel.load(model.folder(), ai.djl.Device.cpu(),
+                io.steer4j.djl.model.Precision.FLOAT32, SpecialTokens.NONE)) {
+            SteeredModel s = SteeredModel.of(raw, SteeringPlan.NONE);
+            GenerationResult written = s.generate("<s>Lily was sad because", GREEDY_16);
+            GenerationResult added = steered.generate("Lily was sad because", GREEDY_16);
+            assertArrayEquals(added.promptTokens(), written.promptTokens());
+            assertArrayEquals(added.tokens(), written.tokens());
+            assertEquals(raw.tokenizer().encode("Lily", false).length, raw.tokenizer().encode("Lily").length);
+        }
+    }
+}
