@@ -90,7 +90,7 @@ class Stories260kTextTest {
     void generationStopsWhereTheStoryEndsAsRunCDoes() {
         // run.c stops when the model predicts BOS (1): the model ends a story by starting the next one.
         GenerationResult r = steered.generate("Once upon a time",
-                GenerationConfig.builder().maxNewTokens(400).build());
+                GenerationConfig.builder().maxNewTokens(100).build());
         assertEquals(FinishReason.EOS, r.finishReason());
         long[] t = r.tokens();
         assertEquals(1, t[t.length - 1], "the story ends with BOS");
@@ -105,6 +105,27 @@ class Stories260kTextTest {
         long happy = model.tokenizer().encodeContinuation("Lily was very", " happy").continuation()[0];
         assertEquals(next[(int) happy], lp[0], 1e-5);
         assertTrue(lp[0] > -8, "a plausible word, not a junk token: " + lp[0]);
+    }
+
+    @Test
+    void aMeanReadAveragesTheTextsTokensWithoutBos() {
+        String text = "Lily was sad";
+        int n = model.tokenizer().encode(text).length;
+        float[] mean = read(text, ReadPosition.mean());
+        float[] expected = new float[mean.length];
+        for (int i = 1; i < n; i++) {
+            float[] at = read(text, ReadPosition.at(i));
+            for (int d = 0; d < at.length; d++) {
+                expected[d] += at[d] / (n - 1);
+            }
+        }
+        assertArrayEquals(expected, mean, 1e-5f);
+        assertEquals(1, model.tokenizer().encode(text)[0], "position 0, left out, is BOS");
+    }
+
+    private static float[] read(String text, ReadPosition position) {
+        return new ActivationCapture(model, io.steer4j.core.hook.HookPoint.RESID_POST, position, 1, false)
+                .capture(List.of(text), List.of(2), "test").get(2)[0];
     }
 
     @Test

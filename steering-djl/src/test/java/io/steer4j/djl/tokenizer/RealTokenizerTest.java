@@ -39,6 +39,7 @@ class RealTokenizerTest {
         storiesVocab = new HashMap<>();
         vocab.fields().forEachRemaining(e -> storiesVocab.put(e.getKey(), e.getValue().asLong()));
         storiesVocab.put("<s>", 1L);
+        storiesVocab.put("</s>", 2L);
     }
 
     @AfterAll
@@ -79,6 +80,17 @@ class RealTokenizerTest {
                     "a BOS written in the text is still read as BOS");
         }
         assertArrayEquals(pieces("▁Lily", "▁was"), stories.encode("Lily was", false));
+    }
+
+    @Test
+    void tokenizerConfigFlagsOverrideThePostProcessor(@TempDir Path dir) throws Exception {
+        Path src = RealTokenizerFolders.stories260k();
+        java.nio.file.Files.copy(src.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+        java.nio.file.Files.writeString(dir.resolve("tokenizer_config.json"), "{\"add_bos_token\": false, "
+                + "\"add_eos_token\": true, \"bos_token\": \"<s>\", \"eos_token\": {\"content\": \"</s>\"}}");
+        try (TextTokenizer t = TextTokenizer.load(dir)) {
+            assertArrayEquals(pieces("▁Lily", "</s>"), t.encode("Lily"));
+        }
     }
 
     @Test
