@@ -86,15 +86,26 @@ class Stories260kTextTest {
         assertEquals(Set.of(1L, 2L), model.eosTokenIds());
     }
 
+    /** A whole story the model wrote greedily after "The dog" (token 187 of that run is the end: BOS). */
+    private static final String STORY = "The dog was a big, red ball. He liked to play with his ball. He liked to "
+            + "play with his ball. He liked to play with his ball. He liked to play with his ball.\nOne day, a little "
+            + "boy named Tim came to the ball. He saw a big ball. The ball was very small. Tim wanted to play with the "
+            + "ball. He wanted to play with the ball.\nTim said, \"I want to play with the ball. I will find it.\" "
+            + "The ball was happy. Tim and the ball played with the ball. They played together. They had a lot of "
+            + "fun. Tim and the ball played together. They had a lot of fun.";
+
     @Test
     void generationStopsWhereTheStoryEndsAsRunCDoes() {
-        // run.c stops when the model predicts BOS (1): the model ends a story by starting the next one.
-        GenerationResult r = steered.generate("Once upon a time",
-                GenerationConfig.builder().maxNewTokens(100).build());
+        // The model ends a story by starting the next with BOS (1), listed in generation_config.json's [2, 1]
+        // but not in config.json's eos_token_id 2; run.c stops there too.
+        GenerationResult r = steered.generate(STORY, GenerationConfig.builder().maxNewTokens(20).build());
         assertEquals(FinishReason.EOS, r.finishReason());
-        long[] t = r.tokens();
-        assertEquals(1, t[t.length - 1], "the story ends with BOS");
-        assertTrue(r.text().startsWith(", there was a little girl named Lily."), r.text());
+        assertArrayEquals(new long[] {1}, r.tokens());
+        assertEquals("", r.text());
+        GenerationResult on = steered.generate(STORY,
+                GenerationConfig.builder().maxNewTokens(3).stopAtEos(false).build());
+        assertEquals(1, on.tokens()[0], "the same first token, generation going on without the stop");
+        assertEquals(3, on.tokens().length);
     }
 
     @Test

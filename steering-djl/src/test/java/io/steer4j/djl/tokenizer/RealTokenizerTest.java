@@ -119,6 +119,14 @@ class RealTokenizerTest {
     }
 
     @Test
+    void anAnswerLetterAfterItsParenthesisIsOneToken() {
+        // How sweeps score A/B items: the letter as the model sees it after "(", not "A" encoded alone ([▁, A]).
+        assertArrayEquals(pieces("A"), stories.encodeContinuation("Is the sky blue?\n(A) Yes\n(B) No\n(", "A")
+                .continuation());
+        assertArrayEquals(pieces("▁", "A"), stories.encode("A", false));
+    }
+
+    @Test
     void byteFallbackContinuationsSplitAtTheCharacter() {
         ContinuationTokens t = stories.encodeContinuation("a 😀", " b 日本");
         assertArrayEquals(stories.encode("a 😀"), t.prompt());
