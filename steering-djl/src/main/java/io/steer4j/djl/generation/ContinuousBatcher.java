@@ -344,7 +344,7 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
             }
             this.generated = new long[Generator.newTokenCapacity(prompt.length, config,
                     model.config().contextLength())];
-            this.stream = new TextStream(model, listener, 0);
+            this.stream = new TextStream(model, listener, 0, prompt);
         }
 
         /** Whether the caller cancelled, through its token or by being interrupted while waiting. */
@@ -359,7 +359,7 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
             generated[count++] = tok;
             lastToken = tok;
             stream.accept(generated, count);
-            reason = Generator.stopAfter(tok, prompt.length, count, config, model.config());
+            reason = Generator.stopAfter(tok, prompt.length, count, config, model);
             if (reason == null && count >= config.maxNewTokens()) {
                 reason = FinishReason.LENGTH;
             }
@@ -369,7 +369,7 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
         void finish() {
             release();
             long[] toks = java.util.Arrays.copyOf(generated, count);
-            done.complete(new GenerationResult(prompt, toks, model.tokenizer().decode(toks, true),
+            done.complete(new GenerationResult(prompt, toks, model.tokenizer().decodeAfter(prompt, toks),
                     reason == null ? FinishReason.LENGTH : reason));
         }
 
