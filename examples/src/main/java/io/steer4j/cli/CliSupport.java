@@ -107,7 +107,7 @@ final class CliSupport {
 
     /** Loads a model folder or Hugging Face id on the device the command line asked for. */
     static LanguageModel loadModel(String ref, DeviceOption device) {
-        return LanguageModel.load(ref, device.toDevice(), device.toPrecision());
+        return LanguageModel.load(ref, device.toDevice(), device.toPrecision(), device.toSpecialTokens());
     }
 
     /** Formats a double compactly for tables. */

@@ -2,13 +2,15 @@ package io.steer4j.cli;
 
 import ai.djl.Device;
 import io.steer4j.djl.model.Precision;
+import io.steer4j.djl.tokenizer.SpecialTokens;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
 
 /**
- * The {@code --device} and {@code --precision} options of commands that load a model: {@code cpu} (default) or
- * {@code gpu[:N]}, {@code float32} (default) or {@code float16}.
+ * The options of commands that load a model: {@code --device} {@code cpu} (default) or {@code gpu[:N]},
+ * {@code --precision} {@code float32} (default) or {@code float16}, and {@code --no-special-tokens} for text that
+ * already carries the tokenizer's special tokens (by default BOS is added where the tokenizer defines it).
  */
 public final class DeviceOption {
     @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|gpu[:N]",
@@ -19,6 +21,11 @@ public final class DeviceOption {
             converter = PrecisionConverter.class,
             description = "weight precision (default ${DEFAULT-VALUE}); float16 is for GPUs, slower on CPU")
     Precision precision;
+
+    @Option(names = "--no-special-tokens",
+            description = "encode texts as written, without the special tokens (BOS) the tokenizer adds; for text "
+                    + "that already starts with them")
+    boolean noSpecialTokens;
 
     /** The weights' precision. */
     public Precision toPrecision() {
@@ -35,6 +42,11 @@ public final class DeviceOption {
                 throw new TypeConversionException(e.getMessage());
             }
         }
+    }
+
+    /** Whether texts get the tokenizer's special tokens. */
+    public SpecialTokens toSpecialTokens() {
+        return noSpecialTokens ? SpecialTokens.NONE : SpecialTokens.AS_DEFINED;
     }
 
     /** The DJL device. */

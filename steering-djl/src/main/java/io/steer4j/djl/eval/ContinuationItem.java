@@ -15,8 +15,9 @@ import java.util.Objects;
  * one showing its opposite. Its score is {@code logP(positive | prompt) - logP(negative | prompt)}; steering towards
  * the behaviour should raise it.
  *
- * <p>The prompt and continuations are tokenized separately and concatenated, so a continuation that starts a new
- * word should start with a space, as in {@code {"prompt": "The weather today is", "positive": " wonderful",
+ * <p>A continuation is scored as the tokens the model sees after the prompt in {@code prompt + continuation}
+ * (split by character offsets, whatever the tokenizer), so write the text as it reads: a continuation that starts
+ * a new word starts with a space, as in {@code {"prompt": "The weather today is", "positive": " wonderful",
  * "negative": " awful"}}.
  *
  * @param prompt   the shared context; non-blank

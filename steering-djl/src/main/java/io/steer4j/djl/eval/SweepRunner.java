@@ -12,6 +12,7 @@ import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.hooks.HookSet;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.steering.SteeringVectorComputer;
+import io.steer4j.djl.tokenizer.ContinuationTokens;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -19,6 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.TreeSet;
@@ -119,9 +121,8 @@ public final class SweepRunner {
             this.itemCount = b.continuationItems.size();
             for (int i = 0; i < itemCount; i++) {
                 ContinuationItem it = b.continuationItems.get(i);
-                long[] p = encode(it.prompt(), "eval item " + i + " prompt");
-                list.add(continuationRow(p, encode(it.positive(), "eval item " + i + " positive"), true, i));
-                list.add(continuationRow(p, encode(it.negative(), "eval item " + i + " negative"), false, i));
+                list.add(continuationRow(split(it.prompt(), it.positive(), "eval item " + i + " positive"), true, i));
+                list.add(continuationRow(split(it.prompt(), it.negative(), "eval item " + i + " negative"), false, i));
             }
         } else {
             if (b.multipleChoiceItems.isEmpty()) {
@@ -281,7 +282,25 @@ public final class SweepRunner {
         }
     }
 
-    private ScoringRows.Row continuationRow(long[] p, long[] c, boolean withDistribution, int item) {
+    /**
+     * The prompt's and the continuation's tokens as the model sees them in {@code prompt + continuation}.
+     *
+     * @throws IllegalArgumentException when either part comes to no tokens
+     */
+    private ContinuationTokens split(String prompt, String continuation, String what) {
+        ContinuationTokens t = model.tokenizer().encodeContinuation(prompt, continuation);
+        if (t.prompt().length == 0) {
+            throw new IllegalArgumentException(what + ": the prompt encodes to no tokens: '" + prompt + "'");
+        }
+        if (t.continuation().length == 0) {
+            throw new IllegalArgumentException(what + " encodes to no tokens: '" + continuation + "'");
+        }
+        return t;
+    }
+
+    private ScoringRows.Row continuationRow(ContinuationTokens t, boolean withDistribution, int item) {
+        long[] p = t.prompt();
+        long[] c = t.continuation();
         long[] all = new long[p.length + c.length];
         System.arraycopy(p, 0, all, 0, p.length);
         System.arraycopy(c, 0, all, p.length, c.length);
@@ -310,13 +329,20 @@ public final class SweepRunner {
                     + item.answerMatchingBehavior() + "' and '" + item.answerNotMatchingBehavior()
                     + "' write their letters differently");
         }
-        long[] a = encode(m.group(2), "multiple-choice item " + i + " letter");
-        long[] b = encode(n.group(2), "multiple-choice item " + i + " letter");
-        if (a.length != 1 || b.length != 1 || a[0] == b[0]) {
+        // The letters are scored as the tokens they are after the question and the shared prefix.
+        String context = item.question() + "\n" + m.group(1);
+        ContinuationTokens ta = model.tokenizer().encodeContinuation(context, m.group(2));
+        ContinuationTokens tb = model.tokenizer().encodeContinuation(context, n.group(2));
+        long[] a = ta.continuation();
+        long[] b = tb.continuation();
+        if (a.length != 1 || b.length != 1 || a[0] == b[0] || !Arrays.equals(ta.prompt(), tb.prompt())) {
             throw new IllegalArgumentException("multiple-choice item " + i + ": answer letters '" + m.group(2)
-                    + "' and '" + n.group(2) + "' must be two different single tokens");
+                    + "' and '" + n.group(2) + "' must be two different single tokens after '" + m.group(1) + "'");
         }
-        long[] ids = encode(item.question() + "\n" + m.group(1), "multiple-choice item " + i + " question");
+        long[] ids = ta.prompt();
+        if (ids.length == 0) {
+            throw new IllegalArgumentException("multiple-choice item " + i + " question encodes to no tokens");
+        }
         checkLength(ids.length, "multiple-choice item " + i);
         int last = ids.length - 1;
         return new ScoringRows.Row(ids, ids.length, new int[] {last, last}, new long[] {a[0], b[0]}, last);

@@ -340,7 +340,7 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
                 seen[(int) id] = true;
             }
             this.generated = new long[config.maxNewTokens()];
-            this.stream = new TextStream(model, listener, 0);
+            this.stream = new TextStream(model, listener, 0, prompt);
         }
 
         /** Whether the caller cancelled, through its token or by being interrupted while waiting. */
@@ -355,7 +355,7 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
             generated[count++] = tok;
             lastToken = tok;
             stream.accept(generated, count);
-            reason = Generator.stopAfter(tok, prompt.length, count, config, model.config());
+            reason = Generator.stopAfter(tok, prompt.length, count, config, model);
             if (reason == null && count >= config.maxNewTokens()) {
                 reason = FinishReason.LENGTH;
             }
@@ -365,7 +365,7 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
         void finish() {
             release();
             long[] toks = java.util.Arrays.copyOf(generated, count);
-            done.complete(new GenerationResult(prompt, toks, model.tokenizer().decode(toks, true),
+            done.complete(new GenerationResult(prompt, toks, model.tokenizer().decodeAfter(prompt, toks),
                     reason == null ? FinishReason.LENGTH : reason));
         }
 

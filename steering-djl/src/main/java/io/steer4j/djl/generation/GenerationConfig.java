@@ -22,7 +22,8 @@ import java.util.Set;
  * @param topP              keep the smallest set whose probability reaches p (1 = off)
  * @param seed              sampling seed
  * @param repetitionPenalty Hugging Face's CTRL-style penalty on tokens already present (1 = off)
- * @param stopAtEos         stop a row when it emits the model's end-of-sequence token
+ * @param stopAtEos         stop a row when it emits one of the model's end-of-sequence tokens
+ *                          ({@code generation_config.json}'s {@code eos_token_id}, else {@code config.json}'s)
  * @param stopTokenIds      further token ids that stop a row
  * @param useKvCache        reuse keys and values of earlier tokens (default); off recomputes the whole sequence
  *                          every step, which is slower and exists to prove both paths agree

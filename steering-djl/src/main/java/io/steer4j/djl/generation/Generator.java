@@ -82,7 +82,7 @@ public final class Generator {
             for (long id : prompts.get(b)) {
                 seen[b][(int) id] = true;
             }
-            streams[b] = new TextStream(model, listener, b);
+            streams[b] = new TextStream(model, listener, b, prompts.get(b));
         }
         TokenSampler[] samplers = new TokenSampler[batch];
         for (int b = 0; b < batch; b++) {
@@ -129,7 +129,7 @@ public final class Generator {
                     seen[b][(int) tok] = true;
                     generated[b][count[b]++] = tok;
                     streams[b].accept(generated[b], count[b]);
-                    reason[b] = stopAfter(tok, promptLengths[b], count[b], config, model.config());
+                    reason[b] = stopAfter(tok, promptLengths[b], count[b], config, model);
                     if (reason[b] != null) {
                         active--;
                     }
@@ -148,7 +148,7 @@ public final class Generator {
         List<GenerationResult> results = new ArrayList<>(batch);
         for (int b = 0; b < batch; b++) {
             long[] toks = java.util.Arrays.copyOf(generated[b], count[b]);
-            results.add(new GenerationResult(prompts.get(b), toks, model.tokenizer().decode(toks, true),
+            results.add(new GenerationResult(prompts.get(b), toks, model.tokenizer().decodeAfter(prompts.get(b), toks),
                     reason[b] == null ? FinishReason.LENGTH : reason[b]));
         }
         return results;
@@ -196,11 +196,13 @@ public final class Generator {
     }
 
     /**
-     * Why a row stops right after sampling {@code token} as its {@code count}-th new token: end of sequence, a
-     * stop token or a full context; null to go on ({@link FinishReason#LENGTH} is the caller's loop running out).
+     * Why a row stops right after sampling {@code token} as its {@code count}-th new token: end of sequence (any
+     * of {@link LanguageModel#eosTokenIds()}), a stop token or a full context; null to go on
+     * ({@link FinishReason#LENGTH} is the caller's loop running out).
      */
-    static FinishReason stopAfter(long token, int promptLength, int count, GenerationConfig config, ModelConfig c) {
-        if (config.stopAtEos() && token == c.eosTokenId()) {
+    static FinishReason stopAfter(long token, int promptLength, int count, GenerationConfig config, LanguageModel model) {
+        ModelConfig c = model.config();
+        if (config.stopAtEos() && model.eosTokenIds().contains(token)) {
             return FinishReason.EOS;
         }
         if (config.stopTokenIds().contains(token)) {

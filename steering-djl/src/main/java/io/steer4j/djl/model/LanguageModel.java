@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.steer4j.djl.hooks.HookSet;
 import io.steer4j.djl.hub.ModelResolver;
+import io.steer4j.djl.tokenizer.SpecialTokens;
 import io.steer4j.djl.tokenizer.TextTokenizer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -44,6 +46,7 @@ public final class LanguageModel implements AutoCloseable {
     private final Device device;
     private final Precision precision;
     private final String modelId;
+    private final Set<Long> eosTokenIds;
     /** Calls hold the read lock for one forward step; close takes the write lock so it never frees mid-step. */
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     /** Every libtorch call of this model runs here; see {@link EngineThread}. */
@@ -51,7 +54,8 @@ public final class LanguageModel implements AutoCloseable {
     private volatile boolean closed;
 
     private LanguageModel(Path folder, ModelConfig config, TextTokenizer tokenizer, NDManager manager,
-                          DecoderTransformer transformer, Device device, Precision precision, String modelId) {
+                          DecoderTransformer transformer, Device device, Precision precision, String modelId,
+                          Set<Long> eosTokenIds) {
         this.folder = folder;
         this.config = config;
         this.tokenizer = tokenizer;
@@ -60,6 +64,7 @@ public final class LanguageModel implements AutoCloseable {
         this.device = device;
         this.precision = precision;
         this.modelId = modelId;
+        this.eosTokenIds = eosTokenIds;
     }
 
     /** Loads a model folder on the CPU. */
@@ -77,8 +82,16 @@ public final class LanguageModel implements AutoCloseable {
 
     /** {@link #load(String, Device)} in the given precision ({@link Precision#FLOAT16} is meant for GPUs). */
     public static LanguageModel load(String modelRef, Device device, Precision precision) {
+        return load(modelRef, device, precision, SpecialTokens.AS_DEFINED);
+    }
+
+    /**
+     * {@link #load(String, Device, Precision)} choosing whether text entry points (generation, vectors, scoring,
+     * sweeps) add the tokenizer's special tokens: {@link SpecialTokens#NONE} for text that already carries them.
+     */
+    public static LanguageModel load(String modelRef, Device device, Precision precision, SpecialTokens specialTokens) {
         Path dir = ModelResolver.builder().build().resolve(modelRef);
-        LanguageModel m = load(dir, device, precision);
+        LanguageModel m = load(dir, device, precision, specialTokens);
         boolean isPath = Files.isDirectory(Path.of(modelRef));
         return isPath ? m : m.withId(modelRef);
     }
@@ -89,7 +102,7 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     private LanguageModel withId(String id) {
-        return new LanguageModel(folder, config, tokenizer, manager, transformer, device, precision, id);
+        return new LanguageModel(folder, config, tokenizer, manager, transformer, device, precision, id, eosTokenIds);
     }
 
     /**
@@ -114,7 +127,20 @@ public final class LanguageModel implements AutoCloseable {
      * @throws ModelLoadException naming what is missing or inconsistent
      */
     public static LanguageModel load(Path folder, Device device, Precision precision) {
+        return load(folder, device, precision, SpecialTokens.AS_DEFINED);
+    }
+
+    /**
+     * {@link #load(Path, Device, Precision)} choosing whether text entry points add the tokenizer's special
+     * tokens ({@link SpecialTokens#AS_DEFINED}, the default, adds BOS for SentencePiece Llama models as Hugging
+     * Face does; {@link SpecialTokens#NONE} is for text that already carries them). Token-id entry points never
+     * add any.
+     *
+     * @throws ModelLoadException naming what is missing or inconsistent
+     */
+    public static LanguageModel load(Path folder, Device device, Precision precision, SpecialTokens specialTokens) {
         java.util.Objects.requireNonNull(precision, "precision");
+        java.util.Objects.requireNonNull(specialTokens, "specialTokens");
         if (!Files.isDirectory(folder)) {
             throw new ModelLoadException("model folder " + folder + " does not exist");
         }
@@ -127,7 +153,8 @@ public final class LanguageModel implements AutoCloseable {
             throw new ModelLoadException("GPU requested but the PyTorch engine sees none; build with -Pcuda on a "
                     + "machine with a CUDA driver (see README)");
         }
-        TextTokenizer tokenizer = TextTokenizer.load(folder);
+        Set<Long> eos = EosTokens.read(folder);
+        TextTokenizer tokenizer = TextTokenizer.load(folder, specialTokens);
         NDManager manager = NDManager.newBaseManager(device, "PyTorch");
         ModelFamily family = config.family();
         try (WeightStore weights = new WeightStore(folder, family.namePrefixes(), precision)) {
@@ -141,7 +168,7 @@ public final class LanguageModel implements AutoCloseable {
                         unused.size(), config.modelType(), unused.subList(0, Math.min(3, unused.size())));
             }
             return new LanguageModel(folder, config, tokenizer, manager, t, device, precision,
-                    folder.getFileName().toString());
+                    folder.getFileName().toString(), eos);
         } catch (RuntimeException e) {
             manager.close();
             tokenizer.close();
@@ -201,7 +228,16 @@ public final class LanguageModel implements AutoCloseable {
         return config.hiddenSize();
     }
 
-    /** Id used for padding slots and as the default stop token ({@code eos_token_id}, or 0). */
+    /**
+     * The ids that end generation ({@link io.steer4j.djl.generation.GenerationConfig#stopAtEos}):
+     * {@code eos_token_id} of {@code generation_config.json} when present, else of {@code config.json}, each an int
+     * or a list, as Hugging Face generation reads them.
+     */
+    public Set<Long> eosTokenIds() {
+        return eosTokenIds;
+    }
+
+    /** Id used for padding slots ({@code config.json}'s first {@code eos_token_id}, or 0). */
     public long padTokenId() {
         return Math.max(config.eosTokenId(), 0);
     }

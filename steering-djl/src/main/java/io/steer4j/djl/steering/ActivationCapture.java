@@ -116,15 +116,32 @@ public final class ActivationCapture {
         return out;
     }
 
+    /** How many of {@code ids}' first tokens are the tokenizer's special prefix (0 when it is the whole text). */
+    private int leadingSpecialTokens(long[] ids) {
+        long[] prefix = model.tokenizer().specialPrefix();
+        if (prefix.length == 0 || ids.length <= prefix.length) {
+            return 0;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (ids[i] != prefix[i]) {
+                return 0;
+            }
+        }
+        return prefix.length;
+    }
+
     /** Padded-batch columns to average for one row (a single column except for the mean). */
     private int[] columnsToRead(String text, long[] ids, int paddedLength) {
         int len = ids.length;
         int pad = paddedLength - len;
         int idx;
         if (read instanceof ReadPosition.Mean) {
-            int[] cols = new int[len];
-            for (int i = 0; i < len; i++) {
-                cols[i] = pad + i;
+            // BOS is the same for every text (and a large outlier in Llama models): the mean is over the text's own
+            // tokens, as steering-vectors' mean reads the tokens of the text.
+            int skip = leadingSpecialTokens(ids);
+            int[] cols = new int[len - skip];
+            for (int i = skip; i < len; i++) {
+                cols[i - skip] = pad + i;
             }
             return cols;
         } else if (read instanceof ReadPosition.At a) {

@@ -3,9 +3,14 @@ package io.steer4j.djl.steering;
 /**
  * Which token's activation stands for a whole example when computing a vector. Padding is never read.
  *
+ * <p>Positions index the tokens the model sees, special tokens included: with a tokenizer that adds BOS
+ * (SentencePiece Llama models) index 0 is BOS, so {@link #at(int)} with a non-negative index counts it, while
+ * {@link #last()} and negative indexes are unaffected. {@link #mean()} leaves the leading special tokens out
+ * (they are the same for every example).
+ *
  * <ul>
  *   <li>{@link #last()}: the last token (the default, as in repeng and CAA)</li>
- *   <li>{@link #mean()}: the mean over all tokens of the example</li>
+ *   <li>{@link #mean()}: the mean over the tokens of the example (BOS excluded)</li>
  *   <li>{@link #at(int)}: a fixed index; negative counts from the end ({@code -2} is the second to last)</li>
  *   <li>{@link #perExample(Indexer)}: an index chosen per example, e.g. the answer letter of an A/B item</li>
  * </ul>
@@ -25,7 +30,7 @@ public sealed interface ReadPosition {
         }
     }
 
-    /** The mean over the example's tokens. */
+    /** The mean over the example's tokens, leading special tokens (BOS) excluded. */
     record Mean() implements ReadPosition {
         @Override
         public String id() {

@@ -164,12 +164,20 @@ public final class SteeredModel implements AutoCloseable {
 
     /**
      * Log-probability of each token of {@code continuation} given {@code prompt} and the tokens before it, under
-     * {@code plan}. The prompt and continuation are tokenized separately and concatenated, so start the
-     * continuation with a space where a word boundary is meant (as in {@code " wonderful"}).
+     * {@code plan}. The tokens are those the model sees in {@code prompt + continuation}
+     * ({@link io.steer4j.djl.tokenizer.TextTokenizer#encodeContinuation}): write the text as it reads, with a space
+     * where a word boundary is meant ({@code " wonderful"} after {@code "The film was"}), whichever tokenizer the
+     * model has.
+     *
+     * @throws IllegalArgumentException when the prompt or the continuation comes to no tokens
      */
     public double[] continuationLogProbs(String prompt, String continuation, SteeringPlan plan) {
-        long[] p = encodeNonEmpty(prompt);
-        long[] c = model.tokenizer().encode(continuation);
+        io.steer4j.djl.tokenizer.ContinuationTokens split = model.tokenizer().encodeContinuation(prompt, continuation);
+        long[] p = split.prompt();
+        long[] c = split.continuation();
+        if (p.length == 0) {
+            throw new IllegalArgumentException("prompt encodes to no tokens");
+        }
         if (c.length == 0) {
             throw new IllegalArgumentException("continuation encodes to no tokens: '" + continuation + "'");
         }
