@@ -196,6 +196,8 @@ class StoriesSteeringTest {
             }
         }
         double accuracy = correct / (double) total;
+        System.out.println("stories260k condition vector: layer " + cond.layer() + ", threshold " + cond.threshold()
+                + ", training F1 " + cond.f1() + ", held-out accuracy " + correct + "/" + total);
         assertTrue(accuracy >= 0.85, "held-out accuracy " + accuracy + " at layer " + cond.layer() + " (training F1 "
                 + cond.f1() + "); wrong: " + wrong);
     }
