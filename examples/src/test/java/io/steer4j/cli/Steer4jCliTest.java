@@ -388,6 +388,27 @@ class Steer4jCliTest {
         assertTrue(inspect.out().contains("resid_post.2"), inspect.out());
     }
 
+    @Test
+    void activationsOnALlamaModelStartWithBosUnlessTurnedOff() throws Exception {
+        String stories = io.steer4j.examples.TinyModel.requireReal("stories260k").toString();
+        Path with = tmp.resolve("with-bos.safetensors");
+        Path without = tmp.resolve("without-bos.safetensors");
+        assertEquals(0, run("activations", "--model", stories, "--text", "Lily was", "--out", with.toString()).code());
+        assertEquals(0, run("activations", "--model", stories, "--text", "Lily was", "--no-special-tokens", "--out",
+                without.toString()).code());
+        // <s> = 1, ▁Lily = 317, ▁was = 286 in stories260k's tokenizer.json
+        assertEquals("[1,317,286]", SafetensorsHeader.read(with).metadata().get("token_ids"));
+        assertEquals("[317,286]", SafetensorsHeader.read(without).metadata().get("token_ids"));
+    }
+
+    @Test
+    void generateOnALlamaModelPrintsTheFirstWordWithItsSpace() {
+        String stories = io.steer4j.examples.TinyModel.requireReal("stories260k").toString();
+        Run r = run("generate", "--model", stories, "--max-tokens", "3", "Lily was sad because");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().startsWith("Lily was sad because she "), r.out());
+    }
+
     /** Pins the layer convention: the activations dump and the vector computer read the same resid_post(L). */
     @Test
     void activationsAgreeWithTheVectorComputer() throws Exception {

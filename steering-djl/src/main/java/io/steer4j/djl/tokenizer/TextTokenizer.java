@@ -103,7 +103,8 @@ public final class TextTokenizer implements AutoCloseable {
             if (Files.isRegularFile(json)) {
                 hf = HuggingFaceTokenizer.newInstance(json, OPTIONS);
             } else if (Files.isRegularFile(vocab) && Files.isRegularFile(merges)) {
-                hf = HuggingFaceTokenizer.newInstance(vocab, merges, OPTIONS);
+                hf = HuggingFaceTokenizer.newInstance(
+                        new java.io.ByteArrayInputStream(ByteLevelBpeJson.build(modelDir, vocab, merges)), OPTIONS);
             }
             if (hf != null) {
                 return new TextTokenizer(hf, specialTokens, modelDir);
