@@ -13,6 +13,7 @@ import io.steer4j.djl.steering.SteeringVectorComputer;
 import io.steer4j.djl.steering.SteeringVectorResult;
 import io.steer4j.examples.ExampleDatasets;
 import io.steer4j.examples.Examples;
+import io.steer4j.examples.SteeringDefaults;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -23,26 +24,27 @@ import java.util.Locale;
 
 /**
  * {@code steer4j demo}: the README's first run. Loads a model (GPT-2 by default), computes a sentiment vector
- * from the shipped {@code sentiment.json} at a middle layer, and prints unsteered, positively steered and
- * negatively steered greedy completions of a few prompts next to each other.
+ * from a shipped dataset, and prints unsteered, positively steered and negatively steered greedy completions of a
+ * few prompts next to each other. Dataset, prompts, layer and strength are chosen per model family from sweep
+ * measurements ({@link SteeringDefaults}): {@code sentiment.json} at the middle layer for GPT-2,
+ * {@code stories-sentiment.json} at layer 3 of 5 with strength 2 for stories260k and other Llama-style models.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"See steering work: plain vs sentiment-steered completions (GPT-2 by default).",
-                "Computes a sentiment vector from the shipped sentiment.json (70 pairs) at a middle layer, then "
-                        + "completes a few prompts unsteered, steered towards positive and towards negative "
-                        + "sentiment (greedy decoding).",
-                "Without --strength the multiplier is chosen so that the added vector is --relative-size times "
-                        + "the typical residual-stream norm at that layer."})
+                "Computes a sentiment vector from a shipped dataset, then completes a few prompts unsteered, "
+                        + "steered towards positive and towards negative sentiment (greedy decoding).",
+                "Dataset, prompts, layer and strength are chosen per model family from sweeps: GPT-2 uses "
+                        + "sentiment.json (70 pairs) at the middle layer with the automatic strength; Llama-style "
+                        + "models (e.g. stories260k) use stories-sentiment.json (50 happy/sad story pairs) at layer "
+                        + "floor(0.6 x layers) with strength 2.",
+                "The automatic strength makes the added vector --relative-size times the typical residual-stream "
+                        + "norm at that layer."})
 public final class DemoCommand extends BaseCommand {
     @picocli.CommandLine.Mixin
     DeviceOption deviceOption = new DeviceOption();
 
-    /** The prompts completed when none are given. */
-    public static final List<String> DEFAULT_PROMPTS = List.of(
-            "I think the movie I saw last night was",
-            "The weather this weekend is going to be",
-            "When I walked into the restaurant,",
-            "My new neighbour is");
+    /** The prompts completed for GPT-2 when none are given (other families: {@link SteeringDefaults#prompts()}). */
+    public static final List<String> DEFAULT_PROMPTS = SteeringDefaults.GPT2.prompts();
 
     @Option(names = "--model", paramLabel = "DIR|ID", defaultValue = Examples.DEFAULT_MODEL,
             description = "Model folder or Hugging Face id (default: ${DEFAULT-VALUE}).")
@@ -53,24 +55,26 @@ public final class DemoCommand extends BaseCommand {
     int maxTokens;
 
     @Option(names = "--layer", paramLabel = "L",
-            description = "Layer to steer (default: the middle layer, numLayers/2; 6 for GPT-2 small).")
+            description = "Layer to steer (default: per model family; 6 for GPT-2 small, 3 for stories260k).")
     Integer layer;
 
     @Option(names = "--strength", paramLabel = "S",
-            description = "Multiplier of the sentiment vector; the negative run uses -S (default: automatic).")
+            description = "Multiplier of the sentiment vector; the negative run uses -S (default: per model family; "
+                    + "automatic for GPT-2, 2 for Llama-style models).")
     Double strength;
 
-    @Option(names = "--relative-size", paramLabel = "F", defaultValue = "0.6",
-            description = "For the automatic strength: size of the added vector relative to the typical "
-                    + "residual norm (default: ${DEFAULT-VALUE}).")
-    double relativeSize;
+    @Option(names = "--relative-size", paramLabel = "F",
+            description = "Use the automatic strength: size of the added vector relative to the typical "
+                    + "residual norm (default for GPT-2: 0.6).")
+    Double relativeSize;
 
     @Option(names = "--repetition-penalty", paramLabel = "R", defaultValue = "1.2",
             description = "Repetition penalty of the greedy decoding, 1 = off (default: ${DEFAULT-VALUE}).")
     double repetitionPenalty;
 
     @Option(names = "--prompt", paramLabel = "TEXT",
-            description = "A prompt to complete; repeat for several (default: four built-in prompts).")
+            description = "A prompt to complete; repeat for several (default: four prompts suited to the model "
+                    + "family).")
     List<String> prompts;
 
     @Override
@@ -81,16 +85,20 @@ public final class DemoCommand extends BaseCommand {
         if (strength != null && !Double.isFinite(strength)) {
             throw usage("--strength must be a finite number, got " + strength);
         }
-        if (!(relativeSize > 0) || !Double.isFinite(relativeSize)) {
+        if (relativeSize != null && (!(relativeSize > 0) || !Double.isFinite(relativeSize))) {
             throw usage("--relative-size must be a positive number, got " + relativeSize);
         }
-        List<String> texts = prompts == null || prompts.isEmpty() ? DEFAULT_PROMPTS : prompts;
+        if (strength != null && relativeSize != null) {
+            throw usage("give --strength or --relative-size, not both");
+        }
         PrintWriter o = out();
         long t0 = System.nanoTime();
         o.println("Loading " + model + " ...");
         o.flush();
         try (LanguageModel lm = CliSupport.loadModel(model, deviceOption)) {
-            int l = layer == null ? Examples.middleLayer(lm) : layer;
+            SteeringDefaults defaults = SteeringDefaults.forModel(lm);
+            List<String> texts = prompts == null || prompts.isEmpty() ? defaults.prompts() : prompts;
+            int l = layer == null ? defaults.layer(lm) : layer;
             if (l < 0 || l >= lm.numLayers()) {
                 throw usage("--layer " + l + " is out of range: the model has " + lm.numLayers() + " layers (0.."
                         + (lm.numLayers() - 1) + ")");
@@ -98,7 +106,7 @@ public final class DemoCommand extends BaseCommand {
             o.printf(Locale.ROOT, "%s: %d layers, hidden size %d (%.1f s)%n", lm.modelId(), lm.numLayers(),
                     lm.hiddenSize(), seconds(t0));
             long t1 = System.nanoTime();
-            var data = ExampleDatasets.load("sentiment.json");
+            var data = ExampleDatasets.load(defaults.dataset());
             SteeringVectorResult result = SteeringVectorComputer.builder(lm)
                     .layers(l)
                     .build()
@@ -107,16 +115,19 @@ public final class DemoCommand extends BaseCommand {
             double norm = v.norm(l);
             double residual = typicalNorm(result, l);
             double s;
-            if (strength != null) {
-                s = strength;
+            Double fixed = strength != null ? strength : relativeSize != null ? null : defaults.strength();
+            if (fixed != null) {
+                s = fixed;
             } else {
+                double relative = relativeSize != null ? relativeSize : defaults.relativeSize();
                 if (norm == 0) {
                     throw new IllegalStateException("the sentiment vector at layer " + l + " is zero");
                 }
-                s = Math.round(10 * relativeSize * residual / norm) / 10.0;
+                s = Math.round(10 * relative * residual / norm) / 10.0;
             }
-            o.printf(Locale.ROOT, "Sentiment vector from %d pairs at layer %d: pair accuracy %.2f, norm %.2f "
-                    + "(%.1f s)%n", data.size(), l, result.pairAccuracy(l), norm, seconds(t1));
+            o.printf(Locale.ROOT, "Sentiment vector from %d pairs at layer %d (%s): pair accuracy %.2f, "
+                    + "norm %.2f (%.1f s)%n", data.size(), l, defaults.dataset(), result.pairAccuracy(l), norm,
+                    seconds(t1));
             o.printf(Locale.ROOT, "Steering at layer %d with strength +/-%s: added norm %.1f, typical residual "
                     + "norm %.1f%n%n", l, fmt(s), Math.abs(s) * norm, residual);
             o.flush();

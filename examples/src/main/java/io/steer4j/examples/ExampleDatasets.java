@@ -27,7 +27,8 @@ public final class ExampleDatasets {
 
     /** Names of the pair datasets that {@link #load(String)} accepts. */
     public static final List<String> PAIR_DATASETS =
-            List.of("sentiment.json", "formality.json", "helpfulness.json", "ab-sycophancy.jsonl");
+            List.of("sentiment.json", "formality.json", "helpfulness.json", "ab-sycophancy.jsonl",
+                    "stories-sentiment.json");
 
     private ExampleDatasets() {
     }

@@ -45,15 +45,16 @@ public final class Examples {
     }
 
     /**
-     * A sentiment vector (positive minus negative, mean difference of last-token activations) from the shipped
-     * {@code sentiment.json}, for the given layers.
+     * A sentiment vector (positive minus negative, mean difference of last-token activations) for the given
+     * layers, from the shipped dataset chosen for the model's family ({@link SteeringDefaults#dataset()}:
+     * {@code sentiment.json} for GPT-2, {@code stories-sentiment.json} for Llama-style models such as stories260k).
      */
     public static SteeringVector sentimentVector(LanguageModel model, int... layers) {
         return SteeringVectorComputer.builder(model)
                 .layers(layers)
                 .keepActivations(false)
                 .build()
-                .compute(ExampleDatasets.load("sentiment.json"))
+                .compute(ExampleDatasets.load(SteeringDefaults.forModel(model).dataset()))
                 .vector();
     }
 

@@ -31,14 +31,15 @@ public final class LayerSweep {
     public static SweepResult run(LanguageModel model, Path out, int layerStep, double[] strengths, int items,
                                   int neutral) throws IOException {
         List<Integer> layers = IntStream.range(0, model.numLayers()).filter(l -> l % layerStep == 0).boxed().toList();
-        List<ContinuationItem> eval = ContinuationItem.readJson(ExampleDatasets.copyTo("sentiment-eval.json",
-                out)).subList(0, items);
+        SteeringDefaults files = SteeringDefaults.forModel(model);   // GPT-2's or the Llama-style datasets
+        List<ContinuationItem> eval = ContinuationItem.readJson(ExampleDatasets.copyTo(files.evalItems(), out))
+                .subList(0, items);
         SweepResult r = SweepRunner.builder(model)
-                .dataset(Examples.fitToContext(model, ExampleDatasets.load("sentiment.json")))
+                .dataset(Examples.fitToContext(model, ExampleDatasets.load(files.dataset())))
                 .layers(layers)
                 .strengths(strengths)
                 .continuationItems(eval)
-                .neutralTexts(ExampleDatasets.lines("neutral.txt").subList(0, neutral))
+                .neutralTexts(ExampleDatasets.lines(files.neutralTexts()).subList(0, neutral))
                 .build()
                 .run();
         r.writeCsv(out.resolve("sweep.csv"));

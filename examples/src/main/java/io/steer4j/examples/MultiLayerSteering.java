@@ -44,7 +44,7 @@ public final class MultiLayerSteering {
         SteeringVectorResult result = SteeringVectorComputer.builder(model)
                 .layers(layers)
                 .build()
-                .compute(ExampleDatasets.load("sentiment.json"));
+                .compute(ExampleDatasets.load(SteeringDefaults.forModel(model).dataset()));   // per family
         Map<Integer, Double> accuracy = new LinkedHashMap<>();
         for (int l : layers) {
             accuracy.put(l, result.pairAccuracy(l));

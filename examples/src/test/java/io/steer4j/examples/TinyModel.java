@@ -35,11 +35,15 @@ public final class TinyModel {
     }
 
     /**
-     * A real pretrained model: {@code ../shared/models/<name>} searched upwards from the working directory, or the
-     * Hugging Face cache (offline). Skips the calling test, naming what is missing, when neither has it.
+     * A real pretrained model: {@code $STEER4J_MODELS/<name>}, {@code ../shared/models/<name>} searched upwards
+     * from the working directory, or the Hugging Face cache (offline). Skips the calling test, naming what is missing, when neither has it.
      */
     public static Path requireReal(String name) {
         Optional<Path> found = Optional.empty();
+        String env = System.getenv("STEER4J_MODELS");   // set by .ci/run
+        if (env != null && Files.isRegularFile(Path.of(env, name, "config.json"))) {
+            found = Optional.of(Path.of(env, name));
+        }
         Path d = Path.of("").toAbsolutePath();
         for (int up = 0; up < 4 && d != null && found.isEmpty(); up++, d = d.getParent()) {
             for (Path p : new Path[] {d.resolve("shared/models/" + name), d.resolve("../shared/models/" + name)}) {
@@ -56,8 +60,14 @@ public final class TinyModel {
                 // not cached
             }
         }
+        if (found.isEmpty()) {
+            // Said on stderr as well as in the skip reason, so that a CI log shows the real-model tests did not run.
+            System.err.println("*** SKIPPED: pretrained model '" + name + "' not found in ../shared/models/" + name
+                    + ", $STEER4J_MODELS/" + name + " or the Hugging Face cache; real-model tests need it ***");
+        }
         Assumptions.assumeTrue(found.isPresent(), "pretrained model '" + name + "' not found in ../shared/models/"
-                + name + " nor in the Hugging Face cache; this test needs the real checkpoint");
+                + name + ", $STEER4J_MODELS/" + name + " nor in the Hugging Face cache; this test needs the real "
+                + "checkpoint");
         return found.get();
     }
 
