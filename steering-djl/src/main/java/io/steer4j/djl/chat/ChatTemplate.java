@@ -66,6 +66,7 @@ public final class ChatTemplate {
         this.source = source;
         this.engineSource = source.endsWith("\r\n") ? source.substring(0, source.length() - 2)
                 : source.endsWith("\n") || source.endsWith("\r") ? source.substring(0, source.length() - 1) : source;
+        TemplateSupportCheck.check(this.engineSource, ENGINE.getGlobalContext());
         this.specialTokens = Collections.unmodifiableMap(new LinkedHashMap<>(specialTokens));
         this.clock = clock;
     }
@@ -296,7 +297,12 @@ public final class ChatTemplate {
     }
 
     private static Jinjava engine() {
+        // Python's str methods first, then Jinjava's own resolution (read-only: templates cannot mutate inputs)
+        jinjava.javax.el.CompositeELResolver resolver = new jinjava.javax.el.CompositeELResolver();
+        resolver.add(new PythonStringMethods());
+        resolver.add(com.hubspot.jinjava.el.JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
         JinjavaConfig config = JinjavaConfig.newBuilder()
+                .withElResolver(resolver)
                 .withTrimBlocks(true)
                 .withLstripBlocks(true)
                 .withKeepTrailingNewline(true)

@@ -37,10 +37,10 @@ final class PythonStrftime {
                 case 'f' -> out.append(String.format("%06d", t.getNano() / 1000));
                 case 'p' -> out.append(t.getHour() < 12 ? "AM" : "PM");
                 case 'j' -> out.append(String.format("%03d", t.getDayOfYear()));
-                case 'b' -> out.append(t.getMonth().getDisplayName(TextStyle.SHORT, Locale.ROOT));
-                case 'B' -> out.append(t.getMonth().getDisplayName(TextStyle.FULL, Locale.ROOT));
-                case 'a' -> out.append(t.getDayOfWeek().getDisplayName(TextStyle.SHORT, Locale.ROOT));
-                case 'A' -> out.append(t.getDayOfWeek().getDisplayName(TextStyle.FULL, Locale.ROOT));
+                case 'b' -> out.append(t.getMonth().getDisplayName(TextStyle.SHORT, Locale.ENGLISH));
+                case 'B' -> out.append(t.getMonth().getDisplayName(TextStyle.FULL, Locale.ENGLISH));
+                case 'a' -> out.append(t.getDayOfWeek().getDisplayName(TextStyle.SHORT, Locale.ENGLISH));
+                case 'A' -> out.append(t.getDayOfWeek().getDisplayName(TextStyle.FULL, Locale.ENGLISH));
                 case '%' -> out.append('%');
                 default -> throw new ChatTemplateException("strftime_now: the directive %" + d + " in '" + pattern
                         + "' is not supported (supported: %Y %y %m %d %H %I %M %S %f %p %j %b %B %a %A %%)");
