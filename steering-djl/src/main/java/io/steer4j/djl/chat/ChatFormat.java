@@ -145,25 +145,9 @@ public final class ChatFormat {
         return new ChatPrompt(text, ids, messages, ending, spans, replyStart);
     }
 
-    /** The rendered text alone. */
+    /** The rendered text alone ({@link ChatTemplate#render(List, ChatEnding)}). */
     public String render(List<ChatMessage> messages, ChatEnding ending) {
-        if (ending != ChatEnding.CONTINUE_FINAL_MESSAGE) {
-            return template.render(messages, ending == ChatEnding.GENERATION_PROMPT);
-        }
-        return continueFinalMessage(template.render(messages, false), messages.get(messages.size() - 1).content());
-    }
-
-    /** transformers' continue_final_message: cut after the last occurrence of the final message's text. */
-    static String continueFinalMessage(String rendered, String finalMessage) {
-        String stripped = PythonStringMethods.strip(finalMessage, null, true, true);
-        int at = stripped.isEmpty() ? -1 : rendered.lastIndexOf(stripped);
-        if (at < 0) {
-            throw new ChatTemplateException("the final message does not appear in the rendered chat, so it cannot be"
-                    + " continued (the template changes its text): '" + finalMessage + "'");
-        }
-        String lstripped = PythonStringMethods.strip(finalMessage, null, true, false);
-        int end = rendered.startsWith(finalMessage, at) ? at + lstripped.length() : at + stripped.length();
-        return rendered.substring(0, Math.min(end, rendered.length()));
+        return template.render(messages, ending);
     }
 
     private List<PositionRange> spans(List<ChatMessage> messages, String text, long[] ids, ChatEnding ending) {

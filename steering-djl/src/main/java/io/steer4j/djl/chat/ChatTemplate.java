@@ -220,6 +220,40 @@ public final class ChatTemplate {
     }
 
     /**
+     * Renders a conversation ending as {@code ending} says. {@link ChatEnding#CONTINUE_FINAL_MESSAGE} follows
+     * transformers' {@code continue_final_message}: the conversation is rendered without generation prompt and cut
+     * after the last occurrence of the final message's text (stripped, when the template strips it).
+     *
+     * @throws ChatTemplateException as {@link #render(List, boolean)}, or when the final message's text does not
+     *                               appear in the rendering
+     */
+    public String render(List<ChatMessage> messages, ChatEnding ending) {
+        if (ending != ChatEnding.CONTINUE_FINAL_MESSAGE) {
+            return render(messages, ending == ChatEnding.GENERATION_PROMPT);
+        }
+        if (messages == null || messages.isEmpty()) {
+            throw new ChatTemplateException("a conversation needs at least one message");
+        }
+        return continueFinalMessage(render(messages, false), messages.get(messages.size() - 1).content());
+    }
+
+    /** transformers' continue_final_message: cut after the last occurrence of the final message's text. */
+    static String continueFinalMessage(String rendered, String finalMessage) {
+        String stripped = PythonStringMethods.strip(finalMessage, null, true, true);
+        int at = stripped.isEmpty() ? -1 : rendered.lastIndexOf(stripped);
+        if (at < 0) {
+            throw new ChatTemplateException("the final message does not appear in the rendered chat, so it cannot be"
+                    + " continued (the template changes its text): '" + finalMessage + "'");
+        }
+        String lstripped = PythonStringMethods.strip(finalMessage, null, true, false);
+        // transformers compares len(lstrip) characters with the whole message: equal only when the template kept it
+        int lengthKept = lstripped.length();
+        String kept = rendered.substring(at, Math.min(rendered.length(), at + lengthKept));
+        int end = kept.equals(finalMessage) ? at + lengthKept : at + stripped.length();
+        return rendered.substring(0, Math.min(end, rendered.length()));
+    }
+
+    /**
      * Renders a conversation with extra template variables, as {@code apply_chat_template(..., **kwargs)} does
      * (e.g. {@code tools}, {@code documents}, {@code date_string}); they may override the special tokens.
      *
