@@ -141,6 +141,37 @@ public final class ChatTemplate {
         return Optional.of(new ChatTemplate(source, tokens, Clock.systemDefaultZone()));
     }
 
+    /**
+     * A template of your own from a Jinja file (for a base model without one, or to try another format), seeing
+     * the special tokens of {@code modelDir}'s {@code tokenizer_config.json} (none when it has no such file).
+     *
+     * @throws ChatTemplateException when a file cannot be read
+     */
+    public static ChatTemplate fromFile(Path jinjaFile, Path modelDir) {
+        String source;
+        try {
+            source = Files.readString(jinjaFile);
+        } catch (IOException e) {
+            throw new ChatTemplateException("cannot read the chat template " + jinjaFile + ": " + e.getMessage(), e);
+        }
+        Map<String, String> tokens = new LinkedHashMap<>();
+        Path configPath = modelDir.resolve("tokenizer_config.json");
+        if (Files.isRegularFile(configPath)) {
+            try {
+                JsonNode config = JSON.readTree(configPath.toFile());
+                for (String field : SPECIAL_TOKEN_FIELDS) {
+                    String token = tokenText(config.get(field));
+                    if (token != null) {
+                        tokens.put(field, token);
+                    }
+                }
+            } catch (IOException e) {
+                throw new ChatTemplateException("cannot read " + configPath + ": " + e.getMessage(), e);
+            }
+        }
+        return new ChatTemplate(source, tokens, Clock.systemDefaultZone());
+    }
+
     private static String templateText(JsonNode node, String name, Path file) {
         if (node == null || node.isNull()) {
             return null;
