@@ -33,6 +33,7 @@ public record ChatPrompt(String text, long[] ids, List<ChatMessage> messages, Ch
         messageSpans = List.copyOf(messageSpans);
     }
 
+    /** The token ids (a copy). */
     @Override
     public long[] ids() {
         return ids.clone();
