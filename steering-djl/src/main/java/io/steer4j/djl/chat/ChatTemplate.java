@@ -371,6 +371,11 @@ public final class ChatTemplate {
                 .withTrimBlocks(true)
                 .withLstripBlocks(true)
                 .withKeepTrailingNewline(true)
+                // Jinjava cuts range() at 1,000 items silently; Python does not (a long history loops over
+                // range(messages|length)). A bound remains so a hostile template cannot build a huge list.
+                .withRangeLimit(1_000_000)
+                // a template from a downloaded model must not be able to fill the heap with output
+                .withMaxOutputSize(64L << 20)
                 .withLegacyOverrides(LegacyOverrides.newBuilder()
                         .withUseNaturalOperatorPrecedence(true)
                         .withParseWhitespaceControlStrictly(true)

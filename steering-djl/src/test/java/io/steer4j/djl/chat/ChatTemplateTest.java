@@ -99,6 +99,12 @@ class ChatTemplateTest {
     }
 
     @Test
+    void rangeIsNotCutAtJinjavasDefaultThousand() {
+        ChatTemplate t = ChatTemplate.of("{{ range(2500) | list | length }}", null, null);
+        assertEquals("2500", t.render(HI, false));
+    }
+
+    @Test
     void anEmptyConversationIsRefused() {
         ChatTemplate t = ChatTemplate.of("x", null, null);
         assertThrows(ChatTemplateException.class, () -> t.render(List.of(), true));
