@@ -1,9 +1,12 @@
 package io.steer4j.cli;
 
+import io.steer4j.core.chat.ChatMessage;
 import io.steer4j.core.format.vectorfile.VectorFiles;
 import io.steer4j.core.hook.SteeringPlan;
 import io.steer4j.core.hook.TokenScope;
 import io.steer4j.core.vector.SteeringVector;
+import io.steer4j.djl.chat.ChatFormat;
+import io.steer4j.djl.chat.ChatTemplate;
 import io.steer4j.djl.generation.CancellationToken;
 import io.steer4j.djl.generation.GenerationConfig;
 import io.steer4j.djl.generation.TokenListener;
@@ -29,7 +32,9 @@ import java.util.List;
                 "      --compare \"I think that\"",
                 "  steer4j generate --model gpt2 --vector happy.gguf:3 \\",
                 "      --vector formal.safetensors:2 --layers 5,6 --scope generated \\",
-                "      --temperature 0.8 --top-p 0.95 --seed 7 \"Hi\""})
+                "      --temperature 0.8 --top-p 0.95 --seed 7 \"Hi\"",
+                "  steer4j generate --model Qwen/Qwen2-0.5B-Instruct --chat --system \"You are a support agent.\" \\",
+                "      --vector empathy.safetensors:4 --scope assistant \"My order never arrived.\""})
 public final class GenerateCommand extends BaseCommand {
     @picocli.CommandLine.Mixin
     DeviceOption deviceOption = new DeviceOption();
@@ -76,8 +81,21 @@ public final class GenerateCommand extends BaseCommand {
     String layers;
 
     @Option(names = "--scope", paramLabel = "SCOPE", defaultValue = "all",
-            description = "Which tokens to steer: all, prompt, generated or from:N (default: ${DEFAULT-VALUE}).")
+            description = "Which tokens to steer: all, prompt, generated, from:N, ranges:A-B,C- or (with --chat) "
+                    + "assistant (default: ${DEFAULT-VALUE}).")
     String scope;
+
+    @Option(names = "--chat", description = {"Treat PROMPT as a user message: render it with the model's chat "
+            + "template and the generation prompt, stop at the end of the assistant's turn, print the reply."})
+    boolean chat;
+
+    @Option(names = "--system", paramLabel = "TEXT", description = "A system prompt before the user message "
+            + "(with --chat).")
+    String system;
+
+    @Option(names = "--chat-template", paramLabel = "FILE", description = "A Jinja chat template to use instead "
+            + "of the model's (e.g. for a base model without one); implies --chat.")
+    java.nio.file.Path chatTemplate;
 
     @Option(names = "--compare", description = "Print the unsteered and the steered generation one after the "
             + "other.")
@@ -86,6 +104,10 @@ public final class GenerateCommand extends BaseCommand {
     @Parameters(paramLabel = "PROMPT", arity = "1..*",
             description = "The prompt (several words are joined with spaces).")
     List<String> promptWords;
+
+    /** Set by run() when --chat is given. */
+    private ChatFormat chatFormat;
+    private List<ChatMessage> messages;
 
     @Override
     protected int run() throws Exception {
@@ -103,11 +125,22 @@ public final class GenerateCommand extends BaseCommand {
         if (layers != null && vectors.isEmpty()) {
             throw usage("--layers applies to vectors; give at least one --vector");
         }
+        chat |= chatTemplate != null;
+        if (system != null && !chat) {
+            throw usage("--system needs --chat");
+        }
+        if (scope.equals("assistant") && !chat) {
+            throw usage("--scope assistant needs --chat");
+        }
+        if (chatTemplate != null) {
+            requireFile(chatTemplate, "chat template");
+        }
         TokenScope tokenScope;
         List<CliSupport.VectorSpec> specs = new ArrayList<>();
         GenerationConfig config;
         try {
-            tokenScope = TokenScope.parse(scope);
+            // a chat's assistant tokens are the generated reply (the history here is one user turn)
+            tokenScope = scope.equals("assistant") ? TokenScope.generatedOnly() : TokenScope.parse(scope);
             for (String v : vectors) {
                 specs.add(CliSupport.VectorSpec.parse(v, 1.0));
             }
@@ -172,6 +205,15 @@ public final class GenerateCommand extends BaseCommand {
                 labels.add(s.file().getFileName() + " x" + s.strength() + " at layers " + use);
             }
             SteeredModel steered = SteeredModel.builder(lm).build();
+            if (chat) {
+                chatFormat = chatTemplate != null
+                        ? ChatFormat.of(lm, ChatTemplate.fromFile(chatTemplate, lm.folder())) : ChatFormat.of(lm);
+                messages = new ArrayList<>();
+                if (system != null) {
+                    messages.add(ChatMessage.system(system));
+                }
+                messages.add(ChatMessage.user(prompt));
+            }
             PrintWriter out = out();
             if (compare) {
                 out.println("=== unsteered ===");
@@ -185,12 +227,18 @@ public final class GenerateCommand extends BaseCommand {
 
     private void stream(SteeredModel steered, String prompt, GenerationConfig config, SteeringPlan plan) {
         PrintWriter out = out();
-        out.print(prompt);
-        out.flush();
         TokenListener listener = (row, id, delta) -> {
             out.print(delta);
             out.flush();
         };
+        if (chatFormat != null) {
+            steered.chat(chatFormat, messages, config, plan, listener, CancellationToken.NEVER);
+            out.println();
+            out.flush();
+            return;
+        }
+        out.print(prompt);
+        out.flush();
         steered.generate(prompt, config, plan, listener, CancellationToken.NEVER);
         out.println();
         out.flush();

@@ -9,15 +9,34 @@ package io.steer4j.core.hook;
  * TokenScope.promptOnly();     // positions < prompt length
  * TokenScope.generatedOnly();  // positions >= prompt length
  * TokenScope.from(5);          // positions >= 5
+ * TokenScope.ranges(List.of(new PositionRange(12, 30), PositionRange.startingAt(41)));  // e.g. a chat's assistant turns
  * }</pre>
  *
  * @param kind         the rule
  * @param fromPosition first covered position for {@link Kind#FROM_POSITION}, else 0
+ * @param ranges       the covered positions for {@link Kind#RANGES}, else empty
  */
-public record TokenScope(Kind kind, int fromPosition) {
+public record TokenScope(Kind kind, int fromPosition, java.util.List<PositionRange> ranges) {
     /** The rules. */
-    public enum Kind { ALL, PROMPT_ONLY, GENERATED_ONLY, FROM_POSITION }
+    public enum Kind {
+        /** Every token. */
+        ALL,
+        /** Prompt tokens only. */
+        PROMPT_ONLY,
+        /** Generated tokens only. */
+        GENERATED_ONLY,
+        /** Positions from {@code fromPosition} on. */
+        FROM_POSITION,
+        /** Positions inside any of {@code ranges} (e.g. only the assistant's turns of a chat). */
+        RANGES
+    }
 
+    /**
+     * Checks the fields.
+     *
+     * @throws IllegalArgumentException when the kind is missing, {@code fromPosition < 0}, or ranges are given for
+     *                                  another kind than {@link Kind#RANGES} (or none for it)
+     */
     public TokenScope {
         if (kind == null) {
             throw new IllegalArgumentException("scope kind is required");
@@ -25,20 +44,44 @@ public record TokenScope(Kind kind, int fromPosition) {
         if (fromPosition < 0) {
             throw new IllegalArgumentException("fromPosition must be >= 0, got " + fromPosition);
         }
+        ranges = ranges == null ? java.util.List.of() : java.util.List.copyOf(ranges);
+        if (kind == Kind.RANGES && ranges.isEmpty()) {
+            throw new IllegalArgumentException("a ranges scope needs at least one position range");
+        }
+        if (kind != Kind.RANGES && !ranges.isEmpty()) {
+            throw new IllegalArgumentException("position ranges are only meaningful for a ranges scope, not " + kind);
+        }
     }
 
+    /** A scope of any kind but {@link Kind#RANGES}. */
+    public TokenScope(Kind kind, int fromPosition) {
+        this(kind, fromPosition, java.util.List.of());
+    }
+
+    /**
+     * The positions inside any of {@code ranges}; an open range ({@link PositionRange#startingAt}) also covers the
+     * generated tokens after it.
+     */
+    public static TokenScope ranges(java.util.List<PositionRange> ranges) {
+        return new TokenScope(Kind.RANGES, 0, ranges);
+    }
+
+    /** Every token, prompt and generated. */
     public static TokenScope all() {
         return new TokenScope(Kind.ALL, 0);
     }
 
+    /** The prompt's tokens. */
     public static TokenScope promptOnly() {
         return new TokenScope(Kind.PROMPT_ONLY, 0);
     }
 
+    /** The generated tokens. */
     public static TokenScope generatedOnly() {
         return new TokenScope(Kind.GENERATED_ONLY, 0);
     }
 
+    /** Positions {@code position} onwards. */
     public static TokenScope from(int position) {
         return new TokenScope(Kind.FROM_POSITION, position);
     }
@@ -56,11 +99,13 @@ public record TokenScope(Kind kind, int fromPosition) {
             case PROMPT_ONLY -> position < promptLength;
             case GENERATED_ONLY -> position >= promptLength;
             case FROM_POSITION -> position >= fromPosition;
+            case RANGES -> ranges.stream().anyMatch(r -> r.contains(position));
         };
     }
 
     /**
-     * Parses {@code all}, {@code prompt}, {@code generated} or {@code from:N} (command-line form).
+     * Parses {@code all}, {@code prompt}, {@code generated}, {@code from:N} or {@code ranges:A-B,C-} (command-line
+     * form; {@code C-} is open-ended).
      *
      * @throws IllegalArgumentException naming the accepted forms
      */
@@ -73,6 +118,22 @@ public record TokenScope(Kind kind, int fromPosition) {
             case "generated":
                 return generatedOnly();
             default:
+                if (s.startsWith("ranges:")) {
+                    try {
+                        java.util.List<PositionRange> list = new java.util.ArrayList<>();
+                        for (String part : s.substring(7).split(",")) {
+                            int dash = part.indexOf('-');
+                            int from = Integer.parseInt(part.substring(0, dash));
+                            String to = part.substring(dash + 1);
+                            list.add(to.isEmpty() ? PositionRange.startingAt(from)
+                                    : new PositionRange(from, Integer.parseInt(to)));
+                        }
+                        return ranges(list);
+                    } catch (RuntimeException e) {
+                        throw new IllegalArgumentException("bad token scope '" + s + "': use ranges:A-B,C- ("
+                                + e.getMessage() + ")", e);
+                    }
+                }
                 if (s.startsWith("from:")) {
                     try {
                         return from(Integer.parseInt(s.substring(5)));
@@ -81,7 +142,7 @@ public record TokenScope(Kind kind, int fromPosition) {
                     }
                 }
                 throw new IllegalArgumentException("unknown token scope '" + s
-                        + "'; use all, prompt, generated or from:N");
+                        + "'; use all, prompt, generated, from:N or ranges:A-B,C-");
         }
     }
 
@@ -92,6 +153,7 @@ public record TokenScope(Kind kind, int fromPosition) {
             case PROMPT_ONLY -> "prompt";
             case GENERATED_ONLY -> "generated";
             case FROM_POSITION -> "from:" + fromPosition;
+            case RANGES -> "ranges:" + String.join(",", ranges.stream().map(PositionRange::toString).toList());
         };
     }
 }

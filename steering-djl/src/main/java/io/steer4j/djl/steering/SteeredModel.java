@@ -2,7 +2,11 @@ package io.steer4j.djl.steering;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.steer4j.core.chat.ChatMessage;
 import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.djl.chat.ChatFormat;
+import io.steer4j.djl.chat.ChatPrompt;
+import io.steer4j.djl.chat.ChatResult;
 import io.steer4j.djl.generation.CancellationToken;
 import io.steer4j.djl.generation.ContinuousBatcher;
 import io.steer4j.djl.generation.GenerationConfig;
@@ -43,6 +47,8 @@ public final class SteeredModel implements AutoCloseable {
     private final Generator generator;
     /** Serves single-prompt calls when continuous batching is on, else null. */
     private final ContinuousBatcher<SteeringPlan> batcher;
+    /** Created on the first chat call, so models without a chat template (or without Jinjava) never read one. */
+    private volatile ChatFormat chatFormat;
 
     private SteeredModel(LanguageModel model, PlanSelector selector, int batchRows) {
         this.model = model;
@@ -256,6 +262,56 @@ public final class SteeredModel implements AutoCloseable {
             }
             return out;
         }
+    }
+
+    /**
+     * The model's chat format (its chat template, tokenizer and end-of-turn tokens), read on first use.
+     *
+     * @throws io.steer4j.djl.chat.ChatTemplateException when the model has no chat template
+     */
+    public ChatFormat chatFormat() {
+        ChatFormat f = chatFormat;
+        if (f == null) {
+            synchronized (this) {
+                if (chatFormat == null) {
+                    chatFormat = ChatFormat.of(model);
+                }
+                f = chatFormat;
+            }
+        }
+        return f;
+    }
+
+    /**
+     * Replies to a conversation: renders it with the model's chat template and the generation prompt, generates
+     * under {@code plan} until an end-of-turn token (or the config's limits), and returns the assistant's message.
+     * With {@link SteeringPlan#NONE} this is exactly {@link #generate} on the rendered text, stopping at the
+     * end-of-turn tokens. To steer only what the assistant says, scope the plan:
+     * {@code plan.withScope(TokenScope.generatedOnly())}, or
+     * {@code plan.withScope(chatFormat().prompt(messages).assistantScope())} to include earlier assistant turns.
+     *
+     * @throws io.steer4j.djl.chat.ChatTemplateException when the model has no chat template or it refuses the
+     *                                                   conversation
+     */
+    public ChatResult chat(List<ChatMessage> messages, GenerationConfig config, SteeringPlan plan) {
+        return chat(chatFormat(), messages, config, plan, TokenListener.NONE, CancellationToken.NEVER);
+    }
+
+    /** {@link #chat(List, GenerationConfig, SteeringPlan)}, streaming the reply's tokens to {@code listener}. */
+    public ChatResult chat(List<ChatMessage> messages, GenerationConfig config, SteeringPlan plan,
+                           TokenListener listener, CancellationToken cancel) {
+        return chat(chatFormat(), messages, config, plan, listener, cancel);
+    }
+
+    /** {@link #chat(List, GenerationConfig, SteeringPlan, TokenListener, CancellationToken)} in a given format. */
+    public ChatResult chat(ChatFormat format, List<ChatMessage> messages, GenerationConfig config, SteeringPlan plan,
+                           TokenListener listener, CancellationToken cancel) {
+        ChatPrompt prompt = format.prompt(messages);
+        java.util.Set<Long> stops = new java.util.LinkedHashSet<>(config.stopTokenIds());
+        stops.addAll(format.endOfTurnIds());
+        GenerationConfig chatConfig = config.toBuilder().stopTokenIds(stops).build();
+        GenerationResult result = generateIds(prompt.ids(), chatConfig, plan, listener, cancel);
+        return new ChatResult(ChatMessage.assistant(result.text()), prompt, result);
     }
 
     /** Options. */
