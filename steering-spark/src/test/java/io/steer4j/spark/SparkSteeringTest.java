@@ -92,7 +92,7 @@ class SparkSteeringTest {
     @Test
     void generationGivesEachRowTheSingleMachineTextUnderItsOwnPlan() {
         GenerationConfig greedy = GenerationConfig.builder().maxNewTokens(6).stopAtEos(false).build();
-        List<Row> out = steering().generate(frame(ROWS), greedy).orderBy("id").collectAsList();
+        List<Row> out = steering().generate(frame(ROWS), greedy).collectAsList().stream().sorted(java.util.Comparator.comparing(r -> r.<String>getAs("id"))).toList();
         SteeredModel local = SteeredModel.of(model, SteeringPlan.NONE);
         assertEquals(ROWS.length, out.size());
         for (int i = 0; i < ROWS.length; i++) {
@@ -109,7 +109,7 @@ class SparkSteeringTest {
 
     @Test
     void scoringGivesTheSingleMachineLogProbabilitiesOfEachContinuation() {
-        List<Row> out = steering().score(frame(ROWS)).orderBy("id").collectAsList();
+        List<Row> out = steering().score(frame(ROWS)).collectAsList().stream().sorted(java.util.Comparator.comparing(r -> r.<String>getAs("id"))).toList();
         SteeredModel local = SteeredModel.of(model, SteeringPlan.NONE);
         for (int i = 0; i < ROWS.length; i++) {
             double[] expected = local.continuationLogProbs((String) ROWS[i][1], (String) ROWS[i][2], planOf(ROWS[i]));
@@ -124,6 +124,9 @@ class SparkSteeringTest {
         }
         // steering changes the score: r0 and r1 score the same text, unsteered and steered
         assertTrue(Math.abs((double) out.get(0).getAs("logprob") - (double) out.get(1).getAs("logprob")) > 1e-3);
+        // the input columns are carried through
+        assertEquals(" was good", out.get(3).getAs("continuation"));
+        assertNull(out.get(0).getAs("vector"));
     }
 
     @Test
@@ -132,12 +135,5 @@ class SparkSteeringTest {
         Exception e = assertThrows(Exception.class, () -> steering().score(frame(rows)).collectAsList());
         String msg = String.valueOf(e.getMessage());
         assertTrue(msg.contains("row r9: unknown vector 'sad'"), msg);
-    }
-
-    @Test
-    void theInputColumnsAreCarriedThrough() {
-        List<Row> out = steering().score(frame(ROWS)).orderBy("id").collectAsList();
-        assertEquals(" was good", out.get(3).getAs("continuation"));
-        assertNull(out.get(0).getAs("vector"));
     }
 }

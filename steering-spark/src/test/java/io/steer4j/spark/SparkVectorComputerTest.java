@@ -7,6 +7,7 @@ import io.steer4j.core.vector.VectorMethod;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.steering.SteeringVectorComputer;
 import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -76,12 +77,15 @@ class SparkVectorComputerTest {
         for (int i = 0; i < d.size(); i++) {
             rows.add(RowFactory.create("p" + i, d.pairs().get(i).positive(), d.pairs().get(i).negative()));
         }
-        return spark.createDataFrame(rows, SCHEMA).repartition(3);
+        return spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, 3),
+                SCHEMA);
     }
 
+    private static final java.util.Map<VectorMethod, SteeringVector> SINGLE = new java.util.EnumMap<>(VectorMethod.class);
+
     private static SteeringVector singleMachine(VectorMethod method) {
-        return SteeringVectorComputer.builder(model).layers(LAYERS).method(method).batchSize(2).build()
-                .compute(pairs).vector();
+        return SINGLE.computeIfAbsent(method, m -> SteeringVectorComputer.builder(model).layers(LAYERS).method(m).batchSize(2).build()
+                .compute(pairs).vector());
     }
 
     static double maxDifference(SteeringVector expected, SteeringVector actual) {
@@ -175,7 +179,8 @@ class SparkVectorComputerTest {
     void aRowWithAMissingTextFailsTheJobNamingTheRow() {
         List<Row> rows = new ArrayList<>(frame(pairs).collectAsList());
         rows.add(RowFactory.create("broken-7", "a fine text", null));
-        Dataset<Row> bad = spark.createDataFrame(rows, SCHEMA).repartition(2);
+        Dataset<Row> bad = spark.createDataFrame(JavaSparkContext.fromSparkContext(spark.sparkContext())
+                .parallelize(rows, 2), SCHEMA);
         Exception e = assertThrows(Exception.class, () -> computer(VectorMethod.MEAN_DIFFERENCE).build().compute(bad));
         String msg = String.valueOf(e.getMessage());
         assertTrue(msg.contains("row broken-7: the negative text is missing"), msg);
