@@ -91,11 +91,10 @@ public final class SparkVectorComputer {
 
     /**
      * Computes the vector from a DataFrame of pairs with the configured text columns (default {@code positive} and
-     * {@code negative}) and, optionally, an id column that errors name.
+     * {@code negative}) and, optionally, an id column that errors name. When a task fails for good (a bad row, a
+     * model that cannot be loaded) Spark throws its {@code SparkException}, whose message carries the executor's.
      *
      * @throws IllegalArgumentException when a column is missing or the data admit no direction
-     * @throws org.apache.spark.SparkException (unchecked in Java) when a task fails for good: a bad row, a model
-     *                                  that cannot be loaded
      */
     public SteeringVector compute(Dataset<Row> pairs) {
         Objects.requireNonNull(pairs, "pairs");
@@ -146,6 +145,9 @@ public final class SparkVectorComputer {
     }
 
     private SteeringVector compute(JavaRDD<PairRow> rows, String name) {
+        if (rows.getNumPartitions() == 0) {
+            throw new IllegalArgumentException("dataset '" + name + "' is empty");
+        }
         List<Integer> ls = layers != null ? layers : allLayers(rows.context());
         JavaRDD<CapturedBatch> batches = rows.mapPartitions(
                 new PairCapture(modelRef, ls, point, readPosition, batchSize));
