@@ -22,10 +22,16 @@ import java.util.Map;
  * Spark with one and two local executors, in one run, so the overhead of going through Spark is known.
  *
  * <pre>
- * ExtractionBench MODEL PAIRS_FILE PAIRS ROUNDS LAYERS
+ * ExtractionBench MODEL PAIRS_FILE PAIRS ROUNDS LAYERS [CONFIGURATIONS]
  * </pre>
  * The pairs file is repeated until {@code PAIRS} pairs; {@code LAYERS} is a comma list. Configurations are timed
  * in interleaved rounds after a warm-up (model loaded, JIT warm); the table gives the median per configuration.
+ * {@code CONFIGURATIONS} (a comma list) runs only some of them.
+ *
+ * <p>Threads: Spark sets {@code OMP_NUM_THREADS} of the executors it launches to {@code spark.task.cpus} (1 here)
+ * unless {@code spark.executorEnv.OMP_NUM_THREADS} is given, so the {@code local-cluster} executors run libtorch on
+ * one thread each while this JVM uses libtorch's default; run {@code single} alone under
+ * {@code OMP_NUM_THREADS=1} to compare like with like.
  *
  * <ul>
  *   <li>{@code single}: the library in this JVM, no Spark;</li>
@@ -43,12 +49,12 @@ public final class ExtractionBench {
     /**
      * Runs the benchmark and prints the table.
      *
-     * @param args {@code MODEL PAIRS_FILE PAIRS ROUNDS LAYERS}
+     * @param args {@code MODEL PAIRS_FILE PAIRS ROUNDS LAYERS [CONFIGURATIONS]}
      * @throws IOException when the pairs file cannot be read
      */
     public static void main(String[] args) throws IOException {
         if (args.length < 5) {
-            System.err.println("usage: ExtractionBench MODEL PAIRS_FILE PAIRS ROUNDS LAYERS");
+            System.err.println("usage: ExtractionBench MODEL PAIRS_FILE PAIRS ROUNDS LAYERS [CONFIGURATIONS]");
             System.exit(2);
         }
         String model = args[0];
@@ -64,7 +70,8 @@ public final class ExtractionBench {
         ContrastiveDataset warm = new ContrastiveDataset("warm", list.subList(0, Math.min(16, n)));
 
         Map<String, List<Double>> seconds = new LinkedHashMap<>();
-        String[] configs = {"single", "local[1]", "local[2]", "local-cluster[2,1,3072]"};
+        String[] configs = args.length > 5 ? args[5].split(",")
+                : new String[] {"single", "local[1]", "local[2]", "local-cluster[2,1,3072]"};
         for (String c : configs) {
             seconds.put(c, new ArrayList<>());
         }
@@ -81,7 +88,7 @@ public final class ExtractionBench {
                 }
             }
         }
-        double singleMedian = median(seconds.get("single"));
+        double singleMedian = seconds.containsKey("single") ? median(seconds.get("single")) : Double.NaN;
         System.out.println();
         System.out.printf("%d pairs, layers %s, model %s, %d rounds (median)%n", n, layers, model, rounds);
         System.out.println("| configuration | seconds | pairs/s | vs single process |");
