@@ -60,6 +60,48 @@ public final class SweepResult {
         this.vector = vector;
     }
 
+    /**
+     * Assembles a result from cells measured elsewhere, for runners that spread a sweep's cells over several
+     * processes (each a {@link SweepRunner} over some of the cells of the same inputs) and put them back together.
+     *
+     * @param modelId            the model's id
+     * @param kind               the evaluation that was run
+     * @param itemCount          evaluation items
+     * @param neutralTextCount   neutral texts
+     * @param layers             the layers swept, ascending
+     * @param strengths          the strengths swept, ascending
+     * @param baselineScore      the unsteered score
+     * @param baselinePerplexity the unsteered perplexity of the neutral texts
+     * @param cells              one cell per (layer, strength), layer-major, strengths ascending
+     * @param bound              the perplexity bound of the recommendation
+     * @param direction          the effect's intended direction
+     * @param scope              the tokens that were steered
+     * @param vector             the vector that was swept
+     * @throws IllegalArgumentException if the cells are not exactly layers × strengths in that order
+     */
+    public static SweepResult of(String modelId, EvalKind kind, int itemCount, int neutralTextCount,
+                                 List<Integer> layers, List<Double> strengths, double baselineScore,
+                                 double baselinePerplexity, List<SweepCell> cells, PerplexityBound bound,
+                                 IntendedDirection direction, TokenScope scope, SteeringVector vector) {
+        if (cells.size() != layers.size() * strengths.size()) {
+            throw new IllegalArgumentException(layers.size() + " layers x " + strengths.size() + " strengths need "
+                    + layers.size() * strengths.size() + " cells, got " + cells.size());
+        }
+        int k = 0;
+        for (int layer : layers) {
+            for (double strength : strengths) {
+                SweepCell c = cells.get(k++);
+                if (c.layer() != layer || Double.compare(c.strength(), strength) != 0) {
+                    throw new IllegalArgumentException("cell " + (k - 1) + " is (layer " + c.layer() + ", strength "
+                            + c.strength() + "), expected (layer " + layer + ", strength " + strength + ")");
+                }
+            }
+        }
+        return new SweepResult(Objects.requireNonNull(modelId, "modelId"), Objects.requireNonNull(kind, "kind"),
+                itemCount, neutralTextCount, layers, strengths, baselineScore, baselinePerplexity, cells, bound,
+                direction, scope, vector);
+    }
+
     /** Every cell, layer-major, strengths ascending. */
     public List<SweepCell> cells() {
         return cells;
