@@ -68,7 +68,7 @@ public final class ChatSteering {
     /** Computes the vector at the middle layer and answers the customer twice. */
     public static Result run(LanguageModel model, ChatFormat format, double strength, int maxTokens) {
         int layer = Examples.middleLayer(model);
-        ContrastiveDataset pairs = ChatDatasets.render(format.template(), empathyDataset(),
+        ContrastiveDataset pairs = ChatDatasets.render(format, empathyDataset(),
                 ChatReadPoint.ASSISTANT_TOKEN);
         SteeringVector empathy = SteeringVectorComputer.builder(model).layers(layer).keepActivations(false).build()
                 .compute(pairs).vector();

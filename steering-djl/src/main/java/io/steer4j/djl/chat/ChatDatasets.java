@@ -12,11 +12,14 @@ import java.util.List;
 /**
  * Chat-form contrastive data rendered by a model's chat template into the text pairs vectors are computed from.
  * Each side is rendered so that its last token is the chosen {@link ChatReadPoint}; compute the vector with the
- * default last-token read. The rendered text already carries the template's special tokens, and steer4j encodes
- * dataset text without adding any, so BOS is not doubled.
+ * default last-token read. The rendered text already carries the template's special tokens (BOS included), while
+ * a model's text entry points add the tokenizer's own special tokens ({@code SpecialTokens.AS_DEFINED}); render
+ * through the model's {@link ChatFormat} so that the leading special tokens the tokenizer adds itself are taken off
+ * the rendered text and BOS is not doubled. The template-only overload keeps the text as rendered, for a model
+ * loaded with {@code SpecialTokens.NONE}.
  *
  * <pre>{@code
- * ContrastiveDataset pairs = ChatDatasets.render(ChatFormat.of(model).template(), empathy, ChatReadPoint.ASSISTANT_TOKEN);
+ * ContrastiveDataset pairs = ChatDatasets.render(ChatFormat.of(model), empathy, ChatReadPoint.ASSISTANT_TOKEN);
  * SteeringVector v = SteeringVectorComputer.builder(model).layers(6).build().compute(pairs).vector();
  * }</pre>
  */
@@ -37,6 +40,28 @@ public final class ChatDatasets {
             out.add(new ContrastivePair(render(template, pair.positive(), point), render(template, pair.negative(), point)));
         }
         return new ContrastiveDataset(data.name(), out);
+    }
+
+    /**
+     * Renders every pair at {@code point} for the model behind {@code format}: the text of the special tokens its
+     * tokenizer adds before any encoded text (BOS for SentencePiece Llama models) is removed from the start of each
+     * rendering, so that encoding the pair's text gives exactly the template's tokens, with BOS once.
+     *
+     * @throws ChatTemplateException as {@link #render(ChatTemplate, ChatDataset, ChatReadPoint)}
+     */
+    public static ContrastiveDataset render(ChatFormat format, ChatDataset data, ChatReadPoint point) {
+        String added = format.addedPrefixText();
+        List<ContrastivePair> out = new ArrayList<>(data.size());
+        for (ChatPair pair : data.pairs()) {
+            out.add(new ContrastivePair(
+                    withoutPrefix(render(format.template(), pair.positive(), point), added),
+                    withoutPrefix(render(format.template(), pair.negative(), point), added)));
+        }
+        return new ContrastiveDataset(data.name(), out);
+    }
+
+    private static String withoutPrefix(String rendered, String added) {
+        return !added.isEmpty() && rendered.startsWith(added) ? rendered.substring(added.length()) : rendered;
     }
 
     /** One conversation rendered to end at {@code point}. */

@@ -81,7 +81,7 @@ public final class ChatFormat {
         }
         for (String marker : markers) {
             if (marker.equals(template.eosToken()) || template.source().contains(marker)) {
-                long[] m = tokenizer.encode(marker);
+                long[] m = tokenizer.encode(marker, false);
                 if (m.length == 1) {
                     ids.add(m[0]);
                 }
@@ -132,12 +132,12 @@ public final class ChatFormat {
      */
     public ChatPrompt prompt(List<ChatMessage> messages, ChatEnding ending) {
         String text = render(messages, ending);
-        long[] ids = tokenizer.encode(text);
+        long[] ids = tokenizer.encode(text, false);
         List<PositionRange> spans = spans(messages, text, ids, ending);
         int replyStart = ids.length;
         if (ending == ChatEnding.GENERATION_PROMPT) {
             String withoutPrompt = template.render(messages, false);
-            long[] before = tokenizer.encode(withoutPrompt);
+            long[] before = tokenizer.encode(withoutPrompt, false);
             replyStart = text.startsWith(withoutPrompt) && isPrefix(before, ids) ? before.length : ids.length;
         } else if (ending == ChatEnding.CONTINUE_FINAL_MESSAGE && spans.size() == messages.size()) {
             replyStart = spans.get(spans.size() - 1).from();
@@ -160,7 +160,7 @@ public final class ChatFormat {
                     end = ids.length;
                 } else {
                     String prefix = template.render(messages.subList(0, i), false);
-                    long[] prefixIds = tokenizer.encode(prefix);
+                    long[] prefixIds = tokenizer.encode(prefix, false);
                     if (!text.startsWith(prefix) || !isPrefix(prefixIds, ids)) {
                         return List.of();
                     }
@@ -181,5 +181,18 @@ public final class ChatFormat {
 
     private static boolean isPrefix(long[] prefix, long[] all) {
         return prefix.length <= all.length && Arrays.equals(prefix, 0, prefix.length, all, 0, prefix.length);
+    }
+
+    /**
+     * The text of the special tokens the tokenizer puts before any text it encodes with special tokens on (for
+     * example {@code "<s>"} for a SentencePiece Llama model loaded with {@code SpecialTokens.AS_DEFINED}); empty
+     * when it adds none.
+     */
+    public String addedPrefixText() {
+        if (tokenizer.specialTokens() == io.steer4j.djl.tokenizer.SpecialTokens.NONE) {
+            return "";
+        }
+        long[] prefix = tokenizer.specialPrefix();
+        return prefix.length == 0 ? "" : tokenizer.decode(prefix, false);
     }
 }
