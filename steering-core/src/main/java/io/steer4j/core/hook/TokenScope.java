@@ -16,8 +16,18 @@ package io.steer4j.core.hook;
  */
 public record TokenScope(Kind kind, int fromPosition) {
     /** The rules. */
-    public enum Kind { ALL, PROMPT_ONLY, GENERATED_ONLY, FROM_POSITION }
+    public enum Kind {
+        /** Every token, prompt and generated. */
+        ALL,
+        /** Positions before the prompt's end. */
+        PROMPT_ONLY,
+        /** Positions from the prompt's end on. */
+        GENERATED_ONLY,
+        /** Positions from {@link TokenScope#fromPosition()} on. */
+        FROM_POSITION
+    }
 
+    /** Checks that a rule is given and the position is not negative. */
     public TokenScope {
         if (kind == null) {
             throw new IllegalArgumentException("scope kind is required");
@@ -27,18 +37,31 @@ public record TokenScope(Kind kind, int fromPosition) {
         }
     }
 
+    /**
+     * @return every token, prompt and generated
+     */
     public static TokenScope all() {
         return new TokenScope(Kind.ALL, 0);
     }
 
+    /**
+     * @return the prompt's tokens only
+     */
     public static TokenScope promptOnly() {
         return new TokenScope(Kind.PROMPT_ONLY, 0);
     }
 
+    /**
+     * @return the generated tokens only
+     */
     public static TokenScope generatedOnly() {
         return new TokenScope(Kind.GENERATED_ONLY, 0);
     }
 
+    /**
+     * @param position the first logical position covered, &gt;= 0
+     * @return positions from {@code position} on
+     */
     public static TokenScope from(int position) {
         return new TokenScope(Kind.FROM_POSITION, position);
     }

@@ -254,14 +254,38 @@ public final class SweepResult {
         AtomicFiles.write(file, os -> JSON.writeValue(new NonClosing(os), root));
     }
 
-    /** A layer × strength heat map of the effect, as PNG, atomically. */
+    /**
+     * A layer × strength heat map of the effect, as PNG, atomically.
+     *
+     * @param png the file to write
+     * @throws IOException when the file cannot be written
+     * @throws IllegalStateException when XChart (an optional dependency of steering-djl) is not on the classpath
+     */
     public void writeHeatmap(Path png) throws IOException {
+        requireXChart();
         AtomicFiles.write(png, os -> SweepCharts.heatmap(this, os));
     }
 
-    /** Effect, perplexity and KL against strength, one line per layer, side by side in one PNG, atomically. */
+    /**
+     * Effect, perplexity and KL against strength, one line per layer, side by side in one PNG, atomically.
+     *
+     * @param png the file to write
+     * @throws IOException when the file cannot be written
+     * @throws IllegalStateException when XChart (an optional dependency of steering-djl) is not on the classpath
+     */
     public void writeLinePlots(Path png) throws IOException {
+        requireXChart();
         AtomicFiles.write(png, os -> SweepCharts.linePlots(this, os));
+    }
+
+    /** Charts are the only use of XChart, so steering-djl declares it optional: say what to add when it is absent. */
+    private static void requireXChart() {
+        try {
+            Class.forName("org.knowm.xchart.BitmapEncoder", false, SweepResult.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("sweep charts need XChart, an optional dependency of steering-djl: "
+                    + "add org.knowm.xchart:xchart:3.8.8 to your project (the JSON report needs nothing more)", e);
+        }
     }
 
     static String fmt(double d) {

@@ -52,6 +52,10 @@ public final class SteeringVectorComputer {
         layers.forEach(model::checkLayer);
     }
 
+    /**
+     * @param model the model whose activations are read
+     * @return a builder with the defaults listed on {@link Builder}
+     */
     public static Builder builder(LanguageModel model) {
         return new Builder(model);
     }
@@ -101,6 +105,10 @@ public final class SteeringVectorComputer {
             this.model = model;
         }
 
+        /**
+         * @param ls the layers to compute directions for (0-based, {@code resid_post} numbering)
+         * @return this builder
+         */
         public Builder layers(int... ls) {
             List<Integer> list = new ArrayList<>();
             for (int l : ls) {
@@ -109,6 +117,10 @@ public final class SteeringVectorComputer {
             return layers(list);
         }
 
+        /**
+         * @param ls the layers to compute directions for, at least one
+         * @return this builder
+         */
         public Builder layers(List<Integer> ls) {
             if (ls.isEmpty()) {
                 throw new IllegalArgumentException("at least one layer is needed");
@@ -117,36 +129,63 @@ public final class SteeringVectorComputer {
             return this;
         }
 
+        /**
+         * @param p where in each layer activations are read (default {@code resid_post})
+         * @return this builder
+         */
         public Builder hookPoint(HookPoint p) {
             this.point = p;
             return this;
         }
 
+        /**
+         * @param r which token stands for an example (default the last)
+         * @return this builder
+         */
         public Builder readPosition(ReadPosition r) {
             this.read = r;
             return this;
         }
 
+        /**
+         * @param m how directions are derived from the activations (default mean difference)
+         * @return this builder
+         */
         public Builder method(VectorMethod m) {
             this.method = m;
             return this;
         }
 
+        /**
+         * @param n examples per forward pass (default 8)
+         * @return this builder
+         */
         public Builder batchSize(int n) {
             this.batchSize = n;
             return this;
         }
 
+        /**
+         * @param show whether to draw a progress bar on the terminal
+         * @return this builder
+         */
         public Builder showProgress(boolean show) {
             this.progress = show;
             return this;
         }
 
+        /**
+         * @param keep whether the result keeps the per-example activations (default yes; off saves memory)
+         * @return this builder
+         */
         public Builder keepActivations(boolean keep) {
             this.keepActivations = keep;
             return this;
         }
 
+        /**
+         * @return the computer
+         */
         public SteeringVectorComputer build() {
             return new SteeringVectorComputer(this);
         }
