@@ -11,6 +11,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -158,10 +159,15 @@ public final class SweepResult {
                     + cells.stream().filter(c -> c.strength() != 0).count() + " steered cells are within the"
                     + " perplexity bound, none moves the behaviour in the intended direction)");
         }
+        // the strongest setting swept on that side: a stronger one might still be within the bound
+        double edge = best.strength() > 0 ? Collections.max(strengths) : Collections.min(strengths);
+        String widen = best.strength() != edge ? "" : String.format(Locale.ROOT, "; %s is the edge of the strength"
+                + " grid, so widen the grid beyond it: a stronger setting may still stay within the bound",
+                fmt(best.strength()));
         return new Recommendation(best, rule + String.format(Locale.ROOT,
                 ": layer %d, strength %s (effect %+.4g, perplexity %.4g = %+.1f%%, KL %.4g)", best.layer(),
                 fmt(best.strength()), best.effect(), best.perplexity(), (best.perplexityRatio() - 1) * 100,
-                best.kl()));
+                best.kl()) + widen);
     }
 
     private static boolean better(SweepCell c, SweepCell best, IntendedDirection dir) {
