@@ -94,8 +94,17 @@ public final class BenchCommand extends BaseCommand {
     private double loadSeconds;
     private double firstVectorSeconds;
 
+    /** The names --sections accepts ("none" runs only what --profile asks for). */
+    static final List<String> SECTIONS =
+            List.of("generation", "batch", "threads", "extraction", "bandwidth", "precision", "memory", "none");
+
     @Override
     protected int run() throws Exception {
+        for (String s : sections) {
+            if (!SECTIONS.contains(s)) {
+                throw usage("--sections: unknown section '" + s + "'; known: " + String.join(", ", SECTIONS));
+            }
+        }
         long rssBefore = Memory.rssBytes();
         long t0 = System.nanoTime();
         try (LanguageModel lm = LanguageModel.load(model, deviceOption.toDevice(), deviceOption.toPrecision())) {

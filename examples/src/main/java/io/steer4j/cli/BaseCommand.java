@@ -20,9 +20,11 @@ import java.util.concurrent.Callable;
  * anything else thrown becomes one line on stderr and exit 1 (plus the stack trace with {@code --verbose}).
  */
 public abstract class BaseCommand implements Callable<Integer> {
+    /** The command as picocli parsed it (for its usage and output streams); injected by picocli. */
     @Spec
     protected CommandSpec spec;
 
+    /** Print stack traces of errors, not just their messages. */
     @Option(names = "--verbose", order = 1000, description = "Print stack traces of errors.")
     protected boolean verbose;
 

@@ -2,6 +2,7 @@ package io.steer4j.cli;
 
 import io.steer4j.djl.model.LanguageModel;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -87,6 +88,14 @@ final class CliSupport {
                                 + "' in '" + arg + "'");
                     }
                     return new VectorSpec(Path.of(arg.substring(0, colon)), s);
+                }
+                // "v.safetensors:abc": a vector file with a strength that is not a number (unless the whole
+                // argument names a file, e.g. one with a colon in its name)
+                String head = arg.substring(0, colon);
+                if (!Files.exists(Path.of(arg)) && (Files.isRegularFile(Path.of(head))
+                        || head.endsWith(".safetensors") || head.endsWith(".gguf"))) {
+                    throw new IllegalArgumentException("strength '" + tail + "' in '" + arg + "' is not a number;"
+                            + " write FILE:STRENGTH, e.g. " + head + ":4");
                 }
             }
             return new VectorSpec(Path.of(arg), defaultStrength);

@@ -106,9 +106,14 @@ public final class ComputeCommand extends BaseCommand {
         if (batch < 1) {
             throw usage("--batch must be >= 1, got " + batch);
         }
-        ContrastiveDataset data = loadDataset();
+        ContrastiveDataset data = loadDataset(Integer.MAX_VALUE);   // format errors before the slow model load
 
         try (LanguageModel lm = CliSupport.loadModel(model, deviceOption)) {
+            int maxChars = SteeringVectorComputer.maxTextChars(lm);
+            if (data.pairs().stream().anyMatch(p -> p.positive().length() > maxChars
+                    || p.negative().length() > maxChars)) {
+                data = loadDataset(maxChars);   // refuses the first text too long to fit, naming its file and line
+            }
             List<Integer> layerList;
             try {
                 layerList = CliSupport.parseLayers(layers, lm.numLayers());
@@ -150,7 +155,7 @@ public final class ComputeCommand extends BaseCommand {
         }
     }
 
-    private ContrastiveDataset loadDataset() throws Exception {
+    private ContrastiveDataset loadDataset(int maxTextChars) throws Exception {
         if (dataset.startsWith("builtin:")) {
             String name = dataset.substring("builtin:".length());
             if (!ExampleDatasets.exists(name)) {
@@ -159,13 +164,13 @@ public final class ComputeCommand extends BaseCommand {
             Path dir = Files.createTempDirectory("steer4j-dataset");
             Path file = ExampleDatasets.copyTo(name, dir);
             try {
-                return ContrastiveDatasets.load(file, positiveKey);
+                return ContrastiveDatasets.load(file, positiveKey, maxTextChars);
             } finally {
                 Files.deleteIfExists(file);
                 Files.deleteIfExists(dir);
             }
         }
         Path file = requireFile(Path.of(dataset), "dataset file");
-        return ContrastiveDatasets.load(file, positiveKey);
+        return ContrastiveDatasets.load(file, positiveKey, maxTextChars);
     }
 }

@@ -8,7 +8,9 @@ import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.chat.ChatFormat;
 import io.steer4j.djl.chat.ChatTemplate;
 import io.steer4j.djl.generation.CancellationToken;
+import io.steer4j.djl.generation.FinishReason;
 import io.steer4j.djl.generation.GenerationConfig;
+import io.steer4j.djl.generation.GenerationResult;
 import io.steer4j.djl.generation.TokenListener;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.steering.SteeredModel;
@@ -204,6 +206,12 @@ public final class GenerateCommand extends BaseCommand {
                 plan = plan.and(SteeringPlan.atLayers(v, s.strength(), ls).withScope(tokenScope));
                 labels.add(s.file().getFileName() + " x" + s.strength() + " at layers " + use);
             }
+            int promptTokens = lm.tokenizer().encode(prompt).length;
+            int context = lm.config().contextLength();
+            if (promptTokens >= context) {   // refused before any output, rather than failing mid-stream
+                throw usage("the prompt is " + promptTokens + " tokens long; the model's context holds " + context
+                        + " tokens, prompt and generated together");
+            }
             SteeredModel steered = SteeredModel.builder(lm).build();
             if (chat) {
                 chatFormat = chatTemplate != null
@@ -239,8 +247,13 @@ public final class GenerateCommand extends BaseCommand {
         }
         out.print(prompt);
         out.flush();
-        steered.generate(prompt, config, plan, listener, CancellationToken.NEVER);
+        GenerationResult result = steered.generate(prompt, config, plan, listener, CancellationToken.NEVER);
         out.println();
         out.flush();
+        if (result.finishReason() == FinishReason.CONTEXT_FULL) {
+            err().println("note: generation stopped after " + result.tokens().length + " tokens: the model's context"
+                    + " of " + steered.model().config().contextLength() + " tokens is full");
+            err().flush();
+        }
     }
 }

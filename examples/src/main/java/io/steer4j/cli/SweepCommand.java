@@ -89,7 +89,7 @@ public final class SweepCommand extends BaseCommand {
 
     @Option(names = "--max-ppl-increase", paramLabel = "FRACTION", defaultValue = "0.25",
             description = "Largest relative perplexity rise a recommended cell may have (default: ${DEFAULT-VALUE}"
-                    + " = +25%).")
+                    + " = +25%%).")
     double maxPplIncrease;
 
     @Option(names = "--direction", paramLabel = "DIR", defaultValue = "increase",

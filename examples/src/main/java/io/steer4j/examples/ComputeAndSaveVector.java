@@ -47,9 +47,9 @@ public final class ComputeAndSaveVector {
         return result;
     }
 
-    /** Runs the example: {@code [model] [out] [method]}. */
+    /** Runs the example: {@code [model] [out] [method]}; without {@code out} it writes into a new temporary folder. */
     public static void main(String[] args) throws IOException {
-        Path out = Path.of(args.length > 1 ? args[1] : "helpfulness.safetensors");
+        Path out = Examples.outputPath(args, 1, "helpfulness.safetensors");
         VectorMethod method = VectorMethod.parse(args.length > 2 ? args[2] : "mean_difference");
         try (LanguageModel model = LanguageModel.load(Examples.modelRef(args))) {
             SteeringVectorResult r = run(model, out, method);

@@ -6,6 +6,9 @@ import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.steering.SteeringVectorComputer;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -24,6 +27,23 @@ public final class Examples {
     /** The model reference: {@code args[0]} when present, else {@value #DEFAULT_MODEL}. */
     public static String modelRef(String[] args) {
         return args.length > 0 && !args[0].isBlank() ? args[0] : DEFAULT_MODEL;
+    }
+
+    /**
+     * Where an example writes its output: {@code args[index]} when given, else {@code defaultName} inside a new
+     * temporary folder, never the current directory (which may be a source tree the user did not mean to fill).
+     *
+     * @param args        the program arguments
+     * @param index       the position of the output argument
+     * @param defaultName the file or folder name used in the temporary folder
+     * @return the path to write; its parent exists when it was not given
+     * @throws IOException when the temporary folder cannot be created
+     */
+    public static Path outputPath(String[] args, int index, String defaultName) throws IOException {
+        if (args.length > index && !args[index].isBlank()) {
+            return Path.of(args[index]);
+        }
+        return Files.createTempDirectory("steer4j-example").resolve(defaultName);
     }
 
     /** {@code args[index]} parsed as a double, or {@code fallback} when absent. */

@@ -54,9 +54,9 @@ public final class GgufRoundTrip {
         return new Result(out, vector, back, maxDiff);
     }
 
-    /** Runs the example: {@code [model] [out.gguf]}. */
+    /** Runs the example: {@code [model] [out.gguf]}; without {@code out.gguf} it writes into a new temporary folder. */
     public static void main(String[] args) throws IOException {
-        Path out = Path.of(args.length > 1 ? args[1] : "sentiment.gguf");
+        Path out = Examples.outputPath(args, 1, "sentiment.gguf");
         try (LanguageModel model = LanguageModel.load(Examples.modelRef(args))) {
             Result r = run(model, out);
             System.out.println("wrote " + r.file().toAbsolutePath() + " with layers " + r.written().layers());

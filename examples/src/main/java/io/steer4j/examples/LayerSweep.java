@@ -48,14 +48,14 @@ public final class LayerSweep {
         return r;
     }
 
-    /** Runs the example: {@code [model] [outDir]}. */
+    /** Runs the example: {@code [model] [outDir]}; without {@code outDir} it writes into a new temporary folder. */
     public static void main(String[] args) throws IOException {
-        Path out = Path.of(args.length > 1 ? args[1] : "sweep-out");
+        Path out = Examples.outputPath(args, 1, "sweep-out");
         try (LanguageModel model = LanguageModel.load(Examples.modelRef(args))) {
             SweepResult r = run(model, out, 2, new double[] {-8, -4, 0, 2, 4, 8}, 12, 20);
             System.out.println(r.toTable());
             System.out.println(r.recommendation());
-            System.out.println("wrote " + out.resolve("sweep.csv") + ", heatmap.png and lines.png");
+            System.out.println("wrote " + out.toAbsolutePath().resolve("sweep.csv") + ", heatmap.png and lines.png");
         }
     }
 }

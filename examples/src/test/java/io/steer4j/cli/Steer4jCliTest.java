@@ -201,6 +201,64 @@ class Steer4jCliTest {
     }
 
     @Test
+    void aVectorStrengthThatIsNotANumberIsNamedAsSuch() {
+        Run r = run("generate", "--model", model, "--vector", vector + ":abc", "Hi");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("strength 'abc'") && r.err().contains("is not a number"), r.toString());
+    }
+
+    @Test
+    void aPromptLongerThanTheContextIsRefusedBeforeAnythingIsPrinted() {
+        Run r = run("generate", "--model", model, "word ".repeat(5000));
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("", r.out(), r.toString());
+        assertTrue(r.err().contains("the model's context holds"), r.toString());
+    }
+
+    @Test
+    void aGenerationThatFillsTheContextSaysSo() {
+        Run r = run("generate", "--model", model, "--max-tokens", "100000", "Hi");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.err().contains("context of") && r.err().contains("is full"), r.toString());
+    }
+
+    @Test
+    void benchRejectsAnUnknownSection() {
+        Run r = run("bench", "--model", model, "--sections", "generation,speed");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("unknown section 'speed'"), r.toString());
+    }
+
+    @Test
+    void everyCommandsHelpFormatsWithoutPicocliWarnings() {
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        try {
+            // picocli reports help-text format problems on System.err, not on the command line's err stream
+            System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+            for (String command : Steer4jCli.commandLine().getSubcommands().keySet()) {
+                Run r = run(command, "--help");
+                assertEquals(0, r.code(), command + ": " + r);
+            }
+        } finally {
+            System.setErr(err);
+        }
+        assertEquals("", captured.toString(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void computeRefusesADatasetTextTooLongForTheModelNamingFileAndLine() throws Exception {
+        Path data = tmp.resolve("long.jsonl");
+        Files.writeString(data, "{\"positive\": \"good\", \"negative\": \"bad\"}\n{\"positive\": \""
+                + "x".repeat(2_000_000) + "\", \"negative\": \"bad\"}\n");
+        Run r = run("compute", "--model", model, "--dataset", data.toString(), "--no-progress", "--out",
+                tmp.resolve("v.safetensors").toString());
+        assertEquals(1, r.code(), r.toString());
+        assertTrue(r.err().contains("long.jsonl:2: field 'positive'") && r.err().contains("characters long"),
+                r.toString());
+    }
+
+    @Test
     void modelThatDoesNotExistIsRuntimeErrorWithoutStackTrace() {
         Path nowhere = tmp.resolve("no-such-model");
         Run r = run("generate", "--model", nowhere.toString(), "Hi");

@@ -73,26 +73,47 @@ public final class ContrastiveDatasets {
      *                                lacks that key, or is otherwise invalid
      */
     public static ContrastiveDataset load(Path file, String positiveKey) throws IOException {
+        return load(file, positiveKey, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Loads pairs like {@link #load(Path, String)}, refusing any text longer than {@code maxTextChars} characters
+     * as it is read, so an example far beyond a model's context is reported (file, line, field) before anything
+     * tokenizes it.
+     *
+     * @param file         the dataset file
+     * @param positiveKey  the two-list form's positive key, or {@code null} for the default rule
+     * @param maxTextChars the longest text accepted, in characters
+     * @return the dataset, named after the file
+     * @throws DatasetFormatException naming the file, line and field of a text that is too long, or as
+     *                                {@link #load(Path, String)}
+     * @throws IOException            if the file cannot be read
+     */
+    public static ContrastiveDataset load(Path file, String positiveKey, int maxTextChars) throws IOException {
         Objects.requireNonNull(file, "file");
+        if (maxTextChars <= 0) {
+            throw new IllegalArgumentException("maxTextChars must be positive, got " + maxTextChars);
+        }
+        int maxChars = maxTextChars;
         String ext = extension(file);
         List<ContrastivePair> pairs;
         switch (ext) {
             case "json" -> {
                 Document doc = JsonDatasetReader.readJson(file);
                 if (doc instanceof NamedLists lists) {
-                    pairs = fromNamedLists(file, lists, positiveKey);
+                    pairs = fromNamedLists(file, maxChars, lists, positiveKey);
                 } else {
                     requireNoPositiveKey(file, positiveKey);
-                    pairs = fromRecords(file, ((Records) doc).records());
+                    pairs = fromRecords(file, maxChars, ((Records) doc).records());
                 }
             }
             case "jsonl" -> {
                 requireNoPositiveKey(file, positiveKey);
-                pairs = fromRecords(file, JsonDatasetReader.readJsonLines(file).records());
+                pairs = fromRecords(file, maxChars, JsonDatasetReader.readJsonLines(file).records());
             }
             case "csv" -> {
                 requireNoPositiveKey(file, positiveKey);
-                pairs = fromCsv(file, CsvDatasetReader.read(file));
+                pairs = fromCsv(file, maxChars, CsvDatasetReader.read(file));
             }
             default -> throw unsupported(file, ".json, .jsonl or .csv");
         }
@@ -124,7 +145,7 @@ public final class ContrastiveDatasets {
         };
         List<MultipleChoiceItem> items = new ArrayList<>();
         for (JsonRecord r : records) {
-            items.addAll(toItems(file, r));
+            items.addAll(toItems(file, Integer.MAX_VALUE, r));
         }
         if (items.isEmpty()) {
             throw new DatasetFormatException(file, 0, null, "no multiple-choice items found (empty dataset)");
@@ -132,7 +153,7 @@ public final class ContrastiveDatasets {
         return new MultipleChoiceDataset(datasetName(file), items);
     }
 
-    private static List<ContrastivePair> fromRecords(Path file, List<JsonRecord> records) throws IOException {
+    private static List<ContrastivePair> fromRecords(Path file, int maxChars, List<JsonRecord> records) throws IOException {
         List<ContrastivePair> pairs = new ArrayList<>();
         boolean multipleChoice = false;
         for (int k = 0; k < records.size(); k++) {
@@ -145,11 +166,11 @@ public final class ContrastiveDatasets {
                         + (multipleChoice ? "multiple-choice item" : "pair object") + " like the first entry");
             }
             if (isItem) {
-                for (MultipleChoiceItem item : toItems(file, r)) {
+                for (MultipleChoiceItem item : toItems(file, maxChars, r)) {
                     pairs.add(item.toPair());
                 }
             } else {
-                pairs.add(new ContrastivePair(text(file, r, POSITIVE), text(file, r, NEGATIVE)));
+                pairs.add(new ContrastivePair(text(file, maxChars, r, POSITIVE), text(file, maxChars, r, NEGATIVE)));
             }
         }
         return pairs;
@@ -161,9 +182,9 @@ public final class ContrastiveDatasets {
                 && (f.containsKey(QUESTION) || f.containsKey(MATCHING) || f.containsKey(NOT_MATCHING));
     }
 
-    private static List<MultipleChoiceItem> toItems(Path file, JsonRecord r) throws IOException {
-        String question = text(file, r, QUESTION);
-        String matching = text(file, r, MATCHING);
+    private static List<MultipleChoiceItem> toItems(Path file, int maxChars, JsonRecord r) throws IOException {
+        String question = text(file, maxChars, r, QUESTION);
+        String matching = text(file, maxChars, r, MATCHING);
         Field notMatching = r.fields().get(NOT_MATCHING);
         List<MultipleChoiceItem> items = new ArrayList<>();
         if (notMatching != null && notMatching.value().isArray()) {
@@ -172,16 +193,16 @@ public final class ContrastiveDatasets {
                 throw new DatasetFormatException(file, notMatching.line(), NOT_MATCHING, "list is empty");
             }
             for (int i = 0; i < list.size(); i++) {
-                String answer = textValue(file, list.get(i), notMatching.line(), NOT_MATCHING + "[" + i + "]");
+                String answer = textValue(file, maxChars, list.get(i), notMatching.line(), NOT_MATCHING + "[" + i + "]");
                 items.add(new MultipleChoiceItem(question, matching, answer));
             }
         } else {
-            items.add(new MultipleChoiceItem(question, matching, text(file, r, NOT_MATCHING)));
+            items.add(new MultipleChoiceItem(question, matching, text(file, maxChars, r, NOT_MATCHING)));
         }
         return items;
     }
 
-    private static List<ContrastivePair> fromNamedLists(Path file, NamedLists doc, String positiveKey)
+    private static List<ContrastivePair> fromNamedLists(Path file, int maxChars, NamedLists doc, String positiveKey)
             throws IOException {
         Map<String, List<Field>> lists = doc.lists();
         if (lists.size() != 2) {
@@ -210,14 +231,14 @@ public final class ContrastiveDatasets {
         }
         List<ContrastivePair> pairs = new ArrayList<>();
         for (int i = 0; i < p.size(); i++) {
-            String a = textValue(file, p.get(i).value(), p.get(i).line(), pos + "[" + i + "]");
-            String b = textValue(file, q.get(i).value(), q.get(i).line(), neg + "[" + i + "]");
+            String a = textValue(file, maxChars, p.get(i).value(), p.get(i).line(), pos + "[" + i + "]");
+            String b = textValue(file, maxChars, q.get(i).value(), q.get(i).line(), neg + "[" + i + "]");
             pairs.add(new ContrastivePair(a, b));
         }
         return pairs;
     }
 
-    private static List<ContrastivePair> fromCsv(Path file, List<CsvRecord> records) throws IOException {
+    private static List<ContrastivePair> fromCsv(Path file, int maxChars, List<CsvRecord> records) throws IOException {
         if (records.isEmpty()) {
             throw new DatasetFormatException(file, 0, null, "file is empty: expected a header row 'positive,negative'");
         }
@@ -232,8 +253,8 @@ public final class ContrastiveDatasets {
         List<ContrastivePair> pairs = new ArrayList<>();
         for (int k = 1; k < records.size(); k++) {
             CsvRecord r = records.get(k);
-            String a = csvField(file, r, posCol, POSITIVE);
-            String b = csvField(file, r, negCol, NEGATIVE);
+            String a = csvField(file, maxChars, r, posCol, POSITIVE);
+            String b = csvField(file, maxChars, r, negCol, NEGATIVE);
             pairs.add(new ContrastivePair(a, b));
         }
         return pairs;
@@ -248,7 +269,8 @@ public final class ContrastiveDatasets {
         return -1;
     }
 
-    private static String csvField(Path file, CsvRecord r, int column, String name) throws DatasetFormatException {
+    private static String csvField(Path file, int maxChars, CsvRecord r, int column, String name)
+            throws DatasetFormatException {
         if (column >= r.fields().size()) {
             throw new DatasetFormatException(file, r.line(), name, "missing: the row has " + r.fields().size()
                     + " field(s)");
@@ -257,19 +279,20 @@ public final class ContrastiveDatasets {
         if (v.isBlank()) {
             throw new DatasetFormatException(file, r.line(), name, "must not be blank");
         }
-        return v;
+        return requireAtMost(file, r.line(), name, v, maxChars);
     }
 
-    private static String text(Path file, JsonRecord r, String key) throws DatasetFormatException {
+    private static String text(Path file, int maxChars, JsonRecord r, String key) throws DatasetFormatException {
         Field f = r.fields().get(key);
         if (f == null) {
             throw new DatasetFormatException(file, r.line(), key, "missing (entry has fields " + r.fields().keySet()
                     + ")");
         }
-        return textValue(file, f.value(), f.line(), key);
+        return textValue(file, maxChars, f.value(), f.line(), key);
     }
 
-    private static String textValue(Path file, JsonNode node, int line, String field) throws DatasetFormatException {
+    private static String textValue(Path file, int maxChars, JsonNode node, int line, String field)
+            throws DatasetFormatException {
         if (!node.isTextual()) {
             throw new DatasetFormatException(file, line, field, "expected a string, found "
                     + node.getNodeType().name().toLowerCase(Locale.ROOT));
@@ -277,6 +300,15 @@ public final class ContrastiveDatasets {
         String v = node.textValue();
         if (v.isBlank()) {
             throw new DatasetFormatException(file, line, field, "must not be blank");
+        }
+        return requireAtMost(file, line, field, v, maxChars);
+    }
+
+    private static String requireAtMost(Path file, int line, String field, String v, int maxChars)
+            throws DatasetFormatException {
+        if (v.length() > maxChars) {
+            throw new DatasetFormatException(file, line, field, "text is " + v.length() + " characters long, more"
+                    + " than the " + maxChars + " accepted (it cannot fit in the model's context)");
         }
         return v;
     }

@@ -9,7 +9,9 @@ import java.nio.file.Path;
  */
 public class DatasetFormatException extends IOException {
     private final transient Path file;
+    /** 1-based line of the problem, or 0 when it concerns the whole file. */
     private final int line;
+    /** The field concerned, or {@code null}. */
     private final String field;
 
     /**

@@ -9,6 +9,7 @@ import java.util.Objects;
  * @param test  held-out pairs to evaluate it on
  */
 public record DatasetSplit(ContrastiveDataset train, ContrastiveDataset test) {
+    /** Checks that both parts are present. */
     public DatasetSplit {
         Objects.requireNonNull(train, "train");
         Objects.requireNonNull(test, "test");

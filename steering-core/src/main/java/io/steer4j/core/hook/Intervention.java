@@ -20,6 +20,7 @@ package io.steer4j.core.hook;
  */
 public record Intervention(int layer, HookPoint point, float[] direction, double strength, TokenScope scope,
                            InterventionOperator operator, boolean preserveNorm) {
+    /** Validates the intervention; the message names the offending argument. */
     public Intervention {
         if (layer < 0) {
             throw new IllegalArgumentException("layer must be >= 0, got " + layer);
@@ -66,6 +67,9 @@ public record Intervention(int layer, HookPoint point, float[] direction, double
                 InterventionOperator.ADD, false);
     }
 
+    /**
+     * @return a copy of the direction
+     */
     @Override
     public float[] direction() {
         return direction.clone();

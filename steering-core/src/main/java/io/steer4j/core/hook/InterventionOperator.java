@@ -11,7 +11,14 @@ package io.steer4j.core.hook;
  * </ul>
  */
 public enum InterventionOperator {
-    ADD, ABLATE, ADD_AFTER_ABLATE, CLAMP;
+    /** {@code x + s·v}: activation addition (the default). */
+    ADD,
+    /** {@code x − (x·û)û}: directional ablation; the strength is ignored. */
+    ABLATE,
+    /** {@code x − (x·û)û + s·v}: the component along v set to exactly s·v. */
+    ADD_AFTER_ABLATE,
+    /** {@code x − (x·û)û + s·û}: the projection on û clamped to s. */
+    CLAMP;
 
     /** Parses a lower-case name such as {@code add} or {@code add_after_ablate}. */
     public static InterventionOperator parse(String s) {

@@ -59,6 +59,9 @@ public final class SteeringPlan {
         return b.build();
     }
 
+    /**
+     * @return an empty builder, for plans of several interventions
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -136,6 +139,12 @@ public final class SteeringPlan {
     public static final class Builder {
         private final List<Intervention> list = new ArrayList<>();
 
+        /**
+         * Adds one intervention; they apply in the order added.
+         *
+         * @param i the intervention
+         * @return this builder
+         */
         public Builder add(Intervention i) {
             list.add(i);
             return this;
@@ -147,6 +156,9 @@ public final class SteeringPlan {
             return this;
         }
 
+        /**
+         * @return the plan of the interventions added so far
+         */
         public SteeringPlan build() {
             return list.isEmpty() ? NONE : new SteeringPlan(list);
         }

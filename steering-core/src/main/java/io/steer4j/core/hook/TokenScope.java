@@ -53,7 +53,12 @@ public record TokenScope(Kind kind, int fromPosition, java.util.List<PositionRan
         }
     }
 
-    /** A scope of any kind but {@link Kind#RANGES}. */
+    /**
+     * A scope of any kind but {@link Kind#RANGES}.
+     *
+     * @param kind         the rule
+     * @param fromPosition first covered position for {@link Kind#FROM_POSITION}, else 0
+     */
     public TokenScope(Kind kind, int fromPosition) {
         this(kind, fromPosition, java.util.List.of());
     }
@@ -61,27 +66,39 @@ public record TokenScope(Kind kind, int fromPosition, java.util.List<PositionRan
     /**
      * The positions inside any of {@code ranges}; an open range ({@link PositionRange#startingAt}) also covers the
      * generated tokens after it.
+     *
+     * @param ranges the covered positions, at least one
+     * @return the scope
      */
     public static TokenScope ranges(java.util.List<PositionRange> ranges) {
         return new TokenScope(Kind.RANGES, 0, ranges);
     }
 
-    /** Every token, prompt and generated. */
+    /**
+     * @return every token, prompt and generated
+     */
     public static TokenScope all() {
         return new TokenScope(Kind.ALL, 0);
     }
 
-    /** The prompt's tokens. */
+    /**
+     * @return the prompt's tokens only
+     */
     public static TokenScope promptOnly() {
         return new TokenScope(Kind.PROMPT_ONLY, 0);
     }
 
-    /** The generated tokens. */
+    /**
+     * @return the generated tokens only
+     */
     public static TokenScope generatedOnly() {
         return new TokenScope(Kind.GENERATED_ONLY, 0);
     }
 
-    /** Positions {@code position} onwards. */
+    /**
+     * @param position the first logical position covered, &gt;= 0
+     * @return positions from {@code position} on
+     */
     public static TokenScope from(int position) {
         return new TokenScope(Kind.FROM_POSITION, position);
     }

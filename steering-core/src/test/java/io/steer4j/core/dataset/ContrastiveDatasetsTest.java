@@ -261,4 +261,34 @@ class ContrastiveDatasetsTest {
     void unsupportedExtensionIsRejected() throws IOException {
         assertTrue(bad("d.txt", "positive,negative\na,b\n").getMessage().contains(".json, .jsonl or .csv"));
     }
+
+    // ---- texts longer than a model can take ----
+
+    @Test
+    void aTextLongerThanTheLimitIsRefusedNamingItsLineAndField() throws IOException {
+        Path p = file("d.jsonl", "{\"positive\":\"a\",\"negative\":\"b\"}\n{\"positive\":\"" + "x".repeat(50)
+                + "\",\"negative\":\"d\"}\n");
+        DatasetFormatException e = assertThrows(DatasetFormatException.class,
+                () -> ContrastiveDatasets.load(p, null, 40));
+        assertLocated(e, 2, "positive");
+        assertTrue(e.getMessage().contains("50 characters long, more than the 40 accepted"), e.getMessage());
+    }
+
+    @Test
+    void aTwoListTextLongerThanTheLimitIsNamedByItsPairIndex() throws IOException {
+        Path p = file("d.csv", "positive,negative\nshort,also short\nfine," + "y".repeat(41) + "\n");
+        DatasetFormatException e = assertThrows(DatasetFormatException.class,
+                () -> ContrastiveDatasets.load(p, null, 40));
+        assertLocated(e, 3, "negative");
+        Path lists = file("l.json", "{\"positive\": [\"a\", \"" + "z".repeat(41) + "\"],\n \"negative\": [\"c\", \"d\"]}");
+        DatasetFormatException e2 = assertThrows(DatasetFormatException.class,
+                () -> ContrastiveDatasets.load(lists, null, 40));
+        assertEquals("positive[1]", e2.field(), e2.getMessage());
+    }
+
+    @Test
+    void textsWithinTheLimitLoadAsWithoutOne() throws IOException {
+        Path p = file("d.jsonl", "{\"positive\":\"" + "x".repeat(40) + "\",\"negative\":\"b\"}\n");
+        assertEquals(ContrastiveDatasets.load(p), ContrastiveDatasets.load(p, null, 40));
+    }
 }

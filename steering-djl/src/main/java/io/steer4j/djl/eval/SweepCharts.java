@@ -26,7 +26,21 @@ final class SweepCharts {
     static final int PANEL_WIDTH = 560;
     static final int PANEL_HEIGHT = 480;
 
+    /** Free space left and right of a chart title, in pixels. */
+    static final int TITLE_MARGIN = 40;
+
     private SweepCharts() {
+    }
+
+    /** Width of {@code text} in {@code font}, measured headless. */
+    static int textWidth(java.awt.Font font, String text) {
+        java.awt.Graphics2D g = new java.awt.image.BufferedImage(1, 1, java.awt.image.BufferedImage.TYPE_INT_RGB)
+                .createGraphics();
+        try {
+            return (int) Math.ceil(g.getFontMetrics(font).getStringBounds(text, g).getWidth());
+        } finally {
+            g.dispose();
+        }
     }
 
     /** Layers on the y axis, strengths on the x axis, colour = effect on a diverging scale centred on 0. */
@@ -54,10 +68,14 @@ final class SweepCharts {
         // A symmetric colour range with a short legend label: |max| rounded up to two significant digits.
         maxAbs = maxAbs == 0 ? 1 : new java.math.BigDecimal(maxAbs)
                 .round(new java.math.MathContext(2, java.math.RoundingMode.UP)).doubleValue();
-        int width = Math.max(640, 160 + 80 * xs.size());
+        String title = "Behaviour effect (steered - unsteered): " + r.evalKind().scoreDescription();
         int height = Math.max(420, 170 + 44 * ys.size());
-        HeatMapChart chart = new HeatMapChartBuilder().width(width).height(height)
-                .title("Behaviour effect (steered - unsteered): " + r.evalKind().scoreDescription())
+        HeatMapChart chart = new HeatMapChartBuilder().width(640).height(height).title(title)
+                .xAxisTitle("strength").yAxisTitle("layer").build();
+        // wide enough for the cells and for the title, which XChart clips rather than wraps
+        int width = Math.max(Math.max(640, 160 + 80 * xs.size()),
+                textWidth(chart.getStyler().getChartTitleFont(), title) + 2 * TITLE_MARGIN);
+        chart = new HeatMapChartBuilder().width(width).height(height).title(title)
                 .xAxisTitle("strength").yAxisTitle("layer").build();
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
         chart.getStyler().setPlotBackgroundColor(Color.WHITE);

@@ -11,6 +11,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -200,10 +201,15 @@ public final class SweepResult {
                     + cells.stream().filter(c -> c.strength() != 0).count() + " steered cells are within the"
                     + " perplexity bound, none moves the behaviour in the intended direction)");
         }
+        // the strongest setting swept on that side: a stronger one might still be within the bound
+        double edge = best.strength() > 0 ? Collections.max(strengths) : Collections.min(strengths);
+        String widen = best.strength() != edge ? "" : String.format(Locale.ROOT, "; %s is the edge of the strength"
+                + " grid, so widen the grid beyond it: a stronger setting may still stay within the bound",
+                fmt(best.strength()));
         return new Recommendation(best, rule + String.format(Locale.ROOT,
                 ": layer %d, strength %s (effect %+.4g, perplexity %.4g = %+.1f%%, KL %.4g)", best.layer(),
                 fmt(best.strength()), best.effect(), best.perplexity(), (best.perplexityRatio() - 1) * 100,
-                best.kl()));
+                best.kl()) + widen);
     }
 
     private static boolean better(SweepCell c, SweepCell best, IntendedDirection dir) {
@@ -296,14 +302,38 @@ public final class SweepResult {
         AtomicFiles.write(file, os -> JSON.writeValue(new NonClosing(os), root));
     }
 
-    /** A layer × strength heat map of the effect, as PNG, atomically. */
+    /**
+     * A layer × strength heat map of the effect, as PNG, atomically.
+     *
+     * @param png the file to write
+     * @throws IOException when the file cannot be written
+     * @throws IllegalStateException when XChart (an optional dependency of steering-djl) is not on the classpath
+     */
     public void writeHeatmap(Path png) throws IOException {
+        requireXChart();
         AtomicFiles.write(png, os -> SweepCharts.heatmap(this, os));
     }
 
-    /** Effect, perplexity and KL against strength, one line per layer, side by side in one PNG, atomically. */
+    /**
+     * Effect, perplexity and KL against strength, one line per layer, side by side in one PNG, atomically.
+     *
+     * @param png the file to write
+     * @throws IOException when the file cannot be written
+     * @throws IllegalStateException when XChart (an optional dependency of steering-djl) is not on the classpath
+     */
     public void writeLinePlots(Path png) throws IOException {
+        requireXChart();
         AtomicFiles.write(png, os -> SweepCharts.linePlots(this, os));
+    }
+
+    /** Charts are the only use of XChart, so steering-djl declares it optional: say what to add when it is absent. */
+    private static void requireXChart() {
+        try {
+            Class.forName("org.knowm.xchart.BitmapEncoder", false, SweepResult.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("sweep charts need XChart, an optional dependency of steering-djl: "
+                    + "add org.knowm.xchart:xchart:3.8.8 to your project (the JSON report needs nothing more)", e);
+        }
     }
 
     static String fmt(double d) {

@@ -19,6 +19,9 @@ public final class CancellationToken {
         cancelled = true;
     }
 
+    /**
+     * @return whether {@link #cancel()} has been called
+     */
     public boolean isCancelled() {
         return cancelled;
     }

@@ -33,6 +33,7 @@ public record GenerationConfig(int maxNewTokens, boolean greedy, double temperat
                                long seed, double repetitionPenalty, boolean stopAtEos, Set<Long> stopTokenIds,
                                boolean useKvCache) {
 
+    /** Validates the options; the message names the offending one. The stop ids are copied. */
     public GenerationConfig {
         if (maxNewTokens < 0) {
             throw new IllegalArgumentException("maxNewTokens must be >= 0, got " + maxNewTokens);
@@ -57,6 +58,9 @@ public record GenerationConfig(int maxNewTokens, boolean greedy, double temperat
         return builder().maxNewTokens(maxNewTokens).build();
     }
 
+    /**
+     * @return a builder starting from greedy decoding of 32 tokens with EOS stopping and the KV cache
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -90,11 +94,20 @@ public record GenerationConfig(int maxNewTokens, boolean greedy, double temperat
         private Set<Long> stopTokenIds = Set.of();
         private boolean useKvCache = true;
 
+        /**
+         * @param n most tokens to generate per row, &gt;= 0
+         * @return this builder
+         */
         public Builder maxNewTokens(int n) {
             this.maxNewTokens = n;
             return this;
         }
 
+        /**
+         * Argmax decoding (the default); a sampling option set later switches it off again.
+         *
+         * @return this builder
+         */
         public Builder greedy() {
             this.greedy = true;
             return this;
@@ -106,49 +119,91 @@ public record GenerationConfig(int maxNewTokens, boolean greedy, double temperat
             return this;
         }
 
+        /**
+         * Sampling with this softmax temperature (switches greedy decoding off).
+         *
+         * @param t temperature, &gt; 0
+         * @return this builder
+         */
         public Builder temperature(double t) {
             this.temperature = t;
             this.greedy = false;
             return this;
         }
 
+        /**
+         * Sampling from the {@code k} most likely tokens (switches greedy decoding off).
+         *
+         * @param k tokens kept, 0 for all
+         * @return this builder
+         */
         public Builder topK(int k) {
             this.topK = k;
             this.greedy = false;
             return this;
         }
 
+        /**
+         * Nucleus sampling (switches greedy decoding off).
+         *
+         * @param p probability mass kept, in (0, 1]
+         * @return this builder
+         */
         public Builder topP(double p) {
             this.topP = p;
             this.greedy = false;
             return this;
         }
 
+        /**
+         * @param s the sampling seed
+         * @return this builder
+         */
         public Builder seed(long s) {
             this.seed = s;
             return this;
         }
 
+        /**
+         * @param p Hugging Face's repetition penalty, &gt; 0 (1 = off)
+         * @return this builder
+         */
         public Builder repetitionPenalty(double p) {
             this.repetitionPenalty = p;
             return this;
         }
 
+        /**
+         * @param stop whether a row stops at the model's end-of-sequence token
+         * @return this builder
+         */
         public Builder stopAtEos(boolean stop) {
             this.stopAtEos = stop;
             return this;
         }
 
+        /**
+         * @param ids further token ids that stop a row
+         * @return this builder
+         */
         public Builder stopTokenIds(Set<Long> ids) {
             this.stopTokenIds = ids;
             return this;
         }
 
+        /**
+         * @param use reuse keys and values of earlier tokens (off recomputes the sequence each step)
+         * @return this builder
+         */
         public Builder useKvCache(boolean use) {
             this.useKvCache = use;
             return this;
         }
 
+        /**
+         * @return the configuration
+         * @throws IllegalArgumentException naming an option out of range
+         */
         public GenerationConfig build() {
             return new GenerationConfig(maxNewTokens, greedy, temperature, topK, topP, seed, repetitionPenalty,
                     stopAtEos, stopTokenIds, useKvCache);

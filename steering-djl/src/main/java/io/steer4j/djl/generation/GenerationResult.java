@@ -10,16 +10,23 @@ package io.steer4j.djl.generation;
  * @param finishReason why generation stopped
  */
 public record GenerationResult(long[] promptTokens, long[] tokens, String text, FinishReason finishReason) {
+    /** Copies the token arrays, so the record stays immutable. */
     public GenerationResult {
         promptTokens = promptTokens.clone();
         tokens = tokens.clone();
     }
 
+    /**
+     * @return a copy of the prompt's token ids
+     */
     @Override
     public long[] promptTokens() {
         return promptTokens.clone();
     }
 
+    /**
+     * @return a copy of the generated token ids
+     */
     @Override
     public long[] tokens() {
         return tokens.clone();

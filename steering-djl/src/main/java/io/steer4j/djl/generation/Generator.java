@@ -30,6 +30,9 @@ public final class Generator {
     static final int PRESIZED_NEW_TOKENS = 256;
     private final LanguageModel model;
 
+    /**
+     * @param model the model to generate with; it stays owned by the caller
+     */
     public Generator(LanguageModel model) {
         this.model = model;
     }

@@ -13,5 +13,12 @@ public interface TokenListener {
     /** A listener that ignores everything. */
     TokenListener NONE = (row, tokenId, textDelta) -> { };
 
+    /**
+     * Called once per generated token.
+     *
+     * @param row       the batch row the token belongs to (0 for a single prompt)
+     * @param tokenId   the token's id
+     * @param textDelta the text it adds, possibly empty
+     */
     void onToken(int row, long tokenId, String textDelta);
 }

@@ -85,6 +85,9 @@ public final class HookSet {
             return this;
         }
 
+        /**
+         * @return the hooks registered so far
+         */
         public HookSet build() {
             Map<HookPoint, Map<Integer, List<ActivationHook>>> copy = new EnumMap<>(HookPoint.class);
             hooks.forEach((p, m) -> {

@@ -78,14 +78,23 @@ public final class ForwardInput {
         return new ForwardInput(manager, tok, mask, promptLengths.clone());
     }
 
+    /**
+     * @return the manager that owns the tensors of this forward pass
+     */
     public NDManager manager() {
         return manager;
     }
 
+    /**
+     * @return the number of rows
+     */
     public int batchSize() {
         return tokens.length;
     }
 
+    /**
+     * @return the number of token positions per row in this pass
+     */
     public int length() {
         return tokens[0].length;
     }

@@ -2,10 +2,17 @@ package io.steer4j.djl.model;
 
 /** A model folder is missing files, holds an unsupported architecture, or its config does not match its weights. */
 public class ModelLoadException extends RuntimeException {
+    /**
+     * @param message what could not be loaded and why
+     */
     public ModelLoadException(String message) {
         super(message);
     }
 
+    /**
+     * @param message what could not be loaded and why
+     * @param cause   the underlying failure
+     */
     public ModelLoadException(String message, Throwable cause) {
         super(message, cause);
     }

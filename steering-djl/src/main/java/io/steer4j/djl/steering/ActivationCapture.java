@@ -50,7 +50,8 @@ public final class ActivationCapture {
      *
      * @return per layer, one row per text (in input order), each of the hidden size
      * @throws IllegalArgumentException when a layer is out of range, the text list is empty, or a text encodes to
-     *                                  no tokens
+     *                                  no tokens or to more than the model's context holds (naming the text's
+     *                                  1-based number; one far too long is refused before it is tokenized)
      */
     public Map<Integer, float[][]> capture(List<String> texts, Collection<Integer> layers, String label) {
         if (texts.isEmpty()) {
@@ -68,9 +69,19 @@ public final class ActivationCapture {
                 int end = Math.min(texts.size(), start + batchSize);
                 List<long[]> rows = new ArrayList<>();
                 for (int i = start; i < end; i++) {
-                    long[] ids = model.tokenizer().encode(texts.get(i));
+                    String text = texts.get(i);
+                    int context = model.config().contextLength();
+                    if (text.length() > SteeringVectorComputer.maxTextChars(model)) {
+                        throw new IllegalArgumentException("text #" + (i + 1) + " of the " + label + " is " + text.length()
+                                + " characters long: it cannot fit in the model's context of " + context + " tokens");
+                    }
+                    long[] ids = model.tokenizer().encode(text);
                     if (ids.length == 0) {
                         throw new IllegalArgumentException("text " + i + " encodes to no tokens: '" + texts.get(i) + "'");
+                    }
+                    if (ids.length > context) {
+                        throw new IllegalArgumentException("text #" + (i + 1) + " of the " + label + " is " + ids.length
+                                + " tokens long, more than the model's context of " + context + " tokens");
                     }
                     rows.add(ids);
                 }

@@ -37,11 +37,15 @@ public final class ConditionSearch {
      * @param f1ByLayer  best F1 per candidate layer, to show how the layers compare
      */
     public record Result(int layer, float[] direction, double threshold, double f1, Map<Integer, Double> f1ByLayer) {
+        /** Copies the direction and the per-layer scores, so the record stays immutable. */
         public Result {
             direction = direction.clone();
             f1ByLayer = Collections.unmodifiableMap(new TreeMap<>(f1ByLayer));
         }
 
+        /**
+         * @return a copy of the condition direction
+         */
         @Override
         public float[] direction() {
             return direction.clone();

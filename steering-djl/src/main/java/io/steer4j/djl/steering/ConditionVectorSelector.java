@@ -72,10 +72,16 @@ public final class ConditionVectorSelector implements PlanSelector {
         return fires(prompt) ? plan : otherwise;
     }
 
+    /**
+     * @return the layer whose activations are compared with the condition
+     */
     public int layer() {
         return layer;
     }
 
+    /**
+     * @return the cosine similarity above which the condition fires
+     */
     public double threshold() {
         return threshold;
     }

@@ -18,6 +18,7 @@ import java.util.Locale;
  * @param otherwise plan when it does not
  */
 public record KeywordSelector(List<String> keywords, SteeringPlan plan, SteeringPlan otherwise) implements PlanSelector {
+    /** Checks the arguments and copies the keywords. */
     public KeywordSelector {
         if (keywords == null || keywords.isEmpty()) {
             throw new IllegalArgumentException("a keyword rule needs at least one keyword");

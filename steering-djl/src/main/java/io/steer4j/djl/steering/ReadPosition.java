@@ -19,6 +19,11 @@ public sealed interface ReadPosition {
     /** Chooses a token index for one example from its text and token ids; negative counts from the end. */
     @FunctionalInterface
     interface Indexer {
+        /**
+         * @param text   the example's text
+         * @param tokens its token ids
+         * @return the index to read; negative counts from the end
+         */
         int index(String text, long[] tokens);
     }
 
@@ -57,18 +62,32 @@ public sealed interface ReadPosition {
     /** Recorded in vector metadata, e.g. {@code last_token}. */
     String id();
 
+    /**
+     * @return the last token (the default)
+     */
     static ReadPosition last() {
         return new Last();
     }
 
+    /**
+     * @return the mean over the example's tokens
+     */
     static ReadPosition mean() {
         return new Mean();
     }
 
+    /**
+     * @param index the token index; negative counts from the end
+     * @return that fixed index
+     */
     static ReadPosition at(int index) {
         return new At(index);
     }
 
+    /**
+     * @param indexer chooses the index from each example's text and tokens
+     * @return an index chosen per example
+     */
     static ReadPosition perExample(Indexer indexer) {
         return new PerExample(indexer);
     }

@@ -69,6 +69,10 @@ public final class SteeredModel implements AutoCloseable {
         return builder(model).plan(plan).build();
     }
 
+    /**
+     * @param model the model to steer; it stays owned by the caller
+     * @return a builder, for a default plan, a plan selector or continuous batching
+     */
     public static Builder builder(LanguageModel model) {
         return new Builder(model);
     }
@@ -350,6 +354,9 @@ public final class SteeredModel implements AutoCloseable {
             return this;
         }
 
+        /**
+         * @return the steered model; close it when continuous batching is on
+         */
         public SteeredModel build() {
             return new SteeredModel(model, selector, batchRows);
         }

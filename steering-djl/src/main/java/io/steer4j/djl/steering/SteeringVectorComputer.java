@@ -8,6 +8,8 @@ import io.steer4j.core.vector.SteeringVectors;
 import io.steer4j.core.vector.VectorMetadata;
 import io.steer4j.core.vector.VectorMethod;
 import io.steer4j.djl.model.LanguageModel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,6 +33,12 @@ import java.util.stream.IntStream;
  * }</pre>
  */
 public final class SteeringVectorComputer {
+    /**
+     * No token of a supported vocabulary spans more characters than this, so a text longer than
+     * {@code contextLength × MAX_CHARS_PER_TOKEN} cannot fit in the context and is refused without tokenizing it.
+     */
+    public static final int MAX_CHARS_PER_TOKEN = 128;
+    private static final Logger LOG = LoggerFactory.getLogger(SteeringVectorComputer.class);
     private final LanguageModel model;
     private final List<Integer> layers;
     private final HookPoint point;
@@ -52,22 +60,60 @@ public final class SteeringVectorComputer {
         layers.forEach(model::checkLayer);
     }
 
+    /**
+     * @param model the model whose activations are read
+     * @return a builder with the defaults listed on {@link Builder}
+     */
     public static Builder builder(LanguageModel model) {
         return new Builder(model);
     }
 
     /**
-     * Computes the vector.
+     * The longest text, in characters, that could fit in the model's context; longer dataset texts are refused
+     * before tokenizing (pass it to {@code ContrastiveDatasets.load(file, positiveKey, maxTextChars)} to have the
+     * file and line named).
      *
-     * @throws IllegalArgumentException when the dataset is empty
+     * @param model the model
+     * @return {@code contextLength × MAX_CHARS_PER_TOKEN}, capped at {@link Integer#MAX_VALUE}
+     */
+    public static int maxTextChars(LanguageModel model) {
+        return (int) Math.min(Integer.MAX_VALUE, (long) model.config().contextLength() * MAX_CHARS_PER_TOKEN);
+    }
+
+    /**
+     * Computes the vector. Pairs whose two texts are identical contribute nothing and are reported in a warning, as
+     * is a layer whose direction comes out as zero (e.g. all pairs identical).
+     *
+     * @param dataset the contrastive pairs
+     * @return the vector, with the activations it came from unless {@link Builder#keepActivations} was off
+     * @throws IllegalArgumentException when the dataset is empty, or a text is longer than the model's context
+     *                                  (naming the dataset, the pair and its side)
      */
     public SteeringVectorResult compute(ContrastiveDataset dataset) {
         if (dataset.size() == 0) {
             throw new IllegalArgumentException("dataset '" + dataset.name() + "' is empty");
         }
+        List<Integer> identical = new ArrayList<>();
+        for (int i = 0; i < dataset.size(); i++) {
+            if (dataset.pairs().get(i).positive().equals(dataset.pairs().get(i).negative())) {
+                identical.add(i + 1);
+            }
+        }
+        if (!identical.isEmpty()) {
+            LOG.warn("dataset '{}': {} of {} pairs have identical positive and negative texts and add nothing to the"
+                    + " vector (pairs {})", dataset.name(), identical.size(), dataset.size(),
+                    identical.size() > 10 ? identical.subList(0, 10) + "..." : identical);
+        }
         ActivationCapture capture = new ActivationCapture(model, point, read, batchSize, progress);
-        Map<Integer, float[][]> pos = capture.capture(dataset.positives(), layers, "positives");
-        Map<Integer, float[][]> neg = capture.capture(dataset.negatives(), layers, "negatives");
+        Map<Integer, float[][]> pos;
+        Map<Integer, float[][]> neg;
+        try {
+            pos = capture.capture(dataset.positives(), layers, "positives");
+            neg = capture.capture(dataset.negatives(), layers, "negatives");
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("dataset '" + dataset.name() + "' (text #N of either side is pair N): "
+                    + e.getMessage(), e);
+        }
         Map<Integer, ActivationMatrix> p = new TreeMap<>();
         Map<Integer, ActivationMatrix> n = new TreeMap<>();
         for (int l : layers) {
@@ -83,6 +129,12 @@ public final class SteeringVectorComputer {
                 .note("dataset", dataset.name())
                 .build();
         SteeringVector v = SteeringVectors.fromActivations(p, n, method, meta);
+        for (int l : v.layers()) {
+            if (v.norm(l) == 0) {
+                LOG.warn("dataset '{}': the direction at layer {} is zero (positives and negatives read the same"
+                        + " activations); steering with it changes nothing", dataset.name(), l);
+            }
+        }
         return keepActivations ? new SteeringVectorResult(v, p, n) : new SteeringVectorResult(v, Map.of(), Map.of());
     }
 
@@ -101,6 +153,10 @@ public final class SteeringVectorComputer {
             this.model = model;
         }
 
+        /**
+         * @param ls the layers to compute directions for (0-based, {@code resid_post} numbering)
+         * @return this builder
+         */
         public Builder layers(int... ls) {
             List<Integer> list = new ArrayList<>();
             for (int l : ls) {
@@ -109,6 +165,10 @@ public final class SteeringVectorComputer {
             return layers(list);
         }
 
+        /**
+         * @param ls the layers to compute directions for, at least one
+         * @return this builder
+         */
         public Builder layers(List<Integer> ls) {
             if (ls.isEmpty()) {
                 throw new IllegalArgumentException("at least one layer is needed");
@@ -117,36 +177,63 @@ public final class SteeringVectorComputer {
             return this;
         }
 
+        /**
+         * @param p where in each layer activations are read (default {@code resid_post})
+         * @return this builder
+         */
         public Builder hookPoint(HookPoint p) {
             this.point = p;
             return this;
         }
 
+        /**
+         * @param r which token stands for an example (default the last)
+         * @return this builder
+         */
         public Builder readPosition(ReadPosition r) {
             this.read = r;
             return this;
         }
 
+        /**
+         * @param m how directions are derived from the activations (default mean difference)
+         * @return this builder
+         */
         public Builder method(VectorMethod m) {
             this.method = m;
             return this;
         }
 
+        /**
+         * @param n examples per forward pass (default 8)
+         * @return this builder
+         */
         public Builder batchSize(int n) {
             this.batchSize = n;
             return this;
         }
 
+        /**
+         * @param show whether to draw a progress bar on the terminal
+         * @return this builder
+         */
         public Builder showProgress(boolean show) {
             this.progress = show;
             return this;
         }
 
+        /**
+         * @param keep whether the result keeps the per-example activations (default yes; off saves memory)
+         * @return this builder
+         */
         public Builder keepActivations(boolean keep) {
             this.keepActivations = keep;
             return this;
         }
 
+        /**
+         * @return the computer
+         */
         public SteeringVectorComputer build() {
             return new SteeringVectorComputer(this);
         }

@@ -15,6 +15,7 @@ import java.util.Map;
  */
 public record SteeringVectorResult(SteeringVector vector, Map<Integer, ActivationMatrix> positives,
                                    Map<Integer, ActivationMatrix> negatives) {
+    /** Checks that the vector is present. */
     public SteeringVectorResult {
         positives = Map.copyOf(positives);
         negatives = Map.copyOf(negatives);

@@ -101,6 +101,29 @@ class SweepResultTest {
     }
 
     @Test
+    void theHeatmapTitleOfASmallGridIsNotClipped() throws IOException {
+        SweepResult small = synthetic(List.of(cell(0, 0, 0, 100), cell(0, 2, 1.0, 101), cell(0, 4, 3.0, 102),
+                cell(1, 0, 0, 100), cell(1, 2, 0.5, 101), cell(1, 4, 1.0, 102)), PerplexityBound.DEFAULT);
+        Path png = dir.resolve("small.png");
+        small.writeHeatmap(png);
+        BufferedImage img = readPng(png);
+        // the title is the only ink in the top band; it must end short of both edges
+        int minX = img.getWidth();
+        int maxX = -1;
+        for (int y = 0; y < 30; y++) {
+            for (int x = 0; x < img.getWidth(); x++) {
+                if ((img.getRGB(x, y) & 0xFFFFFF) != 0xFFFFFF) {
+                    minX = Math.min(minX, x);
+                    maxX = Math.max(maxX, x);
+                }
+            }
+        }
+        assertTrue(maxX > minX, "no title ink found in the top band");
+        assertTrue(minX >= 10 && maxX <= img.getWidth() - 11,
+                "title spans x " + minX + ".." + maxX + " of a " + img.getWidth() + " px wide chart");
+    }
+
+    @Test
     void linePlotsAreAValidPngWithThreePanels() throws IOException {
         Path png = dir.resolve("lines.png");
         result.writeLinePlots(png);
@@ -152,6 +175,24 @@ class SweepResultTest {
         Recommendation loose = r.recommendation(PerplexityBound.absolute(26), IntendedDirection.INCREASE);
         assertEquals(0, loose.layer());
         assertEquals(4.0, loose.strength());
+    }
+
+    @Test
+    void aRecommendationAtTheEdgeOfTheStrengthGridSaysToWidenIt() {
+        SweepResult r = synthetic(List.of(cell(0, 0, 0, 100), cell(0, 2, 1.0, 101), cell(0, 4, 3.0, 102)),
+                PerplexityBound.DEFAULT);
+        Recommendation rec = r.recommendation();
+        assertEquals(4.0, rec.strength());
+        assertTrue(rec.rule().contains("4 is the edge of the strength grid, so widen the grid"), rec.rule());
+    }
+
+    @Test
+    void aRecommendationInsideTheStrengthGridSaysNothingAboutWidening() {
+        SweepResult r = synthetic(List.of(cell(0, 0, 0, 100), cell(0, 2, 1.0, 101), cell(0, 4, 3.0, 190)),
+                PerplexityBound.DEFAULT);
+        Recommendation rec = r.recommendation();
+        assertEquals(2.0, rec.strength());
+        assertFalse(rec.rule().contains("widen"), rec.rule());
     }
 
     @Test

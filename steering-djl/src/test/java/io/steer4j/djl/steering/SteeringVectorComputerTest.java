@@ -127,4 +127,45 @@ class SteeringVectorComputerTest {
                 () -> SteeringVectorComputer.builder(model).layers(7).build());
         assertTrue(e.getMessage().contains("7") && e.getMessage().contains("3 layers"), e.getMessage());
     }
+
+    @Test
+    void aPairLongerThanTheContextIsRefusedNamingThePairAndSide() {
+        String tooLong = "word ".repeat(model.config().contextLength() + 8);
+        ContrastiveDataset data = new ContrastiveDataset("long", List.of(PAIRS.pairs().get(0),
+                new ContrastivePair("fine", tooLong)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SteeringVectorComputer.builder(model).layers(1).build().compute(data));
+        assertTrue(e.getMessage().contains("dataset 'long'") && e.getMessage().contains("text #2 of the negatives")
+                && e.getMessage().contains("tokens long"), e.getMessage());
+    }
+
+    @Test
+    void aTextThatCannotFitEvenAtTheLongestTokensIsRefusedByItsLengthInCharacters() {
+        String huge = "x".repeat(SteeringVectorComputer.maxTextChars(model) + 1);
+        ContrastiveDataset data = new ContrastiveDataset("huge", List.of(new ContrastivePair(huge, "small")));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SteeringVectorComputer.builder(model).layers(1).build().compute(data));
+        assertTrue(e.getMessage().contains("text #1 of the positives is " + huge.length() + " characters long"),
+                e.getMessage());
+    }
+
+    @Test
+    void identicalPairsAndAZeroDirectionAreReportedAsWarnings() {
+        ContrastiveDataset same = new ContrastiveDataset("same", List.of(new ContrastivePair("a cat", "a cat"),
+                new ContrastivePair("a dog", "a dog")));
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        SteeringVector v;
+        try {
+            // slf4j-simple (the tests' provider) writes to whatever System.err is at the time of the call
+            System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+            v = SteeringVectorComputer.builder(model).layers(1).build().compute(same).vector();
+        } finally {
+            System.setErr(err);
+        }
+        String log = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0.0, v.norm(1));
+        assertTrue(log.contains("2 of 2 pairs have identical positive and negative texts"), log);
+        assertTrue(log.contains("the direction at layer 1 is zero"), log);
+    }
 }

@@ -5,7 +5,26 @@ import java.util.stream.Collectors;
 
 /** Element types of the safetensors format, with their names as written in a file header. */
 public enum SafetensorsDtype {
-    F64(8), F32(4), F16(2), BF16(2), I64(8), I32(4), I16(2), I8(1), U8(1), BOOL(1);
+    /** IEEE 754 double. */
+    F64(8),
+    /** IEEE 754 single (steer4j's vector files). */
+    F32(4),
+    /** IEEE 754 half. */
+    F16(2),
+    /** bfloat16: the upper half of an F32. */
+    BF16(2),
+    /** Signed 64-bit integer. */
+    I64(8),
+    /** Signed 32-bit integer. */
+    I32(4),
+    /** Signed 16-bit integer. */
+    I16(2),
+    /** Signed 8-bit integer. */
+    I8(1),
+    /** Unsigned 8-bit integer. */
+    U8(1),
+    /** Boolean, one byte. */
+    BOOL(1);
 
     private final int byteSize;
 

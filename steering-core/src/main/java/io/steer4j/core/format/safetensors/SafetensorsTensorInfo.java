@@ -12,10 +12,14 @@ import java.util.Arrays;
  * @param byteLength number of bytes of the tensor's data
  */
 public record SafetensorsTensorInfo(String name, SafetensorsDtype dtype, long[] shape, long dataOffset, long byteLength) {
+    /** Copies the shape, so the record stays immutable. */
     public SafetensorsTensorInfo {
         shape = shape.clone();
     }
 
+    /**
+     * @return a copy of the dimensions
+     */
     @Override
     public long[] shape() {
         return shape.clone();
