@@ -28,6 +28,10 @@ public final class KvCache implements AutoCloseable {
     /** Logical position the next real token of each row will get. */
     final long[] nextPosition;
     private boolean closed;
+    /** The Vector API path's copy of this (single-row) cache, or null; see {@link #javaKv}. */
+    private VectorDecoder.Kv javaKv;
+    /** Per layer, the slots the libtorch buffers hold (the Vector API path may have written later ones). */
+    private final int[] torchSlots;
 
     KvCache(NDManager parent, int layers, int batch, int initialCapacity, int limit) {
         this.manager = parent.newSubManager();
@@ -37,6 +41,7 @@ public final class KvCache implements AutoCloseable {
         this.limit = limit;
         this.mask = new int[batch][0];
         this.nextPosition = new long[batch];
+        this.torchSlots = new int[layers];
     }
 
     /** Number of cached slots (including padding) per row. */
@@ -65,7 +70,11 @@ public final class KvCache implements AutoCloseable {
         if (capacity(layer) < end) {
             grow(layer, start, end, k, v);
         }
+        if (torchSlots[layer] < start) {
+            exportJavaSlots(layer, torchSlots[layer], start, k);
+        }
         NDIndex fresh = new NDIndex(":, :, {}:{}", start, end);
+        torchSlots[layer] = end;
         keys[layer].set(fresh, k);
         values[layer].set(fresh, v);
         NDIndex filled = new NDIndex(":, :, :{}", end);
@@ -93,6 +102,64 @@ public final class KvCache implements AutoCloseable {
             old.close();
         }
         return bigger;
+    }
+
+    /**
+     * The Vector API path's keys and values with room for {@code needed} slots, holding every cached slot: slots
+     * the libtorch path wrote since the last Java step are copied over first (a cache may alternate between the
+     * paths, e.g. a prompt pass here and continuous batching in libtorch).
+     */
+    VectorDecoder.Kv javaKv(int needed, int kvHeads, int headDim) {
+        int kvDim = kvHeads * headDim;
+        if (javaKv == null) {
+            javaKv = new VectorDecoder.Kv(keys.length, kvDim, Math.min(limit, Math.max(needed, initialCapacity)), limit);
+        }
+        javaKv.reserve(needed);
+        int from = javaKv.slots;
+        int to = length();
+        if (from < to) {
+            for (int l = 0; l < keys.length; l++) {
+                copySlots(keys[l], from, to, javaKv.keys[l], kvDim);
+                copySlots(values[l], from, to, javaKv.values[l], kvDim);
+            }
+            javaKv.slots = to;
+        }
+        return javaKv;
+    }
+
+    /** Records that the Vector API path filled slots up to {@code slots}. */
+    void javaAdvanced(int slots) {
+        javaKv.slots = slots;
+    }
+
+    /** Copies slots {@code [from, to)} of a libtorch buffer {@code [1, kvHeads, cap, hd]} into slot-major floats. */
+    private void copySlots(NDArray buffer, int from, int to, float[] into, int kvDim) {
+        try (NDArray part = buffer.get(manager, new NDIndex(":, :, {}:{}", from, to));
+             NDArray slotMajor = part.transpose(0, 2, 1, 3)) {
+            float[] f = slotMajor.toFloatArray();
+            System.arraycopy(f, 0, into, from * kvDim, f.length);
+        }
+    }
+
+    /** Writes the Vector API path's slots {@code [from, to)} of {@code layer} into the libtorch buffers. */
+    private void exportJavaSlots(int layer, int from, int to, NDArray like) {
+        if (javaKv == null || javaKv.slots < to) {
+            throw new IllegalStateException("KV cache slots " + from + ".." + to + " of layer " + layer
+                    + " were written by neither path");
+        }
+        Shape s = like.getShape();
+        int kvHeads = (int) s.get(1);
+        int hd = (int) s.get(3);
+        int kvDim = kvHeads * hd;
+        float[] k = java.util.Arrays.copyOfRange(javaKv.keys[layer], from * kvDim, to * kvDim);
+        float[] v = java.util.Arrays.copyOfRange(javaKv.values[layer], from * kvDim, to * kvDim);
+        NDIndex slots = new NDIndex(":, :, {}:{}", from, to);
+        Shape slotMajor = new Shape(1, to - from, kvHeads, hd);
+        try (NDArray kk = manager.create(k, slotMajor); NDArray vv = manager.create(v, slotMajor);
+             NDArray kt = kk.transpose(0, 2, 1, 3); NDArray vt = vv.transpose(0, 2, 1, 3)) {
+            keys[layer].set(slots, kt.toType(like.getDataType(), false));
+            values[layer].set(slots, vt.toType(like.getDataType(), false));
+        }
     }
 
     boolean isClosed() {
