@@ -85,6 +85,14 @@ public final class BenchCommand extends BaseCommand {
             description = "which sections to run")
     List<String> sections;
 
+    @Option(names = "--peer", paramLabel = "DIR",
+            description = "folder where node-llama-cpp is installed (npm), for the peer section; default $STEER4J_PEER")
+    Path peer;
+
+    @Option(names = "--peer-script", defaultValue = "examples/peer/llama-peer.mjs",
+            description = "the node script that runs llama.cpp (default ${DEFAULT-VALUE})")
+    Path peerScript;
+
     @Option(names = "--profile", paramLabel = "FILE",
             description = "profile one batch-1 generation with libtorch's profiler: write its Chrome trace to FILE "
                     + "and print time per decoded token by operator")
@@ -105,6 +113,13 @@ public final class BenchCommand extends BaseCommand {
                     lm.modelId(), lm.numLayers(), lm.hiddenSize(), lm.config().vocabSize(), lm.precision(),
                     lm.device(), loadS);
             long rssLoaded = Memory.rssBytes();
+            System.out.printf("batch-1 CPU decode path: %s%n", lm.vectorDecode() ? "JDK Vector API"
+                    : "libtorch (start java with --add-modules jdk.incubator.vector for the Vector API path)");
+            if (sections.contains("peer")) { // first, so that its first generation is the first after load
+                Path dir = peer != null ? peer : System.getenv("STEER4J_PEER") == null ? null
+                        : Path.of(System.getenv("STEER4J_PEER"));
+                report.put("peer", new PeerSection(lm, dir, peerScript, prompt(lm, 0), newTokens, runs).run());
+            }
             if (sections.contains("extraction") && pairs > 0) {
                 firstVectorSeconds = firstVector(lm); // before anything else has warmed the engine
             }

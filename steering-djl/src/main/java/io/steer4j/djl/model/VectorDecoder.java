@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.steer4j.core.hook.HookPoint;
 import io.steer4j.djl.hooks.ActivationHook;
+import io.steer4j.djl.hooks.FloatActivationHook;
 import io.steer4j.djl.hooks.HookSet;
 import io.steer4j.djl.hooks.HookSite;
 import org.slf4j.Logger;
@@ -454,9 +455,14 @@ final class VectorDecoder {
             if (hs.isEmpty()) {
                 return flat;
             }
-            NDArray x = m.create(flat, new Shape(1, t, hidden));
             HookSite site = new HookSite(p, layer, 1, t, positions, promptLengths, m);
+            float[] out = flat;
             for (ActivationHook h : hs) {
+                if (h instanceof FloatActivationHook f) {
+                    f.applyInPlace(site, out); // steering plans: no NDArray at all
+                    continue;
+                }
+                NDArray x = m.create(out, new Shape(1, t, hidden));
                 NDArray y = h.apply(site, x);
                 if (y == null || !y.getShape().equals(x.getShape())) {
                     throw new IllegalStateException("hook at " + p + " layer " + layer + " returned shape "
@@ -465,9 +471,9 @@ final class VectorDecoder {
                 if (y.getManager() != m && y != x) {
                     y.attach(m);
                 }
-                x = y;
+                out = y.toType(DataType.FLOAT32, false).toFloatArray();
             }
-            return x.toType(DataType.FLOAT32, false).toFloatArray();
+            return out;
         }
     }
 }
