@@ -54,8 +54,15 @@ public final class KvCache implements AutoCloseable {
         return mask.length;
     }
 
-    /** Slots allocated for {@code layer} (filled or not); 0 before its first step. */
+    /**
+     * Slots allocated for {@code layer} (filled or not); 0 before its first step. Both stores grow alike, so this
+     * is the libtorch buffer's size, or the Vector API path's while only that path has run.
+     */
     int capacity(int layer) {
+        return keys[layer] != null ? torchCapacity(layer) : javaKv == null ? 0 : javaKv.capacity();
+    }
+
+    private int torchCapacity(int layer) {
         return keys[layer] == null ? 0 : (int) keys[layer].getShape().get(2);
     }
 
@@ -67,7 +74,7 @@ public final class KvCache implements AutoCloseable {
     NDArray[] append(int layer, NDArray k, NDArray v, NDManager stepManager) {
         int start = length();
         int end = start + (int) k.getShape().get(2);
-        if (capacity(layer) < end) {
+        if (torchCapacity(layer) < end) {
             grow(layer, start, end, k, v);
         }
         if (torchSlots[layer] < start) {
@@ -82,7 +89,7 @@ public final class KvCache implements AutoCloseable {
     }
 
     private void grow(int layer, int filled, int needed, NDArray k, NDArray v) {
-        int old = capacity(layer);
+        int old = torchCapacity(layer);
         int cap = Math.max(needed, old == 0 ? initialCapacity : Math.min(limit, 2 * old));
         keys[layer] = regrow(keys[layer], k, filled, cap);
         values[layer] = regrow(values[layer], v, filled, cap);
