@@ -550,15 +550,22 @@ public final class BenchCommand extends BaseCommand {
     private void profile(LanguageModel lm) throws IOException {
         SteeredModel sm = SteeredModel.builder(lm).build();
         List<long[]> p = List.of(prompt(lm, 0));
-        tokensPerSecond(sm, p, List.of(SteeringPlan.NONE)); // warm-up
-        OpProfile.record(lm, profile, () -> tokensPerSecond(sm, p, List.of(SteeringPlan.NONE)));
+        // libtorch's profiler sees libtorch operators only: profile the libtorch path
+        System.setProperty(io.steer4j.djl.model.VectorSupport.PROPERTY, "libtorch");
+        try {
+            tokensPerSecond(sm, p, List.of(SteeringPlan.NONE)); // warm-up
+            OpProfile.record(lm, profile, () -> tokensPerSecond(sm, p, List.of(SteeringPlan.NONE)));
+        } finally {
+            System.clearProperty(io.steer4j.djl.model.VectorSupport.PROPERTY);
+        }
         List<OpProfile.Row> rows = OpProfile.summarize(profile);
         double perToken = newTokens * 1000.0;
         double total = rows.stream().mapToDouble(OpProfile.Row::totalUs).sum();
         double weights = rows.stream().filter(r -> OpProfile.isWeightProduct(r.name()))
                 .mapToDouble(OpProfile.Row::totalUs).sum();
         int calls = rows.stream().mapToInt(OpProfile.Row::calls).sum();
-        System.out.printf("%nprofile of one batch-1 generation (%d-token prompt + %d tokens), trace in %s:%n",
+        System.out.printf("%nprofile of one batch-1 generation on the libtorch path (%d-token prompt + %d tokens), "
+                + "trace in %s:%n",
                 promptTokens, newTokens, profile);
         System.out.printf("  operators %.1f ms per token (%.0f calls): products with weights %.2f ms, everything else "
                 + "%.2f ms%n", total / perToken, calls / (double) newTokens, weights / perToken, (total - weights) / perToken);
