@@ -56,6 +56,18 @@ final class GgufModelWriter {
         this.header = SafetensorsHeader.read(channel, weights);
     }
 
+    /**
+     * Converts in a JVM of its own, as {@link PeerSection} runs it: {@code GgufModelWriter MODEL_DIR OUT.gguf}. (In
+     * the benchmark's process the conversion's ~2x model size of temporary arrays would inflate its peak RSS.)
+     */
+    public static void main(String[] args) throws IOException {
+        if (args.length != 2) {
+            System.err.println("usage: GgufModelWriter MODEL_DIR OUT.gguf");
+            System.exit(2);
+        }
+        System.out.println(convert(Path.of(args[0]), Path.of(args[1])));
+    }
+
     /** Writes {@code out} from the checkpoint in {@code folder}; returns the file's size in bytes. */
     static long convert(Path folder, Path out) throws IOException {
         GgufModelWriter w = new GgufModelWriter(folder);

@@ -79,7 +79,7 @@ final class PeerSection {
         Path gguf = dir.resolve("model.gguf");
         try {
             long t0 = System.nanoTime();
-            long bytes = GgufModelWriter.convert(lm.folder(), gguf);
+            long bytes = convertInChildJvm(gguf);
             System.out.printf("  converted %s to a float32 GGUF of %.1f MB in %.1f s%n", lm.folder(), bytes / 1e6,
                     (System.nanoTime() - t0) / 1e9);
             compare(gguf, out);
@@ -88,6 +88,19 @@ final class PeerSection {
             Files.deleteIfExists(dir);
         }
         return out;
+    }
+
+    /** Runs {@link GgufModelWriter} in a child JVM so that its temporary arrays do not count in this one's RSS. */
+    private long convertInChildJvm(Path gguf) throws Exception {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process p = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
+                GgufModelWriter.class.getName(), lm.folder().toString(), gguf.toString())
+                .redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0 || !Files.isRegularFile(gguf)) {
+            throw new IOException("GGUF conversion failed (exit " + p.exitValue() + "):\n" + output);
+        }
+        return Files.size(gguf);
     }
 
     private void compare(Path gguf, Map<String, Object> out) throws Exception {
