@@ -85,6 +85,14 @@ public final class BenchCommand extends BaseCommand {
             description = "which sections to run")
     List<String> sections;
 
+    @Option(names = "--peer", paramLabel = "DIR",
+            description = "folder where node-llama-cpp is installed (npm), for the peer section; default $STEER4J_PEER")
+    Path peer;
+
+    @Option(names = "--peer-script", defaultValue = "examples/peer/llama-peer.mjs",
+            description = "the node script that runs llama.cpp (default ${DEFAULT-VALUE})")
+    Path peerScript;
+
     @Option(names = "--profile", paramLabel = "FILE",
             description = "profile one batch-1 generation with libtorch's profiler: write its Chrome trace to FILE "
                     + "and print time per decoded token by operator")
@@ -114,6 +122,13 @@ public final class BenchCommand extends BaseCommand {
                     lm.modelId(), lm.numLayers(), lm.hiddenSize(), lm.config().vocabSize(), lm.precision(),
                     lm.device(), loadS);
             long rssLoaded = Memory.rssBytes();
+            System.out.printf("batch-1 CPU decode path: %s%n", lm.vectorDecode() ? "JDK Vector API"
+                    : "libtorch (start java with --add-modules jdk.incubator.vector for the Vector API path)");
+            if (sections.contains("peer")) { // first, so that its first generation is the first after load
+                Path dir = peer != null ? peer : System.getenv("STEER4J_PEER") == null ? null
+                        : Path.of(System.getenv("STEER4J_PEER"));
+                report.put("peer", new PeerSection(lm, dir, peerScript, prompt(lm, 0), newTokens, runs).run());
+            }
             if (sections.contains("extraction") && pairs > 0) {
                 firstVectorSeconds = firstVector(lm); // before anything else has warmed the engine
             }
@@ -544,15 +559,22 @@ public final class BenchCommand extends BaseCommand {
     private void profile(LanguageModel lm) throws IOException {
         SteeredModel sm = SteeredModel.builder(lm).build();
         List<long[]> p = List.of(prompt(lm, 0));
-        tokensPerSecond(sm, p, List.of(SteeringPlan.NONE)); // warm-up
-        OpProfile.record(lm, profile, () -> tokensPerSecond(sm, p, List.of(SteeringPlan.NONE)));
+        // libtorch's profiler sees libtorch operators only: profile the libtorch path
+        System.setProperty(io.steer4j.djl.model.VectorSupport.PROPERTY, "libtorch");
+        try {
+            tokensPerSecond(sm, p, List.of(SteeringPlan.NONE)); // warm-up
+            OpProfile.record(lm, profile, () -> tokensPerSecond(sm, p, List.of(SteeringPlan.NONE)));
+        } finally {
+            System.clearProperty(io.steer4j.djl.model.VectorSupport.PROPERTY);
+        }
         List<OpProfile.Row> rows = OpProfile.summarize(profile);
         double perToken = newTokens * 1000.0;
         double total = rows.stream().mapToDouble(OpProfile.Row::totalUs).sum();
         double weights = rows.stream().filter(r -> OpProfile.isWeightProduct(r.name()))
                 .mapToDouble(OpProfile.Row::totalUs).sum();
         int calls = rows.stream().mapToInt(OpProfile.Row::calls).sum();
-        System.out.printf("%nprofile of one batch-1 generation (%d-token prompt + %d tokens), trace in %s:%n",
+        System.out.printf("%nprofile of one batch-1 generation on the libtorch path (%d-token prompt + %d tokens), "
+                + "trace in %s:%n",
                 promptTokens, newTokens, profile);
         System.out.printf("  operators %.1f ms per token (%.0f calls): products with weights %.2f ms, everything else "
                 + "%.2f ms%n", total / perToken, calls / (double) newTokens, weights / perToken, (total - weights) / perToken);

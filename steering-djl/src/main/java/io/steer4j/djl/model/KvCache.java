@@ -28,6 +28,10 @@ public final class KvCache implements AutoCloseable {
     /** Logical position the next real token of each row will get. */
     final long[] nextPosition;
     private boolean closed;
+    /** The Vector API path's copy of this (single-row) cache, or null; see {@link #javaKv}. */
+    private VectorDecoder.Kv javaKv;
+    /** Per layer, the slots the libtorch buffers hold (the Vector API path may have written later ones). */
+    private final int[] torchSlots;
 
     KvCache(NDManager parent, int layers, int batch, int initialCapacity, int limit) {
         this.manager = parent.newSubManager();
@@ -37,6 +41,7 @@ public final class KvCache implements AutoCloseable {
         this.limit = limit;
         this.mask = new int[batch][0];
         this.nextPosition = new long[batch];
+        this.torchSlots = new int[layers];
     }
 
     /** Number of cached slots (including padding) per row. */
@@ -49,8 +54,15 @@ public final class KvCache implements AutoCloseable {
         return mask.length;
     }
 
-    /** Slots allocated for {@code layer} (filled or not); 0 before its first step. */
+    /**
+     * Slots allocated for {@code layer} (filled or not); 0 before its first step. Both stores grow alike, so this
+     * is the libtorch buffer's size, or the Vector API path's while only that path has run.
+     */
     int capacity(int layer) {
+        return keys[layer] != null ? torchCapacity(layer) : javaKv == null ? 0 : javaKv.capacity();
+    }
+
+    private int torchCapacity(int layer) {
         return keys[layer] == null ? 0 : (int) keys[layer].getShape().get(2);
     }
 
@@ -62,10 +74,14 @@ public final class KvCache implements AutoCloseable {
     NDArray[] append(int layer, NDArray k, NDArray v, NDManager stepManager) {
         int start = length();
         int end = start + (int) k.getShape().get(2);
-        if (capacity(layer) < end) {
+        if (torchCapacity(layer) < end) {
             grow(layer, start, end, k, v);
         }
+        if (torchSlots[layer] < start) {
+            exportJavaSlots(layer, torchSlots[layer], start, k);
+        }
         NDIndex fresh = new NDIndex(":, :, {}:{}", start, end);
+        torchSlots[layer] = end;
         keys[layer].set(fresh, k);
         values[layer].set(fresh, v);
         NDIndex filled = new NDIndex(":, :, :{}", end);
@@ -73,7 +89,7 @@ public final class KvCache implements AutoCloseable {
     }
 
     private void grow(int layer, int filled, int needed, NDArray k, NDArray v) {
-        int old = capacity(layer);
+        int old = torchCapacity(layer);
         int cap = Math.max(needed, old == 0 ? initialCapacity : Math.min(limit, 2 * old));
         keys[layer] = regrow(keys[layer], k, filled, cap);
         values[layer] = regrow(values[layer], v, filled, cap);
@@ -93,6 +109,64 @@ public final class KvCache implements AutoCloseable {
             old.close();
         }
         return bigger;
+    }
+
+    /**
+     * The Vector API path's keys and values with room for {@code needed} slots, holding every cached slot: slots
+     * the libtorch path wrote since the last Java step are copied over first (a cache may alternate between the
+     * paths, e.g. a prompt pass here and continuous batching in libtorch).
+     */
+    VectorDecoder.Kv javaKv(int needed, int kvHeads, int headDim) {
+        int kvDim = kvHeads * headDim;
+        if (javaKv == null) {
+            javaKv = new VectorDecoder.Kv(keys.length, kvDim, Math.min(limit, Math.max(needed, initialCapacity)), limit);
+        }
+        javaKv.reserve(needed);
+        int from = javaKv.slots;
+        int to = length();
+        if (from < to) {
+            for (int l = 0; l < keys.length; l++) {
+                copySlots(keys[l], from, to, javaKv.keys[l], kvDim);
+                copySlots(values[l], from, to, javaKv.values[l], kvDim);
+            }
+            javaKv.slots = to;
+        }
+        return javaKv;
+    }
+
+    /** Records that the Vector API path filled slots up to {@code slots}. */
+    void javaAdvanced(int slots) {
+        javaKv.slots = slots;
+    }
+
+    /** Copies slots {@code [from, to)} of a libtorch buffer {@code [1, kvHeads, cap, hd]} into slot-major floats. */
+    private void copySlots(NDArray buffer, int from, int to, float[] into, int kvDim) {
+        try (NDArray part = buffer.get(manager, new NDIndex(":, :, {}:{}", from, to));
+             NDArray slotMajor = part.transpose(0, 2, 1, 3)) {
+            float[] f = slotMajor.toFloatArray();
+            System.arraycopy(f, 0, into, from * kvDim, f.length);
+        }
+    }
+
+    /** Writes the Vector API path's slots {@code [from, to)} of {@code layer} into the libtorch buffers. */
+    private void exportJavaSlots(int layer, int from, int to, NDArray like) {
+        if (javaKv == null || javaKv.slots < to) {
+            throw new IllegalStateException("KV cache slots " + from + ".." + to + " of layer " + layer
+                    + " were written by neither path");
+        }
+        Shape s = like.getShape();
+        int kvHeads = (int) s.get(1);
+        int hd = (int) s.get(3);
+        int kvDim = kvHeads * hd;
+        float[] k = java.util.Arrays.copyOfRange(javaKv.keys[layer], from * kvDim, to * kvDim);
+        float[] v = java.util.Arrays.copyOfRange(javaKv.values[layer], from * kvDim, to * kvDim);
+        NDIndex slots = new NDIndex(":, :, {}:{}", from, to);
+        Shape slotMajor = new Shape(1, to - from, kvHeads, hd);
+        try (NDArray kk = manager.create(k, slotMajor); NDArray vv = manager.create(v, slotMajor);
+             NDArray kt = kk.transpose(0, 2, 1, 3); NDArray vt = vv.transpose(0, 2, 1, 3)) {
+            keys[layer].set(slots, kt.toType(like.getDataType(), false));
+            values[layer].set(slots, vt.toType(like.getDataType(), false));
+        }
     }
 
     boolean isClosed() {

@@ -375,6 +375,16 @@ public final class LanguageModel implements AutoCloseable {
         return engine.isCurrent();
     }
 
+    /**
+     * Whether one-row calls with a KV cache (prompt passes and decode steps of {@code generate}) run on the JDK
+     * Vector API path instead of libtorch: true for float32 models on the CPU in a JVM started with
+     * {@code --add-modules jdk.incubator.vector}, unless the system property {@value VectorSupport#PROPERTY} is
+     * {@code libtorch}. Both paths give the same logits (to float32 rounding) and run the same hooks.
+     */
+    public boolean vectorDecode() {
+        return transformer instanceof BlockTransformer b && b.vectorPathActive();
+    }
+
     /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
         return closed;

@@ -9,6 +9,7 @@ import io.steer4j.core.hook.InterventionOperator;
 import io.steer4j.core.hook.SteeringPlan;
 import io.steer4j.core.hook.TokenScope;
 import io.steer4j.djl.hooks.ActivationHook;
+import io.steer4j.djl.hooks.FloatActivationHook;
 import io.steer4j.djl.hooks.HookSet;
 import io.steer4j.djl.hooks.HookSite;
 
@@ -33,12 +34,15 @@ final class PlanHooks {
     }
 
     /** One slot at one site: the k-th intervention of each row (null where a row has none). */
-    private static final class Slot implements ActivationHook {
+    private static final class Slot implements FloatActivationHook {
         private final Intervention[] rows;
         private final NDArray scaled;   // [B,1,D]  s·v for ADD / ADD_AFTER_ABLATE, s·û for CLAMP
         private final NDArray unit;     // [B,1,D]  û for rows that project (null if none)
         private final boolean allTokensAllRows;
         private final boolean anyPreserveNorm;
+        /** {@link #scaled} and {@link #unit} as floats, for {@link #applyInPlace} (unit null if none projects). */
+        private final float[] scaledFloats;
+        private final float[] unitFloats;
 
         Slot(Intervention[] rows, NDManager consts, int hidden) {
             this.rows = rows;
@@ -80,6 +84,56 @@ final class PlanHooks {
             this.unit = projects ? consts.create(u, new Shape(b, 1, hidden)) : null;
             this.allTokensAllRows = all;
             this.anyPreserveNorm = preserve;
+            this.scaledFloats = add;
+            this.unitFloats = projects ? u : null;
+        }
+
+        /** {@link #apply} for one row on floats: the same operations, token by token. */
+        @Override
+        public void applyInPlace(HookSite site, float[] x) {
+            if (site.batchSize() != rows.length || rows.length != 1) {
+                throw new IllegalStateException("plan built for " + rows.length + " rows, forward has "
+                        + site.batchSize() + " (float hooks run on one row)");
+            }
+            Intervention i = rows[0];
+            if (i == null) {
+                return;
+            }
+            int t = site.queryLength();
+            int hidden = x.length / t;
+            for (int k = 0; k < t; k++) {
+                if (!allTokensAllRows && !i.scope().covers(site.positions()[0][k], site.promptLengths()[0])) {
+                    continue;
+                }
+                int o = k * hidden;
+                double n0 = i.preserveNorm() ? norm(x, o, hidden) : 0;
+                float proj = 0f;
+                if (unitFloats != null) {
+                    double p = 0;
+                    for (int d = 0; d < hidden; d++) {
+                        p += (double) x[o + d] * unitFloats[d];
+                    }
+                    proj = (float) p;
+                }
+                for (int d = 0; d < hidden; d++) {
+                    float change = unitFloats == null ? scaledFloats[d] : -(proj * unitFloats[d]) + scaledFloats[d];
+                    x[o + d] += change;
+                }
+                if (i.preserveNorm()) {
+                    float factor = (float) (n0 / Math.max(norm(x, o, hidden), 1e-12));
+                    for (int d = 0; d < hidden; d++) {
+                        x[o + d] *= factor;
+                    }
+                }
+            }
+        }
+
+        private static double norm(float[] x, int o, int n) {
+            double s = 0;
+            for (int d = 0; d < n; d++) {
+                s += (double) x[o + d] * x[o + d];
+            }
+            return Math.sqrt(s);
         }
 
         @Override

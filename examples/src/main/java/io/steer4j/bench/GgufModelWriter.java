@@ -1,0 +1,353 @@
+package io.steer4j.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.steer4j.core.format.safetensors.SafetensorsDtype;
+import io.steer4j.core.format.safetensors.SafetensorsHeader;
+import io.steer4j.core.format.safetensors.SafetensorsTensorInfo;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Converts a float32 Hugging Face checkpoint (one {@code model.safetensors}) of the GPT-2 or Llama family into a
+ * float32 GGUF model file that llama.cpp loads, so that the benchmark can run llama.cpp on exactly the weights
+ * steer4j runs. Written for the benchmark's peer comparison, not as a general converter: no quantisation, no
+ * sharded checkpoints, and a placeholder vocabulary (the benchmark feeds token ids, never text).
+ *
+ * <p>What llama.cpp expects beyond the tensor names: GPT-2's Conv1D weights ({@code [in, out]}) transposed to
+ * {@code [out, in]}; an {@code output.weight} even when the head is tied; Llama's query and key rows permuted from
+ * Hugging Face's rotate-half order to the interleaved pairs llama.cpp rotates (as its {@code convert_hf_to_gguf.py}
+ * does); GGUF dimensions listed innermost first.
+ */
+final class GgufModelWriter {
+    private static final int ALIGN = 32;
+    private static final int T_UINT32 = 4;
+    private static final int T_INT32 = 5;
+    private static final int T_FLOAT32 = 6;
+    private static final int T_STRING = 8;
+    private static final int T_ARRAY = 9;
+
+    private record Tensor(String name, long[] rowMajorShape, float[] data) {
+    }
+
+    private final Path folder;
+    private final SafetensorsHeader header;
+    private final FileChannel channel;
+    private final Path weights;
+
+    private GgufModelWriter(Path folder) throws IOException {
+        this.folder = folder;
+        this.weights = folder.resolve("model.safetensors");
+        if (!Files.isRegularFile(weights)) {
+            throw new IOException(folder + " has no model.safetensors (sharded checkpoints are not converted)");
+        }
+        this.channel = FileChannel.open(weights);
+        this.header = SafetensorsHeader.read(channel, weights);
+    }
+
+    /**
+     * Converts in a JVM of its own, as {@link PeerSection} runs it: {@code GgufModelWriter MODEL_DIR OUT.gguf}. (In
+     * the benchmark's process the conversion's ~2x model size of temporary arrays would inflate its peak RSS.)
+     */
+    public static void main(String[] args) throws IOException {
+        if (args.length != 2) {
+            System.err.println("usage: GgufModelWriter MODEL_DIR OUT.gguf");
+            System.exit(2);
+        }
+        System.out.println(convert(Path.of(args[0]), Path.of(args[1])));
+    }
+
+    /** Writes {@code out} from the checkpoint in {@code folder}; returns the file's size in bytes. */
+    static long convert(Path folder, Path out) throws IOException {
+        GgufModelWriter w = new GgufModelWriter(folder);
+        try {
+            return w.write(out);
+        } finally {
+            w.channel.close();
+        }
+    }
+
+    private float[] read(String... names) throws IOException {
+        for (String n : names) {
+            var t = header.tensor(n);
+            if (t.isPresent()) {
+                if (t.get().dtype() != SafetensorsDtype.F32) {
+                    throw new IOException(n + " is " + t.get().dtype() + "; the peer benchmark converts F32 checkpoints");
+                }
+                return header.readFloats(channel, t.get(), weights);
+            }
+        }
+        throw new IOException(weights + " has none of " + List.of(names));
+    }
+
+    private boolean has(String name) {
+        return header.tensor(name).isPresent();
+    }
+
+    private long write(Path out) throws IOException {
+        JsonNode c = new ObjectMapper().readTree(folder.resolve("config.json").toFile());
+        String type = c.path("model_type").asText();
+        List<Object[]> kvs = new ArrayList<>();
+        List<Tensor> tensors = new ArrayList<>();
+        int vocab = c.path("vocab_size").asInt();
+        switch (type) {
+            case "gpt2" -> gpt2(c, kvs, tensors);
+            case "llama" -> llama(c, kvs, tensors);
+            default -> throw new IOException("the peer converter handles gpt2 and llama checkpoints, not " + type);
+        }
+        placeholderVocabulary(vocab, c, kvs);
+        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
+        try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+            Le le = new Le(os);
+            le.bytes("GGUF".getBytes(StandardCharsets.US_ASCII));
+            le.u32(3);
+            le.u64(tensors.size());
+            le.u64(kvs.size());
+            for (Object[] kv : kvs) {
+                le.string((String) kv[0]);
+                value(le, kv[1]);
+            }
+            long offset = 0;
+            for (Tensor t : tensors) {
+                le.string(t.name());
+                le.u32(t.rowMajorShape().length);
+                for (int i = t.rowMajorShape().length - 1; i >= 0; i--) {
+                    le.u64(t.rowMajorShape()[i]); // GGUF lists ne[0] (the contiguous axis) first
+                }
+                le.u32(0); // GGML_TYPE_F32
+                le.u64(offset);
+                offset = align(offset + 4L * t.data().length);
+            }
+            le.pad();
+            for (Tensor t : tensors) {
+                ByteBuffer b = ByteBuffer.allocate(4 * t.data().length).order(ByteOrder.LITTLE_ENDIAN);
+                b.asFloatBuffer().put(t.data());
+                le.bytes(b.array());
+                le.pad();
+            }
+        }
+        Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return Files.size(out);
+    }
+
+    private static long align(long n) {
+        return (n + ALIGN - 1) / ALIGN * ALIGN;
+    }
+
+    private void gpt2(JsonNode c, List<Object[]> kvs, List<Tensor> t) throws IOException {
+        int d = c.path("n_embd").asInt();
+        int layers = c.path("n_layer").asInt();
+        int inner = c.path("n_inner").isNumber() ? c.path("n_inner").asInt() : 4 * d;
+        int vocab = c.path("vocab_size").asInt();
+        int ctx = c.path("n_positions").asInt();
+        kvs.add(new Object[] {"general.architecture", "gpt2"});
+        kvs.add(new Object[] {"general.name", folder.getFileName().toString()});
+        kvs.add(new Object[] {"gpt2.context_length", ctx});
+        kvs.add(new Object[] {"gpt2.embedding_length", d});
+        kvs.add(new Object[] {"gpt2.feed_forward_length", inner});
+        kvs.add(new Object[] {"gpt2.block_count", layers});
+        kvs.add(new Object[] {"gpt2.attention.head_count", c.path("n_head").asInt()});
+        kvs.add(new Object[] {"gpt2.attention.layer_norm_epsilon", (float) c.path("layer_norm_epsilon").asDouble(1e-5)});
+        String p = has("wte.weight") ? "" : "transformer.";
+        float[] wte = read(p + "wte.weight");
+        t.add(new Tensor("token_embd.weight", new long[] {vocab, d}, wte));
+        t.add(new Tensor("position_embd.weight", new long[] {ctx, d}, read(p + "wpe.weight")));
+        t.add(new Tensor("output_norm.weight", new long[] {d}, read(p + "ln_f.weight")));
+        t.add(new Tensor("output_norm.bias", new long[] {d}, read(p + "ln_f.bias")));
+        t.add(new Tensor("output.weight", new long[] {vocab, d}, has("lm_head.weight") ? read("lm_head.weight") : wte));
+        for (int l = 0; l < layers; l++) {
+            String h = p + "h." + l + ".";
+            String b = "blk." + l + ".";
+            t.add(new Tensor(b + "attn_norm.weight", new long[] {d}, read(h + "ln_1.weight")));
+            t.add(new Tensor(b + "attn_norm.bias", new long[] {d}, read(h + "ln_1.bias")));
+            t.add(new Tensor(b + "attn_qkv.weight", new long[] {3L * d, d}, transpose(read(h + "attn.c_attn.weight"), d, 3 * d)));
+            t.add(new Tensor(b + "attn_qkv.bias", new long[] {3L * d}, read(h + "attn.c_attn.bias")));
+            t.add(new Tensor(b + "attn_output.weight", new long[] {d, d}, transpose(read(h + "attn.c_proj.weight"), d, d)));
+            t.add(new Tensor(b + "attn_output.bias", new long[] {d}, read(h + "attn.c_proj.bias")));
+            t.add(new Tensor(b + "ffn_norm.weight", new long[] {d}, read(h + "ln_2.weight")));
+            t.add(new Tensor(b + "ffn_norm.bias", new long[] {d}, read(h + "ln_2.bias")));
+            t.add(new Tensor(b + "ffn_up.weight", new long[] {inner, d}, transpose(read(h + "mlp.c_fc.weight"), d, inner)));
+            t.add(new Tensor(b + "ffn_up.bias", new long[] {inner}, read(h + "mlp.c_fc.bias")));
+            t.add(new Tensor(b + "ffn_down.weight", new long[] {d, inner}, transpose(read(h + "mlp.c_proj.weight"), inner, d)));
+            t.add(new Tensor(b + "ffn_down.bias", new long[] {d}, read(h + "mlp.c_proj.bias")));
+        }
+    }
+
+    private void llama(JsonNode c, List<Object[]> kvs, List<Tensor> t) throws IOException {
+        int d = c.path("hidden_size").asInt();
+        int layers = c.path("num_hidden_layers").asInt();
+        int heads = c.path("num_attention_heads").asInt();
+        int kvHeads = c.path("num_key_value_heads").asInt(heads);
+        int hd = c.path("head_dim").asInt(d / heads);
+        int inner = c.path("intermediate_size").asInt();
+        int vocab = c.path("vocab_size").asInt();
+        if (!c.path("rope_scaling").isMissingNode() && !c.path("rope_scaling").isNull()) {
+            throw new IOException("the peer converter does not write rope_scaling");
+        }
+        kvs.add(new Object[] {"general.architecture", "llama"});
+        kvs.add(new Object[] {"general.name", folder.getFileName().toString()});
+        kvs.add(new Object[] {"llama.context_length", c.path("max_position_embeddings").asInt()});
+        kvs.add(new Object[] {"llama.embedding_length", d});
+        kvs.add(new Object[] {"llama.feed_forward_length", inner});
+        kvs.add(new Object[] {"llama.block_count", layers});
+        kvs.add(new Object[] {"llama.attention.head_count", heads});
+        kvs.add(new Object[] {"llama.attention.head_count_kv", kvHeads});
+        kvs.add(new Object[] {"llama.attention.key_length", hd});
+        kvs.add(new Object[] {"llama.attention.value_length", hd});
+        kvs.add(new Object[] {"llama.rope.dimension_count", hd});
+        kvs.add(new Object[] {"llama.rope.freq_base", (float) c.path("rope_theta").asDouble(10000)});
+        kvs.add(new Object[] {"llama.attention.layer_norm_rms_epsilon", (float) c.path("rms_norm_eps").asDouble(1e-6)});
+        String p = has("model.embed_tokens.weight") ? "model." : "";
+        float[] embed = read(p + "embed_tokens.weight");
+        t.add(new Tensor("token_embd.weight", new long[] {vocab, d}, embed));
+        t.add(new Tensor("output_norm.weight", new long[] {d}, read(p + "norm.weight")));
+        t.add(new Tensor("output.weight", new long[] {vocab, d}, has("lm_head.weight") ? read("lm_head.weight") : embed));
+        for (int l = 0; l < layers; l++) {
+            String h = p + "layers." + l + ".";
+            String b = "blk." + l + ".";
+            t.add(new Tensor(b + "attn_norm.weight", new long[] {d}, read(h + "input_layernorm.weight")));
+            t.add(new Tensor(b + "attn_q.weight", new long[] {(long) heads * hd, d},
+                    interleaveRope(read(h + "self_attn.q_proj.weight"), heads, hd, d)));
+            t.add(new Tensor(b + "attn_k.weight", new long[] {(long) kvHeads * hd, d},
+                    interleaveRope(read(h + "self_attn.k_proj.weight"), kvHeads, hd, d)));
+            t.add(new Tensor(b + "attn_v.weight", new long[] {(long) kvHeads * hd, d}, read(h + "self_attn.v_proj.weight")));
+            t.add(new Tensor(b + "attn_output.weight", new long[] {d, (long) heads * hd}, read(h + "self_attn.o_proj.weight")));
+            t.add(new Tensor(b + "ffn_norm.weight", new long[] {d}, read(h + "post_attention_layernorm.weight")));
+            t.add(new Tensor(b + "ffn_gate.weight", new long[] {inner, d}, read(h + "mlp.gate_proj.weight")));
+            t.add(new Tensor(b + "ffn_up.weight", new long[] {inner, d}, read(h + "mlp.up_proj.weight")));
+            t.add(new Tensor(b + "ffn_down.weight", new long[] {d, inner}, read(h + "mlp.down_proj.weight")));
+        }
+    }
+
+    /**
+     * A vocabulary of placeholder tokens that llama.cpp's byte-level BPE accepts: ids 0..255 are GPT-2's byte
+     * alphabet (so that "\n", which llama.cpp tokenises at load, exists), the rest {@code <id>}; no merges.
+     */
+    private static void placeholderVocabulary(int vocab, JsonNode c, List<Object[]> kvs) {
+        String[] tokens = new String[vocab];
+        int[] byteChars = gpt2ByteAlphabet();
+        for (int i = 0; i < vocab; i++) {
+            tokens[i] = i < 256 ? new String(Character.toChars(byteChars[i])) : "<" + i + ">";
+        }
+        int[] types = new int[vocab];
+        java.util.Arrays.fill(types, 1);
+        kvs.add(new Object[] {"tokenizer.ggml.model", "gpt2"});
+        kvs.add(new Object[] {"tokenizer.ggml.pre", "default"});
+        kvs.add(new Object[] {"tokenizer.ggml.tokens", tokens});
+        kvs.add(new Object[] {"tokenizer.ggml.token_type", types});
+        kvs.add(new Object[] {"tokenizer.ggml.merges", new String[0]});
+        int eos = c.path("eos_token_id").asInt(vocab - 1);
+        kvs.add(new Object[] {"tokenizer.ggml.eos_token_id", eos});
+        kvs.add(new Object[] {"tokenizer.ggml.bos_token_id", c.path("bos_token_id").asInt(eos)});
+    }
+
+    /** GPT-2's {@code bytes_to_unicode}: the code point that stands for each byte. */
+    private static int[] gpt2ByteAlphabet() {
+        int[] out = new int[256];
+        int n = 0;
+        for (int b = 0; b < 256; b++) {
+            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+            out[b] = printable ? b : 256 + n++;
+        }
+        return out;
+    }
+
+    /** {@code [rows, cols]} row-major to {@code [cols, rows]}. */
+    private static float[] transpose(float[] a, int rows, int cols) {
+        float[] t = new float[a.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                t[c * rows + r] = a[r * cols + c];
+            }
+        }
+        return t;
+    }
+
+    /** Within each head, rows {@code i} and {@code i + hd/2} become rows {@code 2i} and {@code 2i + 1}. */
+    private static float[] interleaveRope(float[] w, int heads, int hd, int in) {
+        float[] out = new float[w.length];
+        int half = hd / 2;
+        for (int h = 0; h < heads; h++) {
+            for (int i = 0; i < half; i++) {
+                System.arraycopy(w, (h * hd + i) * in, out, (h * hd + 2 * i) * in, in);
+                System.arraycopy(w, (h * hd + half + i) * in, out, (h * hd + 2 * i + 1) * in, in);
+            }
+        }
+        return out;
+    }
+
+    private static void value(Le le, Object v) throws IOException {
+        if (v instanceof String s) {
+            le.u32(T_STRING);
+            le.string(s);
+        } else if (v instanceof Integer i) {
+            le.u32(T_UINT32);
+            le.u32(i);
+        } else if (v instanceof Float f) {
+            le.u32(T_FLOAT32);
+            le.u32(Float.floatToRawIntBits(f));
+        } else if (v instanceof String[] a) {
+            le.u32(T_ARRAY);
+            le.u32(T_STRING);
+            le.u64(a.length);
+            for (String s : a) {
+                le.string(s);
+            }
+        } else if (v instanceof int[] a) {
+            le.u32(T_ARRAY);
+            le.u32(T_INT32);
+            le.u64(a.length);
+            for (int x : a) {
+                le.u32(x);
+            }
+        } else {
+            throw new IllegalArgumentException("no GGUF type for " + v);
+        }
+    }
+
+    /** Little-endian writer that tracks its position for alignment padding. */
+    private static final class Le {
+        private final OutputStream os;
+        private long pos;
+
+        Le(OutputStream os) {
+            this.os = os;
+        }
+
+        void bytes(byte[] b) throws IOException {
+            os.write(b);
+            pos += b.length;
+        }
+
+        void u32(long v) throws IOException {
+            bytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) v).array());
+        }
+
+        void u64(long v) throws IOException {
+            bytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array());
+        }
+
+        void string(String s) throws IOException {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            u64(b.length);
+            bytes(b);
+        }
+
+        void pad() throws IOException {
+            while (pos % ALIGN != 0) {
+                bytes(new byte[1]);
+            }
+        }
+    }
+}

@@ -1,0 +1,495 @@
+package io.steer4j.djl.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.steer4j.core.hook.HookPoint;
+import io.steer4j.djl.hooks.ActivationHook;
+import io.steer4j.djl.hooks.FloatActivationHook;
+import io.steer4j.djl.hooks.HookSet;
+import io.steer4j.djl.hooks.HookSite;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+
+/**
+ * The same decoder forward pass as {@link BlockTransformer}, for one row on the CPU, written as Java loops over
+ * float32 arrays with SIMD kernels from the JDK's Vector API ({@link VectorKernels}) and a spinning thread team
+ * ({@link SpinPool}).
+ *
+ * <p>Why it exists: a batch-1 decode step through libtorch is ~500 operator calls, each paying JNI, dispatch,
+ * allocation and an OpenMP fork/join; on a 2-core machine that overhead was more than half of the step, and
+ * libtorch's matrix-vector products streamed the weights well below the machine's read bandwidth. Here a step is
+ * one pass over the weights with ~4 hand-offs to the thread team per block and no per-operator cost.
+ *
+ * <p>It keeps the contract of the libtorch pass: every hook point runs (the activation is handed to the hooks as
+ * an NDArray {@code [1, t, hidden]} and read back, so hooks and plans are unchanged), keys and values go to the
+ * call's {@link KvCache} (its Java-side copy, synchronised with the libtorch buffers when the other path
+ * continues the same cache), and parity tests hold both paths to the same logits. It holds its own float32 copy
+ * of the weights; the libtorch weights stay for batches, GPUs and scoring.
+ */
+final class VectorDecoder {
+    private static final Logger LOG = LoggerFactory.getLogger(VectorDecoder.class);
+
+    /** A projection: {@code w} is {@code [out, in]} row-major, {@code b} its bias or null. */
+    private record Mat(float[] w, float[] b, int out, int in) {
+    }
+
+    /** LayerNorm ({@code b} non-null) or RMSNorm ({@code b} null) weight; see {@link #layerNorm}. */
+    private record Norm(float[] w, float[] b) {
+    }
+
+    private record Layer(Norm norm1, Norm norm2, Mat qkv, Mat out, Mat up, Mat down) {
+    }
+
+    private enum Act { GELU_TANH, GELU_ERF, SILU, RELU }
+
+    private final ModelConfig c;
+    private final boolean layerNorm;
+    private final boolean gated;
+    private final Act act;
+    private final float eps;
+    private final float[] embed;
+    private final float[] positions;
+    private final Layer[] layers;
+    private final Norm finalNorm;
+    private final Mat head;
+    private final float[] invFreq;
+    private final int rotaryDims;
+    private final SpinPool pool;
+    private static final long WARM_MIN_MS = 300;
+    private static final long WARM_MAX_MS = 3000;
+
+    private VectorDecoder(ModelConfig c, ModelFamily family, ModelWeights w, SpinPool pool) {
+        this.c = c;
+        this.layerNorm = family.norm() == ModelFamily.NormKind.LAYER_NORM;
+        this.gated = family.mlp() == ModelFamily.Mlp.GATED;
+        this.act = switch (c.activation()) {
+            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> Act.GELU_TANH;
+            case "gelu" -> Act.GELU_ERF;
+            case "silu", "swish" -> Act.SILU;
+            default -> Act.RELU;
+        };
+        this.eps = (float) c.layerNormEps();
+        int d = c.hiddenSize();
+        this.embed = floats(w.embed());
+        this.positions = w.positions() == null ? null : floats(w.positions());
+        this.layers = new Layer[w.layers().length];
+        for (int l = 0; l < layers.length; l++) {
+            ModelWeights.Layer b = w.layers()[l];
+            int qkvOut = (c.numHeads() + 2 * c.numKvHeads()) * c.headDim();
+            int inner = c.intermediateSize();
+            layers[l] = new Layer(norm(b.norm1()), norm(b.norm2()),
+                    mat(b.qkvW(), b.qkvB(), qkvOut, d),
+                    mat(b.outW(), b.outB(), d, c.numHeads() * c.headDim()),
+                    mat(b.upW(), b.upB(), gated ? 2 * inner : inner, d),
+                    mat(b.downW(), b.downB(), d, inner));
+        }
+        this.finalNorm = norm(w.finalNorm());
+        this.head = w.lmHead() == w.embed() ? new Mat(embed, null, c.vocabSize(), d)
+                : mat(w.lmHead(), null, c.vocabSize(), d);
+        this.invFreq = c.rope() == null ? null : c.rope().inverseFrequencies();
+        this.rotaryDims = c.rope() == null ? 0 : c.rope().dims();
+        this.pool = pool;
+    }
+
+    /**
+     * The Vector API decoder for a loaded float32 CPU model, warmed up, or null (logged) when the module is absent,
+     * the weights are not float32 on the CPU, or they would not fit the heap.
+     */
+    static VectorDecoder create(ModelConfig c, ModelFamily family, ModelWeights w) {
+        if (!VectorSupport.moduleLoaded()) {
+            LOG.debug("jdk.incubator.vector is not loaded (start java with --add-modules jdk.incubator.vector): "
+                    + "batch-1 CPU decoding uses libtorch");
+            return null;
+        }
+        if (w.embed().getDataType() != DataType.FLOAT32 || w.embed().getDevice().isGpu()) {
+            return null;
+        }
+        long floats = w.embed().size() + (w.positions() == null ? 0 : w.positions().size())
+                + (w.lmHead() == w.embed() ? 0 : w.lmHead().size());
+        for (ModelWeights.Layer b : w.layers()) {
+            for (NDArray a : new NDArray[] {b.qkvW(), b.outW(), b.upW(), b.downW()}) {
+                if (a.size() >= Integer.MAX_VALUE) {
+                    return null;
+                }
+                floats += a.size();
+            }
+        }
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (4 * floats > free / 10 * 8 || w.embed().size() >= Integer.MAX_VALUE) {
+            LOG.info("Vector API decode path off: its float32 copy of the weights ({} MB) would not fit the heap's "
+                    + "{} MB free (raise -Xmx to use it)", 4 * floats >> 20, free >> 20);
+            return null;
+        }
+        VectorDecoder v = new VectorDecoder(c, family, w, new SpinPool(VectorSupport.threads()));
+        v.warmUp();
+        return v;
+    }
+
+    private static float[] floats(NDArray a) {
+        return a == null ? null : a.toType(DataType.FLOAT32, false).toFloatArray();
+    }
+
+    private static Mat mat(NDArray w, NDArray b, int out, int in) {
+        float[] f = floats(w); // a transposed view (GPT-2's Conv1D) comes out in logical [out, in] order
+        if (f.length != (long) out * in) {
+            throw new IllegalStateException("weight of " + f.length + " floats, expected " + out + " x " + in);
+        }
+        return new Mat(f, floats(b), out, in);
+    }
+
+    private static Norm norm(ModelWeights.Norm n) {
+        return new Norm(floats(n.weight()), floats(n.bias()));
+    }
+
+    /**
+     * Runs decode steps on scratch keys and values during loading until the JIT has compiled the kernels: Vector
+     * API code is many times slower before C2 compiles it, so without this the user's first generation crawls.
+     * Steps run for at least {@value #WARM_MIN_MS} ms and until three in a row are within 25% of the fastest
+     * (at most {@value #WARM_MAX_MS} ms: a slow, shared machine gives up rather than stall loading).
+     */
+    private void warmUp() {
+        long t0 = System.nanoTime();
+        int slots = Math.min(c.contextLength(), 64);
+        Kv kv = new Kv(c.numLayers(), kvDim(), slots, c.contextLength());
+        long best = Long.MAX_VALUE;
+        int steady = 0;
+        int steps = 0;
+        long elapsedMs = 0;
+        while (elapsedMs < WARM_MAX_MS && (elapsedMs < WARM_MIN_MS || steady < 3)) {
+            if (kv.slots >= slots) {
+                kv.slots = 0;
+            }
+            long s = System.nanoTime();
+            run(new long[] {steps % c.vocabSize()}, kv.slots, kv, null, false);
+            long dt = System.nanoTime() - s;
+            best = Math.min(best, dt);
+            steady = dt <= best * 5 / 4 ? steady + 1 : 0;
+            steps++;
+            elapsedMs = (System.nanoTime() - t0) / 1_000_000;
+        }
+        LOG.debug("Vector API decode path warmed up: {} steps in {} ms, fastest {} µs", steps, elapsedMs, best / 1000);
+    }
+
+    private int kvDim() {
+        return c.numKvHeads() * c.headDim();
+    }
+
+    /**
+     * The {@link BlockTransformer#forward} contract for one unpadded row with a cache: runs the tokens of
+     * {@code in} after the cached ones, writes their keys and values to {@code cache}, runs the hooks.
+     */
+    NDArray forward(ForwardInput in, KvCache cache, HookSet hooks, LogitsMode mode, long[][] logicalPositions) {
+        NDManager m = in.manager();
+        long[] tokens = in.flatTokens();
+        int t = tokens.length;
+        int past = cache.length();
+        Kv kv = cache.javaKv(past + t, c.numKvHeads(), c.headDim());
+        Sites sites = hooks.isEmpty() ? null
+                : new Sites(hooks, t, c.hiddenSize(), logicalPositions, in.promptLengths(), m);
+        float[] logits = run(tokens, (int) cache.nextPosition[0], kv, sites, mode == LogitsMode.ALL);
+        cache.javaAdvanced(past + t);
+        int[] mask = java.util.Arrays.copyOf(cache.mask[0], past + t);
+        java.util.Arrays.fill(mask, past, past + t, 1);
+        cache.mask = new int[][] {mask};
+        in.advance(cache.nextPosition);
+        if (mode == LogitsMode.NONE) {
+            return null;
+        }
+        return mode == LogitsMode.LAST ? m.create(logits, new Shape(1, c.vocabSize()))
+                : m.create(logits, new Shape(1, t, c.vocabSize()));
+    }
+
+    /**
+     * The forward pass over {@code tokens} at positions {@code start, start+1, ...}, with {@code kv} holding the
+     * first {@code start} slots. Returns the last token's logits, or every token's when {@code allLogits}.
+     */
+    private float[] run(long[] tokens, int start, Kv kv, Sites sites, boolean allLogits) {
+        int t = tokens.length;
+        int d = c.hiddenSize();
+        int past = kv.slots;
+        float[] x = new float[t * d];
+        for (int j = 0; j < t; j++) {
+            int tok = (int) tokens[j];
+            System.arraycopy(embed, tok * d, x, j * d, d);
+            if (positions != null) {
+                int p = (start + j) * d;
+                for (int i = 0; i < d; i++) {
+                    x[j * d + i] += positions[p + i];
+                }
+            }
+        }
+        float[][] cosSin = invFreq == null ? null : rotaryTables(start, t);
+        for (int l = 0; l < layers.length; l++) {
+            Layer b = layers[l];
+            x = site(sites, HookPoint.RESID_PRE, l, x);
+            float[] attn = attention(normed(x, t, b.norm1()), t, past, l, kv, cosSin);
+            attn = site(sites, HookPoint.ATTN_OUT, l, attn);
+            if (c.parallelResidual()) {
+                float[] mlp = site(sites, HookPoint.MLP_OUT, l, mlp(normed(x, t, b.norm2()), t, b));
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = mlp[i] + attn[i] + x[i];
+                }
+            } else {
+                for (int i = 0; i < x.length; i++) {
+                    x[i] += attn[i];
+                }
+                float[] mlp = site(sites, HookPoint.MLP_OUT, l, mlp(normed(x, t, b.norm2()), t, b));
+                for (int i = 0; i < x.length; i++) {
+                    x[i] += mlp[i];
+                }
+            }
+            x = site(sites, HookPoint.RESID_POST, l, x);
+        }
+        kv.slots = past + t;
+        int rows = allLogits ? t : 1;
+        float[] last = new float[rows * d];
+        System.arraycopy(x, (t - rows) * d, last, 0, rows * d);
+        return matmul(normed(last, rows, finalNorm), rows, head);
+    }
+
+    private float[] site(Sites sites, HookPoint p, int layer, float[] x) {
+        return sites == null ? x : sites.apply(p, layer, x);
+    }
+
+    /** cos and sin of each position's angles, {@code [t][dims / 2]}, rounded as {@link Rotary} rounds them. */
+    private float[][] rotaryTables(int start, int t) {
+        int half = rotaryDims / 2;
+        float[] cos = new float[t * half];
+        float[] sin = new float[t * half];
+        for (int j = 0; j < t; j++) {
+            for (int i = 0; i < half; i++) {
+                float angle = (float) (start + j) * invFreq[i];
+                cos[j * half + i] = (float) Math.cos(angle);
+                sin[j * half + i] = (float) Math.sin(angle);
+            }
+        }
+        return new float[][] {cos, sin};
+    }
+
+    /** The rotate-half RoPE of {@code heads} heads of token {@code j}, in place, starting at {@code off}. */
+    private void rotate(float[] v, int off, int heads, float[][] cosSin, int j) {
+        int hd = c.headDim();
+        int half = rotaryDims / 2;
+        for (int h = 0; h < heads; h++) {
+            int base = off + h * hd;
+            for (int i = 0; i < half; i++) {
+                float co = cosSin[0][j * half + i];
+                float si = cosSin[1][j * half + i];
+                float x1 = v[base + i];
+                float x2 = v[base + half + i];
+                v[base + i] = x1 * co - x2 * si;
+                v[base + half + i] = x2 * co + x1 * si;
+            }
+        }
+    }
+
+    /** Attention of one block for {@code t} new tokens after {@code past} cached ones; output after projection. */
+    private float[] attention(float[] h, int t, int past, int layer, Kv kv, float[][] cosSin) {
+        Layer b = layers[layer];
+        int heads = c.numHeads();
+        int kvHeads = c.numKvHeads();
+        int hd = c.headDim();
+        int qDim = heads * hd;
+        int kvDim = kvHeads * hd;
+        int width = qDim + 2 * kvDim;
+        float[] qkv = matmul(h, t, b.qkv());
+        float[] keys = kv.keys[layer];
+        float[] values = kv.values[layer];
+        for (int j = 0; j < t; j++) {
+            int row = j * width;
+            if (cosSin != null) {
+                rotate(qkv, row, heads, cosSin, j);
+                rotate(qkv, row + qDim, kvHeads, cosSin, j);
+            }
+            System.arraycopy(qkv, row + qDim, keys, (past + j) * kvDim, kvDim);
+            System.arraycopy(qkv, row + qDim + kvDim, values, (past + j) * kvDim, kvDim);
+        }
+        float[] ctx = new float[t * qDim];
+        int group = heads / kvHeads;
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        int work = heads * t;
+        pool.run((part, parts) -> {
+            float[] scores = new float[past + t];
+            for (int w = work * part / parts; w < work * (part + 1) / parts; w++) {
+                int j = w / heads;
+                int head = w % heads;
+                int kvOff = (head / group) * hd;
+                int qOff = j * width + head * hd;
+                int visible = past + j + 1; // causal: the cached slots and the new tokens up to this one
+                float max = Float.NEGATIVE_INFINITY;
+                for (int s = 0; s < visible; s++) {
+                    float v = VectorKernels.dot(qkv, qOff, keys, s * kvDim + kvOff, hd) * scale;
+                    scores[s] = v;
+                    max = Math.max(max, v);
+                }
+                float sum = 0f;
+                for (int s = 0; s < visible; s++) {
+                    float e = (float) Math.exp(scores[s] - max);
+                    scores[s] = e;
+                    sum += e;
+                }
+                int cOff = j * qDim + head * hd;
+                for (int s = 0; s < visible; s++) {
+                    VectorKernels.axpy(scores[s] / sum, values, s * kvDim + kvOff, ctx, cOff, hd);
+                }
+            }
+        });
+        return matmul(ctx, t, b.out());
+    }
+
+    private float[] mlp(float[] h, int t, Layer b) {
+        float[] up = matmul(h, t, b.up());
+        int inner = c.intermediateSize();
+        if (!gated) {
+            activate(up, 0, up.length);
+            return matmul(up, t, b.down());
+        }
+        float[] gu = new float[t * inner];
+        for (int j = 0; j < t; j++) { // gate rows first, then up rows: act(gate) * up
+            int row = j * 2 * inner;
+            activate(up, row, row + inner);
+            for (int i = 0; i < inner; i++) {
+                gu[j * inner + i] = up[row + i] * up[row + inner + i];
+            }
+        }
+        return matmul(gu, t, b.down());
+    }
+
+    private void activate(float[] v, int from, int to) {
+        switch (act) {
+            case GELU_TANH -> VectorKernels.geluTanh(v, from, to);
+            case SILU -> VectorKernels.silu(v, from, to);
+            case RELU -> {
+                for (int i = from; i < to; i++) {
+                    v[i] = Math.max(v[i], 0f);
+                }
+            }
+            case GELU_ERF -> {
+                for (int i = from; i < to; i++) {
+                    v[i] = (float) (0.5 * v[i] * (1 + Erf.erf(v[i] / Math.sqrt(2))));
+                }
+            }
+        }
+    }
+
+    /** {@code x [t, in] @ m.w^T + m.b}: rows of the weight split over the thread team. */
+    private float[] matmul(float[] x, int t, Mat m) {
+        float[] y = new float[t * m.out()];
+        int out = m.out();
+        pool.run((part, parts) -> {
+            // split on multiples of 16 rows so that no two threads write one cache line of y
+            int blocks = (out + 15) / 16;
+            int r0 = Math.min(out, blocks * part / parts * 16);
+            int r1 = Math.min(out, blocks * (part + 1) / parts * 16);
+            VectorKernels.matmulRows(x, t, m.in(), m.w(), m.b(), y, out, r0, r1);
+        });
+        return y;
+    }
+
+    /** LayerNorm (biased variance, as torch) or RMSNorm ({@code x / sqrt(mean(x^2) + eps) * w}) of each row. */
+    private float[] normed(float[] x, int t, Norm n) {
+        int d = c.hiddenSize();
+        float[] y = new float[t * d];
+        for (int j = 0; j < t; j++) {
+            int o = j * d;
+            if (layerNorm) {
+                double mean = 0;
+                for (int i = 0; i < d; i++) {
+                    mean += x[o + i];
+                }
+                mean /= d;
+                double var = 0;
+                for (int i = 0; i < d; i++) {
+                    double e = x[o + i] - mean;
+                    var += e * e;
+                }
+                float inv = (float) (1.0 / Math.sqrt(var / d + eps));
+                float mu = (float) mean;
+                for (int i = 0; i < d; i++) {
+                    y[o + i] = (x[o + i] - mu) * inv * n.w()[i] + n.b()[i];
+                }
+            } else {
+                double ss = 0;
+                for (int i = 0; i < d; i++) {
+                    ss += (double) x[o + i] * x[o + i];
+                }
+                float rms = (float) Math.sqrt((float) (ss / d) + eps);
+                for (int i = 0; i < d; i++) {
+                    y[o + i] = x[o + i] / rms * n.w()[i];
+                }
+            }
+        }
+        return y;
+    }
+
+    /**
+     * Keys and values of one row, slot-major ({@code [slot][kvHeads * headDim]} per layer), as the Vector API
+     * path reads them; a {@link KvCache} holds one beside its libtorch buffers.
+     */
+    static final class Kv {
+        final float[][] keys;
+        final float[][] values;
+        /** Filled slots. */
+        int slots;
+        private final int kvDim;
+        private final int limit;
+
+        Kv(int layers, int kvDim, int capacity, int limit) {
+            this.kvDim = kvDim;
+            this.limit = limit;
+            this.keys = new float[layers][capacity * kvDim];
+            this.values = new float[layers][capacity * kvDim];
+        }
+
+        int capacity() {
+            return keys[0].length / kvDim;
+        }
+
+        /** Makes room for {@code needed} slots, doubling (up to the context) so growth costs O(1) per token. */
+        void reserve(int needed) {
+            int cap = capacity();
+            if (needed <= cap) {
+                return;
+            }
+            int grown = Math.max(needed, Math.min(limit, 2 * cap));
+            for (int l = 0; l < keys.length; l++) {
+                keys[l] = java.util.Arrays.copyOf(keys[l], grown * kvDim);
+                values[l] = java.util.Arrays.copyOf(values[l], grown * kvDim);
+            }
+        }
+    }
+
+    /** Runs the hooks of a site on the activation as an NDArray {@code [1, t, hidden]}, as the libtorch pass does. */
+    private record Sites(HookSet hooks, int t, int hidden, long[][] positions, int[] promptLengths, NDManager m) {
+        float[] apply(HookPoint p, int layer, float[] flat) {
+            List<ActivationHook> hs = hooks.at(p, layer);
+            if (hs.isEmpty()) {
+                return flat;
+            }
+            HookSite site = new HookSite(p, layer, 1, t, positions, promptLengths, m);
+            float[] out = flat;
+            for (ActivationHook h : hs) {
+                if (h instanceof FloatActivationHook f) {
+                    f.applyInPlace(site, out); // steering plans: no NDArray at all
+                    continue;
+                }
+                NDArray x = m.create(out, new Shape(1, t, hidden));
+                NDArray y = h.apply(site, x);
+                if (y == null || !y.getShape().equals(x.getShape())) {
+                    throw new IllegalStateException("hook at " + p + " layer " + layer + " returned shape "
+                            + (y == null ? "null" : y.getShape()) + ", expected " + x.getShape());
+                }
+                if (y.getManager() != m && y != x) {
+                    y.attach(m);
+                }
+                out = y.toType(DataType.FLOAT32, false).toFloatArray();
+            }
+            return out;
+        }
+    }
+}
