@@ -26,7 +26,7 @@ import java.util.Map;
  * </pre>
  * The pairs file is repeated until {@code PAIRS} pairs; {@code LAYERS} is a comma list. Configurations are timed
  * in interleaved rounds after a warm-up (model loaded, JIT warm); the table gives the median per configuration.
- * {@code CONFIGURATIONS} (a comma list) runs only some of them.
+ * {@code CONFIGURATIONS} (a semicolon list, as master URLs hold commas) runs only some of them.
  *
  * <p>Threads: Spark sets {@code OMP_NUM_THREADS} of the executors it launches to {@code spark.task.cpus} (1 here)
  * unless {@code spark.executorEnv.OMP_NUM_THREADS} is given, so the {@code local-cluster} executors run libtorch on
@@ -70,7 +70,7 @@ public final class ExtractionBench {
         ContrastiveDataset warm = new ContrastiveDataset("warm", list.subList(0, Math.min(16, n)));
 
         Map<String, List<Double>> seconds = new LinkedHashMap<>();
-        String[] configs = args.length > 5 ? args[5].split(",")
+        String[] configs = args.length > 5 ? args[5].split(";")
                 : new String[] {"single", "local[1]", "local[2]", "local-cluster[2,1,3072]"};
         for (String c : configs) {
             seconds.put(c, new ArrayList<>());
