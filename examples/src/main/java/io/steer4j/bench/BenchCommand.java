@@ -104,7 +104,7 @@ public final class BenchCommand extends BaseCommand {
 
     /** The names --sections accepts ("none" runs only what --profile asks for). */
     static final List<String> SECTIONS =
-            List.of("generation", "batch", "threads", "extraction", "bandwidth", "precision", "memory", "none");
+            List.of("generation", "batch", "threads", "extraction", "bandwidth", "precision", "memory", "peer", "none");
 
     @Override
     protected int run() throws Exception {
