@@ -52,8 +52,7 @@ final class PeerSection {
         this.prompt = prompt;
         this.newTokens = newTokens;
         this.runs = runs;
-        String t = System.getProperty(VectorSupport.THREADS_PROPERTY);
-        this.threads = t == null ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(t.trim());
+        this.threads = VectorSupport.threads();
     }
 
     /** Runs the comparison and returns its figures for the JSON report (or why it was skipped). */

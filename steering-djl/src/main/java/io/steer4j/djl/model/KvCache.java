@@ -134,11 +134,6 @@ public final class KvCache implements AutoCloseable {
         return javaKv;
     }
 
-    /** Records that the Vector API path filled slots up to {@code slots}. */
-    void javaAdvanced(int slots) {
-        javaKv.slots = slots;
-    }
-
     /** Copies slots {@code [from, to)} of a libtorch buffer {@code [1, kvHeads, cap, hd]} into slot-major floats. */
     private void copySlots(NDArray buffer, int from, int to, float[] into, int kvDim) {
         try (NDArray part = buffer.get(manager, new NDIndex(":, :, {}:{}", from, to));

@@ -51,11 +51,6 @@ final class SpinPool {
         }
     }
 
-    /** Threads taking part in each task, the caller included. */
-    int size() {
-        return size;
-    }
-
     /** Runs every part of {@code t} and returns when all have finished. */
     synchronized void run(Task t) {
         if (size == 1) {

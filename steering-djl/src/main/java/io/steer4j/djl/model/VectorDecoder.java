@@ -192,7 +192,6 @@ final class VectorDecoder {
         Sites sites = hooks.isEmpty() ? null
                 : new Sites(hooks, t, c.hiddenSize(), logicalPositions, in.promptLengths(), m);
         float[] logits = run(tokens, (int) cache.nextPosition[0], kv, sites, mode == LogitsMode.ALL);
-        cache.javaAdvanced(past + t);
         int[] mask = java.util.Arrays.copyOf(cache.mask[0], past + t);
         java.util.Arrays.fill(mask, past, past + t, 1);
         cache.mask = new int[][] {mask};

@@ -30,7 +30,7 @@ public final class VectorSupport {
     }
 
     /** Threads for the Vector API path: {@value #THREADS_PROPERTY}, else the available processors. */
-    static int threads() {
+    public static int threads() {
         String v = System.getProperty(THREADS_PROPERTY);
         if (v == null || v.isBlank()) {
             return Runtime.getRuntime().availableProcessors();
