@@ -29,6 +29,21 @@ public class BadRowException extends IllegalArgumentException {
         this.rowIdentity = rowIdentity;
     }
 
+    /**
+     * {@code text}, or a BadRowException naming the row if it is null or empty.
+     *
+     * @param what names the text in the message ("positive text", "prompt")
+     */
+    static String requireText(String rowIdentity, String text, String what) {
+        if (text == null) {
+            throw new BadRowException(rowIdentity, "the " + what + " is missing (null)");
+        }
+        if (text.isEmpty()) {
+            throw new BadRowException(rowIdentity, "the " + what + " is empty");
+        }
+        return text;
+    }
+
     /** The row's id value, or {@code "#<index>"} (0-based position in the input) when the job has no id column. */
     public String rowIdentity() {
         return rowIdentity;

@@ -3,7 +3,6 @@ package io.steer4j.spark;
 import io.steer4j.core.vector.PairStatistics;
 
 import java.io.Serializable;
-import java.util.Map;
 import java.util.TreeMap;
 
 /**
@@ -30,14 +29,7 @@ final class LayerStatistics implements Serializable {
             throw new IllegalStateException("executors loaded different models: '" + modelId + "' (hidden "
                     + hiddenSize + ") and '" + other.modelId + "' (hidden " + other.hiddenSize + ")");
         }
-        for (Map.Entry<Integer, PairStatistics> e : other.perLayer.entrySet()) {
-            PairStatistics mine = perLayer.get(e.getKey());
-            if (mine == null) {
-                perLayer.put(e.getKey(), e.getValue());
-            } else {
-                mine.merge(e.getValue());
-            }
-        }
+        other.perLayer.forEach((layer, s) -> perLayer.merge(layer, s, PairStatistics::merge));
         return this;
     }
 

@@ -86,17 +86,8 @@ final class PairCapture implements FlatMapFunction<Iterator<PairRow>, CapturedBa
     }
 
     private static PairRow check(PairRow r) {
-        checkText(r, r.positive(), "positive");
-        checkText(r, r.negative(), "negative");
+        BadRowException.requireText(r.identity(), r.positive(), "positive text");
+        BadRowException.requireText(r.identity(), r.negative(), "negative text");
         return r;
-    }
-
-    private static void checkText(PairRow r, String text, String side) {
-        if (text == null) {
-            throw new BadRowException(r.identity(), "the " + side + " text is missing (null)");
-        }
-        if (text.isEmpty()) {
-            throw new BadRowException(r.identity(), "the " + side + " text is empty");
-        }
     }
 }

@@ -8,7 +8,6 @@ import io.steer4j.djl.generation.GenerationResult;
 import io.steer4j.djl.generation.TokenListener;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.steering.SteeredModel;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -122,11 +121,7 @@ public final class SparkSteering {
         for (Path p : vectors.values()) {
             spark.sparkContext().addFile(p.toAbsolutePath().toString());
         }
-        int idIndex = idColumn == null ? -1 : cols.indexOf(idColumn);
-        JavaRDD<Tuple2<String, Row>> named = idIndex < 0
-                ? in.javaRDD().zipWithIndex().map(t -> new Tuple2<>("#" + t._2(), t._1()))
-                : in.javaRDD().map(r -> new Tuple2<>(r.isNullAt(idIndex) ? "(null id)" : r.get(idIndex).toString(), r));
-        return spark.createDataFrame(named.mapPartitions(work), schema);
+        return spark.createDataFrame(RowIdentities.of(in, idColumn).mapPartitions(work), schema);
     }
 
     /** Positions of the columns the executors read. */
@@ -260,14 +255,7 @@ public final class SparkSteering {
 
         private static String text(Tuple2<String, Row> t, int column, String what) {
             Row r = t._2();
-            if (r.isNullAt(column)) {
-                throw new BadRowException(t._1(), "the " + what + " is missing (null)");
-            }
-            String s = r.get(column).toString();
-            if (s.isEmpty()) {
-                throw new BadRowException(t._1(), "the " + what + " is empty");
-            }
-            return s;
+            return BadRowException.requireText(t._1(), r.isNullAt(column) ? null : r.get(column).toString(), what);
         }
 
         private SteeringPlan plan(Tuple2<String, Row> t, LanguageModel model) {

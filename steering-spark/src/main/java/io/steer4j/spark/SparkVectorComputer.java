@@ -106,15 +106,9 @@ public final class SparkVectorComputer {
         }
         Dataset<Row> selected = idColumn == null ? pairs.select(positiveColumn, negativeColumn)
                 : pairs.select(positiveColumn, negativeColumn, idColumn);
-        JavaRDD<PairRow> rows;
-        if (idColumn == null) {
-            rows = selected.javaRDD().zipWithIndex().map(t -> new PairRow("#" + t._2(),
-                    t._1().isNullAt(0) ? null : t._1().get(0).toString(),
-                    t._1().isNullAt(1) ? null : t._1().get(1).toString()));
-        } else {
-            rows = selected.javaRDD().map(r -> new PairRow(r.isNullAt(2) ? "(null id)" : r.get(2).toString(),
-                    r.isNullAt(0) ? null : r.get(0).toString(), r.isNullAt(1) ? null : r.get(1).toString()));
-        }
+        JavaRDD<PairRow> rows = RowIdentities.of(selected, idColumn).map(t -> new PairRow(t._1(),
+                t._2().isNullAt(0) ? null : t._2().get(0).toString(),
+                t._2().isNullAt(1) ? null : t._2().get(1).toString()));
         return compute(rows, datasetName);
     }
 
