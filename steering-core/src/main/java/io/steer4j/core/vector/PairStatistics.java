@@ -33,8 +33,6 @@ public final class PairStatistics implements Serializable {
 
     private final int dim;
     private final boolean withScatter;
-    private long positives;
-    private long negatives;
     private long pairs;
     private final double[] positiveSum;
     private final double[] negativeSum;
@@ -102,8 +100,6 @@ public final class PairStatistics implements Serializable {
                 }
             }
         }
-        positives++;
-        negatives++;
         pairs++;
         return this;
     }
@@ -131,8 +127,6 @@ public final class PairStatistics implements Serializable {
                 scatter[k] += other.scatter[k];
             }
         }
-        positives += other.positives;
-        negatives += other.negatives;
         pairs += other.pairs;
         activationEnergy += other.activationEnergy;
         return this;
@@ -157,7 +151,7 @@ public final class PairStatistics implements Serializable {
         requirePairs();
         float[] out = new float[dim];
         for (int j = 0; j < dim; j++) {
-            out[j] = (float) (positiveSum[j] / positives - negativeSum[j] / negatives);
+            out[j] = (float) (positiveSum[j] / pairs - negativeSum[j] / pairs);
         }
         return out;
     }
@@ -197,16 +191,12 @@ public final class PairStatistics implements Serializable {
             trace += full[i * dim + i];
         }
         // The same rounding-dust rule as PrincipalComponent: trace of the centred scatter is |A_centred|².
-        double roundingEnergy = Math.pow(4 * 0x1p-24, 2) * activationEnergy;
-        boolean noVariance = centre ? trace <= roundingEnergy : trace == 0;
+        boolean noVariance = centre ? PrincipalComponent.isRoundingDust(trace, activationEnergy) : trace == 0;
         // The scatter S is symmetric positive semi-definite, so the top right singular vector of S (the top
         // eigenvector of S² = S^T S) is its top eigenvector: the Lanczos solver of the in-memory path applies as is.
         double[] v = noVariance ? null : PrincipalComponent.topRightSingularVector(full, dim, dim);
         if (v == null) {
-            throw new IllegalArgumentException(centre
-                    ? "the centred pair differences are all zero (every pair differs by the same vector, or there"
-                    + " is one pair): pca_diff has no direction; use mean_difference or pca_center"
-                    : "every pair difference is zero: positives and negatives have identical activations");
+            throw PrincipalComponent.noDirection(centre);
         }
         return v;
     }
@@ -218,8 +208,7 @@ public final class PairStatistics implements Serializable {
     public static float[] orient(double[] axis, OrientationVotes votes) {
         Objects.requireNonNull(axis, "axis");
         Objects.requireNonNull(votes, "votes");
-        boolean flip = votes.lower() > votes.higher()
-                || (votes.lower() == votes.higher() && votes.total() < 0);
+        boolean flip = PrincipalComponent.flips(votes.higher(), votes.lower(), votes.total());
         float[] out = new float[axis.length];
         for (int j = 0; j < axis.length; j++) {
             out[j] = (float) (flip ? -axis[j] : axis[j]);

@@ -65,14 +65,10 @@ final class PrincipalComponent {
         }
         // Differences that vary only by float32 rounding of the activations (relative error ~6e-8 each) carry no
         // direction: treat |A_centred|² <= (4·2^-24)² (|P|² + |Q|²) as zero rather than return rounding dust.
-        double roundingEnergy = Math.pow(4 * 0x1p-24, 2) * activationEnergy;
-        boolean noVariance = centre && dot(a, 0, a, a.length) <= roundingEnergy;
+        boolean noVariance = centre && isRoundingDust(dot(a, 0, a, a.length), activationEnergy);
         double[] v = noVariance ? null : topRightSingularVector(a, n, d);
         if (v == null) {
-            throw new IllegalArgumentException(centre
-                    ? "the centred pair differences are all zero (every pair differs by the same vector, or there"
-                    + " is one pair): pca_diff has no direction; use mean_difference or pca_center"
-                    : "every pair difference is zero: positives and negatives have identical activations");
+            throw noDirection(centre);
         }
         orient(v, diff, n, d);
         float[] out = new float[d];
@@ -164,9 +160,27 @@ final class PrincipalComponent {
                 lower++;
             }
         }
-        if (lower > higher || (lower == higher && total < 0)) {
+        if (flips(higher, lower, total)) {
             scale(v, -1);
         }
+    }
+
+    /** Whether centred differences of squared norm {@code energy} are float32 rounding dust of the activations. */
+    static boolean isRoundingDust(double energy, double activationEnergy) {
+        return energy <= Math.pow(4 * 0x1p-24, 2) * activationEnergy;
+    }
+
+    /** The failure when the pairs admit no principal direction. */
+    static IllegalArgumentException noDirection(boolean centre) {
+        return new IllegalArgumentException(centre
+                ? "the centred pair differences are all zero (every pair differs by the same vector, or there"
+                + " is one pair): pca_diff has no direction; use mean_difference or pca_center"
+                : "every pair difference is zero: positives and negatives have identical activations");
+    }
+
+    /** Whether the pairs' vote turns the axis round: a majority projecting lower, a tie settled by the sum. */
+    static boolean flips(long higher, long lower, double total) {
+        return lower > higher || (lower == higher && total < 0);
     }
 
     private static void multiply(double[] a, int n, int d, double[] v, double[] out, boolean parallel) {
