@@ -116,8 +116,18 @@ public record TokenScope(Kind kind, int fromPosition, java.util.List<PositionRan
             case PROMPT_ONLY -> position < promptLength;
             case GENERATED_ONLY -> position >= promptLength;
             case FROM_POSITION -> position >= fromPosition;
-            case RANGES -> ranges.stream().anyMatch(r -> r.contains(position));
+            case RANGES -> inRanges(position);
         };
+    }
+
+    /** A plain loop: this runs per token, per steered layer, per decode step. */
+    private boolean inRanges(long position) {
+        for (PositionRange r : ranges) {
+            if (r.contains(position)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -113,15 +113,9 @@ public final class ChatTemplate {
                 throw new ChatTemplateException("cannot read " + configPath + ": " + e.getMessage(), e);
             }
         }
-        Map<String, String> tokens = new LinkedHashMap<>();
+        Map<String, String> tokens = specialTokens(config);
         String source = null;
         if (config != null && config.isObject()) {
-            for (String field : SPECIAL_TOKEN_FIELDS) {
-                String token = tokenText(config.get(field));
-                if (token != null) {
-                    tokens.put(field, token);
-                }
-            }
             source = templateText(config.get("chat_template"), name, configPath);
         }
         Path jinjaFile = modelDir.resolve("chat_template.jinja");
@@ -158,13 +152,7 @@ public final class ChatTemplate {
         Path configPath = modelDir.resolve("tokenizer_config.json");
         if (Files.isRegularFile(configPath)) {
             try {
-                JsonNode config = JSON.readTree(configPath.toFile());
-                for (String field : SPECIAL_TOKEN_FIELDS) {
-                    String token = tokenText(config.get(field));
-                    if (token != null) {
-                        tokens.put(field, token);
-                    }
-                }
+                tokens = specialTokens(JSON.readTree(configPath.toFile()));
             } catch (IOException e) {
                 throw new ChatTemplateException("cannot read " + configPath + ": " + e.getMessage(), e);
             }
@@ -196,6 +184,20 @@ public final class ChatTemplate {
         }
         throw new ChatTemplateException(file + ": chat_template must be a string or a list of {name, template}, got "
                 + node.getNodeType());
+    }
+
+    /** The {@link #SPECIAL_TOKEN_FIELDS} that {@code config} (tokenizer_config.json, may be null) gives as text. */
+    private static Map<String, String> specialTokens(JsonNode config) {
+        Map<String, String> tokens = new LinkedHashMap<>();
+        if (config != null && config.isObject()) {
+            for (String field : SPECIAL_TOKEN_FIELDS) {
+                String token = tokenText(config.get(field));
+                if (token != null) {
+                    tokens.put(field, token);
+                }
+            }
+        }
+        return tokens;
     }
 
     /** A special token as a string, or in its added-token object form {@code {"content": "<s>", ...}}. */

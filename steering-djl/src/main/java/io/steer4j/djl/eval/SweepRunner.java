@@ -301,9 +301,7 @@ public final class SweepRunner {
     private ScoringRows.Row continuationRow(ContinuationTokens t, boolean withDistribution, int item) {
         long[] p = t.prompt();
         long[] c = t.continuation();
-        long[] all = new long[p.length + c.length];
-        System.arraycopy(p, 0, all, 0, p.length);
-        System.arraycopy(c, 0, all, p.length, c.length);
+        long[] all = t.all();
         checkLength(all.length, "eval item " + item + " (prompt + continuation)");
         int[] pos = new int[c.length];
         for (int k = 0; k < c.length; k++) {

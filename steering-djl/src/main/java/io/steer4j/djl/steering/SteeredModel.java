@@ -213,9 +213,7 @@ public final class SteeredModel implements AutoCloseable {
         if (c.length == 0) {
             throw new IllegalArgumentException("continuation encodes to no tokens: '" + continuation + "'");
         }
-        long[] all = new long[p.length + c.length];
-        System.arraycopy(p, 0, all, 0, p.length);
-        System.arraycopy(c, 0, all, p.length, c.length);
+        long[] all = split.all();
         // Score with the whole text as the "prompt": generated-only scopes then never fire, which is what
         // scoring a fixed continuation under a prompt-length-aware plan should mean for the prompt part.
         float[][] lp = logProbsAll(all, plan, p.length);
