@@ -187,17 +187,13 @@ final class HubCache {
         Set<String> shards = new TreeSet<>();
         for (Iterator<JsonNode> it = map.elements(); it.hasNext(); ) {
             String name = it.next().asText("");
-            if (!isSafeRelativeFile(name)) {
+            if (!RepoFileNames.isSafe(name)) {
                 throw new BadRepositoryFileException("unsafe shard file name " + RepoFileNames.printable(name) + " in "
                         + index.getFileName() + " (shard names must be relative paths inside the snapshot)");
             }
             shards.add(name);
         }
         return shards;
-    }
-
-    static boolean isSafeRelativeFile(String name) {
-        return RepoFileNames.isSafe(name);
     }
 
     /**

@@ -394,7 +394,7 @@ final class HubDownloader {
     /** Streams a 200/206 body into {@code blobs/}, verifies it, and links it into the snapshot. */
     private Outcome store(Session s, String file, HttpResponse<InputStream> response, InputStream body, String etag,
                           long linkedSize, long have, Path partial) throws TransientFailure, IOException {
-        if (!HubCache.isSafeRelativeFile(file)) {
+        if (!RepoFileNames.isSafe(file)) {
             throw new HubCache.BadRepositoryFileException("unsafe file name " + RepoFileNames.printable(file));
         }
         Path blobs = cache.blobsDir(s.repo);

@@ -10,8 +10,10 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -124,6 +126,14 @@ final class FakeHub implements AutoCloseable {
 
     URI endpoint() {
         return URI.create("http://" + hub.getAddress().getAddress().getHostAddress() + ":" + hub.getAddress().getPort());
+    }
+
+    /** A resolver builder on this hub and {@code cache}: no retries, no progress bars, {@code extraEnv} added. */
+    ModelResolver.Builder resolverBuilder(Path cache, Path home, Map<String, String> extraEnv) {
+        Map<String, String> env = new HashMap<>(extraEnv);
+        env.put("HF_HUB_CACHE", cache.toString());
+        env.put("HF_ENDPOINT", endpoint().toString());
+        return ModelResolver.builder().environment(env).userHome(home).maxRetries(0).progressBars(false);
     }
 
     Repo addRepo(String repoId, String commit) {

@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -60,11 +59,7 @@ class HostileHubTest {
     }
 
     private ModelResolver resolver(UnaryOperator<ModelResolver.Builder> configure, Map<String, String> extraEnv) {
-        Map<String, String> env = new HashMap<>(extraEnv);
-        env.put("HF_HUB_CACHE", cache.toString());
-        env.put("HF_ENDPOINT", hub.endpoint().toString());
-        return configure.apply(ModelResolver.builder().environment(env).userHome(tmp.resolve("home")).maxRetries(0)
-                .progressBars(false)).build();
+        return configure.apply(hub.resolverBuilder(cache, tmp.resolve("home"), extraEnv)).build();
     }
 
     private ModelResolver resolver() {

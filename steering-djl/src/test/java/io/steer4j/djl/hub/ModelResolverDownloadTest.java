@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -50,11 +49,7 @@ class ModelResolverDownloadTest {
     }
 
     private ModelResolver resolver(Map<String, String> extraEnv) {
-        Map<String, String> env = new HashMap<>(extraEnv);
-        env.put("HF_HUB_CACHE", cache.toString());
-        env.put("HF_ENDPOINT", hub.endpoint().toString());
-        return ModelResolver.builder().environment(env).userHome(tmp.resolve("home")).maxRetries(0)
-                .progressBars(false).build();
+        return hub.resolverBuilder(cache, tmp.resolve("home"), extraEnv).build();
     }
 
     private ModelResolver resolver() {
