@@ -61,6 +61,7 @@ final class VectorDecoder {
     private final SpinPool pool;
     private static final long WARM_MIN_MS = 300;
     private static final long WARM_MAX_MS = 3000;
+    private static final int PROMPT_WARM_TOKENS = 16;
 
     private VectorDecoder(ModelConfig c, ModelFamily family, ModelWeights w, SpinPool pool) {
         this.c = c;
@@ -147,7 +148,8 @@ final class VectorDecoder {
     }
 
     /**
-     * Runs decode steps on scratch keys and values during loading until the JIT has compiled the kernels: Vector
+     * Runs decode steps (and every 8th step a 16-token prompt) on scratch keys and values during loading until the
+     * JIT has compiled the kernels: Vector
      * API code is many times slower before C2 compiles it, so without this the user's first generation crawls.
      * Steps run for at least {@value #WARM_MIN_MS} ms and until three in a row are within 25% of the fastest
      * (at most {@value #WARM_MAX_MS} ms: a slow, shared machine gives up rather than stall loading).
@@ -163,6 +165,15 @@ final class VectorDecoder {
         while (elapsedMs < WARM_MAX_MS && (elapsedMs < WARM_MIN_MS || steady < 3)) {
             if (kv.slots >= slots) {
                 kv.slots = 0;
+            }
+            if (steps % 8 == 0 && slots > PROMPT_WARM_TOKENS) {
+                // a prompt-sized pass too: prompts run other kernels (token panels), cold until compiled
+                long[] prompt = new long[PROMPT_WARM_TOKENS];
+                for (int j = 0; j < prompt.length; j++) {
+                    prompt[j] = (steps + j) % c.vocabSize();
+                }
+                kv.slots = 0;
+                run(prompt, 0, kv, null, false);
             }
             long s = System.nanoTime();
             run(new long[] {steps % c.vocabSize()}, kv.slots, kv, null, false);
@@ -380,12 +391,17 @@ final class VectorDecoder {
     private float[] matmul(float[] x, int t, Mat m) {
         float[] y = new float[t * m.out()];
         int out = m.out();
+        float[] xT = t >= VectorKernels.PANEL_MIN_TOKENS ? VectorKernels.tokensMajor(x, t, m.in()) : null;
         pool.run((part, parts) -> {
             // split on multiples of 16 rows so that no two threads write one cache line of y
             int blocks = (out + 15) / 16;
             int r0 = Math.min(out, blocks * part / parts * 16);
             int r1 = Math.min(out, blocks * (part + 1) / parts * 16);
-            VectorKernels.matmulRows(x, t, m.in(), m.w(), m.b(), y, out, r0, r1);
+            if (xT != null) {
+                VectorKernels.matmulPanels(x, xT, t, m.in(), m.w(), m.b(), y, out, r0, r1);
+            } else {
+                VectorKernels.matmulRows(x, t, m.in(), m.w(), m.b(), y, out, r0, r1);
+            }
         });
         return y;
     }

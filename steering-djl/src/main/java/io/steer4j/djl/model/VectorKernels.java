@@ -18,31 +18,136 @@ final class VectorKernels {
 
     /**
      * {@code y[j * out + r] = dot(w[r, :], x[j, :]) + bias[r]} for rows {@code r} in {@code [r0, r1)} and every
-     * token {@code j < t}; {@code w} is {@code [out, in]} row-major. Tokens go four at a time so that one read of a
-     * weight row serves four tokens (prompt processing); a decode step has {@code t == 1}.
+     * token {@code j < t}; {@code w} is {@code [out, in]} row-major.
+     *
+     * <p>Why the blocking: a decode step ({@code t == 1}) is bound by reading the weights, so four rows are dotted
+     * at once and share each load of {@code x}. Prompt processing ({@code t > 1}) would read every weight row once
+     * per token group if it went token-major; instead a block of four rows stays in L1 while every token passes
+     * over it, four tokens at a time (16 accumulators: each step loads 4 weight and 4 token vectors for 16 FMAs),
+     * so the weights stream from memory once per call whatever {@code t} is.
      */
     static void matmulRows(float[] x, int t, int in, float[] w, float[] bias, float[] y, int out, int r0, int r1) {
-        int j = 0;
-        for (; j + 4 <= t; j += 4) {
-            for (int r = r0; r < r1; r++) {
-                dot4(x, j, in, w, r, bias, y, out);
+        int r = r0;
+        for (; r + 4 <= r1; r += 4) {
+            int j = 0;
+            for (; j + 4 <= t; j += 4) {
+                tile4x4(x, j, in, w, r, bias, y, out);
+            }
+            for (; j < t; j++) {
+                rows4(x, j * in, in, w, r, bias, y, j * out);
             }
         }
-        for (; j < t; j++) {
-            int xo = j * in;
-            for (int r = r0; r < r1; r++) {
-                float v = dot(w, r * in, x, xo, in);
-                y[j * out + r] = bias == null ? v : v + bias[r];
+        for (; r < r1; r++) {
+            float b = bias == null ? 0f : bias[r];
+            for (int j = 0; j < t; j++) {
+                y[j * out + r] = dot(w, r * in, x, j * in, in) + b;
             }
         }
     }
 
-    private static void dot4(float[] x, int j, int in, float[] w, int r, float[] bias, float[] y, int out) {
-        int wo = r * in;
-        int x0 = j * in;
-        int x1 = x0 + in;
-        int x2 = x1 + in;
-        int x3 = x2 + in;
+    /** From this many tokens on, {@link #matmulPanels} beats the dot-product tiles of {@link #matmulRows}. */
+    static final int PANEL_MIN_TOKENS = 12;
+
+    /** Lanes of one token panel: token counts are padded up to a multiple of this in {@link #tokensMajor}. */
+    static int panelWidth(int t) {
+        return (t + L - 1) / L * L;
+    }
+
+    /**
+     * {@code x [t, in]} transposed to {@code [in, panelWidth(t)]} (zero padding), the token-panel layout of
+     * {@link #matmulPanels}: one vector load gives one input feature of a panel of tokens.
+     */
+    static float[] tokensMajor(float[] x, int t, int in) {
+        int tp = panelWidth(t);
+        float[] xT = new float[in * tp];
+        for (int j = 0; j < t; j++) {
+            int xo = j * in;
+            for (int k = 0; k < in; k++) {
+                xT[k * tp + j] = x[xo + k];
+            }
+        }
+        return xT;
+    }
+
+    /**
+     * The same product as {@link #matmulRows} for prompts of {@value #PANEL_MIN_TOKENS} tokens or more, from
+     * {@code xT = tokensMajor(x, t, in)}: the vector runs over tokens and the weights are broadcast, eight rows at
+     * a time, so there is no horizontal reduction at all (a dot-product tile spends most of its time reducing
+     * lanes) and each weight is read from memory once. {@code x} serves the rows left over after blocks of 8.
+     */
+    static void matmulPanels(float[] x, float[] xT, int t, int in, float[] w, float[] bias, float[] y, int out,
+                             int r0, int r1) {
+        int tp = panelWidth(t);
+        float[] lanes = new float[L];
+        int r = r0;
+        for (; r + 8 <= r1; r += 8) {
+            for (int p = 0; p < tp; p += L) {
+                panel8(xT, tp, p, Math.min(L, t - p), in, w, r, bias, y, out, lanes);
+            }
+        }
+        for (; r < r1; r++) {
+            float b = bias == null ? 0f : bias[r];
+            for (int j = 0; j < t; j++) {
+                y[j * out + r] = dot(w, r * in, x, j * in, in) + b;
+            }
+        }
+    }
+
+    private static void panel8(float[] xT, int tp, int p, int n, int in, float[] w, int r, float[] bias, float[] y,
+                               int out, float[] lanes) {
+        int w0 = r * in;
+        int w1 = w0 + in;
+        int w2 = w1 + in;
+        int w3 = w2 + in;
+        int w4 = w3 + in;
+        int w5 = w4 + in;
+        int w6 = w5 + in;
+        int w7 = w6 + in;
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector a4 = a0;
+        FloatVector a5 = a0;
+        FloatVector a6 = a0;
+        FloatVector a7 = a0;
+        for (int k = 0; k < in; k++) {
+            FloatVector xv = FloatVector.fromArray(S, xT, k * tp + p);
+            a0 = xv.fma(FloatVector.broadcast(S, w[w0 + k]), a0);
+            a1 = xv.fma(FloatVector.broadcast(S, w[w1 + k]), a1);
+            a2 = xv.fma(FloatVector.broadcast(S, w[w2 + k]), a2);
+            a3 = xv.fma(FloatVector.broadcast(S, w[w3 + k]), a3);
+            a4 = xv.fma(FloatVector.broadcast(S, w[w4 + k]), a4);
+            a5 = xv.fma(FloatVector.broadcast(S, w[w5 + k]), a5);
+            a6 = xv.fma(FloatVector.broadcast(S, w[w6 + k]), a6);
+            a7 = xv.fma(FloatVector.broadcast(S, w[w7 + k]), a7);
+        }
+        // one store per accumulator: an array of vectors would box them and cost 30x
+        scatter(a0, lanes, y, p, n, out, r, bias);
+        scatter(a1, lanes, y, p, n, out, r + 1, bias);
+        scatter(a2, lanes, y, p, n, out, r + 2, bias);
+        scatter(a3, lanes, y, p, n, out, r + 3, bias);
+        scatter(a4, lanes, y, p, n, out, r + 4, bias);
+        scatter(a5, lanes, y, p, n, out, r + 5, bias);
+        scatter(a6, lanes, y, p, n, out, r + 6, bias);
+        scatter(a7, lanes, y, p, n, out, r + 7, bias);
+    }
+
+    /** Writes lane {@code l < n} of {@code v} (token {@code p + l} of row {@code r}) to {@code y[p + l, r]}. */
+    private static void scatter(FloatVector v, float[] lanes, float[] y, int p, int n, int out, int r, float[] bias) {
+        v.intoArray(lanes, 0);
+        float b = bias == null ? 0f : bias[r];
+        for (int l = 0; l < n; l++) {
+            y[(p + l) * out + r] = lanes[l] + b;
+        }
+    }
+
+    /** Rows {@code r .. r+3} against one token at {@code x[xo ..]}: each load of {@code x} serves four rows. */
+    private static void rows4(float[] x, int xo, int in, float[] w, int r, float[] bias, float[] y, int yo) {
+        int w0 = r * in;
+        int w1 = w0 + in;
+        int w2 = w1 + in;
+        int w3 = w2 + in;
         FloatVector a0 = FloatVector.zero(S);
         FloatVector a1 = FloatVector.zero(S);
         FloatVector a2 = FloatVector.zero(S);
@@ -50,28 +155,112 @@ final class VectorKernels {
         int bound = S.loopBound(in);
         int i = 0;
         for (; i < bound; i += L) {
-            FloatVector wv = FloatVector.fromArray(S, w, wo + i);
-            a0 = wv.fma(FloatVector.fromArray(S, x, x0 + i), a0);
-            a1 = wv.fma(FloatVector.fromArray(S, x, x1 + i), a1);
-            a2 = wv.fma(FloatVector.fromArray(S, x, x2 + i), a2);
-            a3 = wv.fma(FloatVector.fromArray(S, x, x3 + i), a3);
+            FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+            a0 = FloatVector.fromArray(S, w, w0 + i).fma(xv, a0);
+            a1 = FloatVector.fromArray(S, w, w1 + i).fma(xv, a1);
+            a2 = FloatVector.fromArray(S, w, w2 + i).fma(xv, a2);
+            a3 = FloatVector.fromArray(S, w, w3 + i).fma(xv, a3);
         }
         float s0 = a0.reduceLanes(VectorOperators.ADD);
         float s1 = a1.reduceLanes(VectorOperators.ADD);
         float s2 = a2.reduceLanes(VectorOperators.ADD);
         float s3 = a3.reduceLanes(VectorOperators.ADD);
         for (; i < in; i++) {
-            float wi = w[wo + i];
-            s0 += wi * x[x0 + i];
-            s1 += wi * x[x1 + i];
-            s2 += wi * x[x2 + i];
-            s3 += wi * x[x3 + i];
+            float xi = x[xo + i];
+            s0 += w[w0 + i] * xi;
+            s1 += w[w1 + i] * xi;
+            s2 += w[w2 + i] * xi;
+            s3 += w[w3 + i] * xi;
         }
-        float b = bias == null ? 0f : bias[r];
-        y[j * out + r] = s0 + b;
-        y[(j + 1) * out + r] = s1 + b;
-        y[(j + 2) * out + r] = s2 + b;
-        y[(j + 3) * out + r] = s3 + b;
+        if (bias != null) {
+            s0 += bias[r];
+            s1 += bias[r + 1];
+            s2 += bias[r + 2];
+            s3 += bias[r + 3];
+        }
+        y[yo + r] = s0;
+        y[yo + r + 1] = s1;
+        y[yo + r + 2] = s2;
+        y[yo + r + 3] = s3;
+    }
+
+    /** Rows {@code r .. r+3} against tokens {@code j .. j+3}: 16 dot products from one pass over both. */
+    private static void tile4x4(float[] x, int j, int in, float[] w, int r, float[] bias, float[] y, int out) {
+        int w0 = r * in;
+        int w1 = w0 + in;
+        int w2 = w1 + in;
+        int w3 = w2 + in;
+        int x0 = j * in;
+        int x1 = x0 + in;
+        int x2 = x1 + in;
+        int x3 = x2 + in;
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = FloatVector.zero(S);
+        FloatVector a02 = FloatVector.zero(S);
+        FloatVector a03 = FloatVector.zero(S);
+        FloatVector a10 = FloatVector.zero(S);
+        FloatVector a11 = FloatVector.zero(S);
+        FloatVector a12 = FloatVector.zero(S);
+        FloatVector a13 = FloatVector.zero(S);
+        FloatVector a20 = FloatVector.zero(S);
+        FloatVector a21 = FloatVector.zero(S);
+        FloatVector a22 = FloatVector.zero(S);
+        FloatVector a23 = FloatVector.zero(S);
+        FloatVector a30 = FloatVector.zero(S);
+        FloatVector a31 = FloatVector.zero(S);
+        FloatVector a32 = FloatVector.zero(S);
+        FloatVector a33 = FloatVector.zero(S);
+        int bound = S.loopBound(in);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector v0 = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector v1 = FloatVector.fromArray(S, x, x1 + i);
+            FloatVector v2 = FloatVector.fromArray(S, x, x2 + i);
+            FloatVector v3 = FloatVector.fromArray(S, x, x3 + i);
+            FloatVector u = FloatVector.fromArray(S, w, w0 + i);
+            a00 = u.fma(v0, a00);
+            a01 = u.fma(v1, a01);
+            a02 = u.fma(v2, a02);
+            a03 = u.fma(v3, a03);
+            u = FloatVector.fromArray(S, w, w1 + i);
+            a10 = u.fma(v0, a10);
+            a11 = u.fma(v1, a11);
+            a12 = u.fma(v2, a12);
+            a13 = u.fma(v3, a13);
+            u = FloatVector.fromArray(S, w, w2 + i);
+            a20 = u.fma(v0, a20);
+            a21 = u.fma(v1, a21);
+            a22 = u.fma(v2, a22);
+            a23 = u.fma(v3, a23);
+            u = FloatVector.fromArray(S, w, w3 + i);
+            a30 = u.fma(v0, a30);
+            a31 = u.fma(v1, a31);
+            a32 = u.fma(v2, a32);
+            a33 = u.fma(v3, a33);
+        }
+        float[] s = {
+            a00.reduceLanes(VectorOperators.ADD), a01.reduceLanes(VectorOperators.ADD),
+            a02.reduceLanes(VectorOperators.ADD), a03.reduceLanes(VectorOperators.ADD),
+            a10.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD),
+            a12.reduceLanes(VectorOperators.ADD), a13.reduceLanes(VectorOperators.ADD),
+            a20.reduceLanes(VectorOperators.ADD), a21.reduceLanes(VectorOperators.ADD),
+            a22.reduceLanes(VectorOperators.ADD), a23.reduceLanes(VectorOperators.ADD),
+            a30.reduceLanes(VectorOperators.ADD), a31.reduceLanes(VectorOperators.ADD),
+            a32.reduceLanes(VectorOperators.ADD), a33.reduceLanes(VectorOperators.ADD)};
+        for (; i < in; i++) { // tail of a row length that is not a multiple of the vector length
+            for (int a = 0; a < 4; a++) {
+                float wi = w[w0 + a * in + i];
+                for (int k = 0; k < 4; k++) {
+                    s[a * 4 + k] += wi * x[x0 + k * in + i];
+                }
+            }
+        }
+        for (int a = 0; a < 4; a++) {
+            float b = bias == null ? 0f : bias[r + a];
+            for (int k = 0; k < 4; k++) {
+                y[(j + k) * out + r + a] = s[a * 4 + k] + b;
+            }
+        }
     }
 
     /** {@code dot(a[ao .. ao+n), b[bo .. bo+n))}, with two accumulators to hide the FMA latency. */

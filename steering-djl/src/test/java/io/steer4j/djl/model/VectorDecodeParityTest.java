@@ -94,6 +94,18 @@ class VectorDecodeParityTest {
         assertPathsAgree(model(id), new long[] {3, 17, 5, 9, 1, 12, 7}, 10);
     }
 
+    @ParameterizedTest
+    @MethodSource("fixtures")
+    void longPromptsTakeTheTokenPanelPathAndGiveTheLibtorchLogits(String id) {
+        // 37 tokens: two full 16-token panels and a partial one, past VectorKernels.PANEL_MIN_TOKENS
+        long[] prompt = new long[37];
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = (i * 7 + 3) % 20;
+        }
+        assertTrue(prompt.length >= VectorKernels.PANEL_MIN_TOKENS);
+        assertPathsAgree(model(id), prompt, 4);
+    }
+
     @Test
     void stories260kGivesTheLibtorchLogitsAtEveryStep() {
         Path dir = RealModels.require("stories260k");

@@ -1,0 +1,70 @@
+package io.steer4j.djl.model;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The Vector API products against a double-precision loop, on shapes that exercise every remainder: row counts
+ * that are not multiples of the 4- and 8-row blocks, token counts that fill panels partly, row lengths that are
+ * not multiples of the vector length, and a sub-range of rows as one thread of the team computes it.
+ */
+class VectorKernelsTest {
+
+    @ParameterizedTest(name = "t={0} out={1} in={2} rows [{3}, {4})")
+    @CsvSource({
+        "1, 37, 19, 0, 37",
+        "1, 64, 768, 16, 48",
+        "3, 37, 50, 0, 37",
+        "5, 29, 64, 0, 29",
+        "12, 37, 19, 0, 37",
+        "13, 45, 33, 0, 45",
+        "16, 64, 48, 16, 48",
+        "17, 23, 100, 0, 23",
+        "37, 41, 70, 8, 40"
+    })
+    void productsMatchADoublePrecisionLoop(int t, int out, int in, int r0, int r1) {
+        SplittableRandom rnd = new SplittableRandom(t * 1000L + out * 10L + in);
+        float[] x = random(rnd, t * in);
+        float[] w = random(rnd, out * in);
+        float[] bias = random(rnd, out);
+        float[] rows = new float[t * out];
+        VectorKernels.matmulRows(x, t, in, w, bias, rows, out, r0, r1);
+        float[] panels = new float[t * out];
+        if (t >= VectorKernels.PANEL_MIN_TOKENS) {
+            VectorKernels.matmulPanels(x, VectorKernels.tokensMajor(x, t, in), t, in, w, bias, panels, out, r0, r1);
+        }
+        for (int j = 0; j < t; j++) {
+            for (int r = 0; r < out; r++) {
+                boolean mine = r >= r0 && r < r1;
+                double expected = 0;
+                if (mine) {
+                    expected = bias[r];
+                    for (int i = 0; i < in; i++) {
+                        expected += (double) w[r * in + i] * x[j * in + i];
+                    }
+                }
+                String at = "token " + j + " row " + r;
+                assertEquals(expected, rows[j * out + r], 1e-4 * Math.sqrt(in), "rows: " + at);
+                if (t >= VectorKernels.PANEL_MIN_TOKENS) {
+                    assertEquals(expected, panels[j * out + r], 1e-4 * Math.sqrt(in), "panels: " + at);
+                }
+                if (!mine) {
+                    assertTrue(rows[j * out + r] == 0f, "a row outside the range is left alone: " + at);
+                }
+            }
+        }
+    }
+
+    private static float[] random(SplittableRandom rnd, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (rnd.nextDouble() * 2 - 1);
+        }
+        return a;
+    }
+}
