@@ -53,7 +53,10 @@ final class BlockTransformer implements DecoderTransformer {
     /** The Vector API path for batch-1 CPU calls with a cache, or null where it cannot run; see {@link #forward}. */
     private final VectorDecoder vector;
 
-    BlockTransformer(ModelConfig c, ModelFamily family, ModelWeights weights, NDManager manager) {
+    /**
+     * @param store the open checkpoint the weights came from: the Vector API path reads its own copy from it
+     */
+    BlockTransformer(ModelConfig c, ModelFamily family, ModelWeights weights, WeightStore store, NDManager manager) {
         this.config = c;
         this.w = weights;
         this.normKind = family.norm();
@@ -64,7 +67,7 @@ final class BlockTransformer implements DecoderTransformer {
         this.normShape = new Shape(c.hiddenSize());
         this.eps = (float) c.layerNormEps();
         this.half = weights.embed().getDataType() == DataType.FLOAT16;
-        this.vector = VectorDecoder.create(c, family, weights);
+        this.vector = VectorDecoder.create(c, family, weights, store);
     }
 
     /** Whether batch-1 calls with a cache run on the Vector API path now (see {@link VectorSupport}). */

@@ -161,7 +161,7 @@ public final class LanguageModel implements AutoCloseable {
             // Loading runs libtorch kernels (fusing, regrouping, narrowing to float16, rotary tables): on the
             // engine thread, or the loading thread would get an OpenMP team of its own and slow every later step.
             DecoderTransformer t = EngineThread.shared().call(() ->
-                    new BlockTransformer(config, family, family.load(config, weights, manager), manager));
+                    new BlockTransformer(config, family, family.load(config, weights, manager), weights, manager));
             List<String> unused = weights.unused().stream().filter(n -> !family.isIgnorable(n)).toList();
             if (!unused.isEmpty()) {
                 LOG.warn("{}: {} checkpoint tensors are not used by the {} forward pass, e.g. {}", folder,

@@ -56,10 +56,10 @@ enum ModelFamily {
                 // Conv1D [in, out] passed as a transposed view: libtorch runs x @ W with the bias fused, no copy.
                 layers[i] = new ModelWeights.Layer(
                         layerNorm(w, m, p + "ln_1", d), layerNorm(w, m, p + "ln_2", d),
-                        w.load(m, p + "attn.c_attn.weight", d, 3 * d).transpose(), w.load(m, p + "attn.c_attn.bias", 3 * d),
-                        w.load(m, p + "attn.c_proj.weight", d, d).transpose(), w.load(m, p + "attn.c_proj.bias", d),
-                        w.load(m, p + "mlp.c_fc.weight", d, inner).transpose(), w.load(m, p + "mlp.c_fc.bias", inner),
-                        w.load(m, p + "mlp.c_proj.weight", inner, d).transpose(), w.load(m, p + "mlp.c_proj.bias", d));
+                        w.transposed(w.load(m, p + "attn.c_attn.weight", d, 3 * d)), w.load(m, p + "attn.c_attn.bias", 3 * d),
+                        w.transposed(w.load(m, p + "attn.c_proj.weight", d, d)), w.load(m, p + "attn.c_proj.bias", d),
+                        w.transposed(w.load(m, p + "mlp.c_fc.weight", d, inner)), w.load(m, p + "mlp.c_fc.bias", inner),
+                        w.transposed(w.load(m, p + "mlp.c_proj.weight", inner, d)), w.load(m, p + "mlp.c_proj.bias", d));
             }
             NDArray head = c.tieWordEmbeddings() || !w.has("lm_head.weight") ? wte
                     : w.load(m, "lm_head.weight", c.vocabSize(), d);

@@ -63,7 +63,7 @@ final class VectorDecoder {
     private static final long WARM_MAX_MS = 3000;
     private static final int PROMPT_WARM_TOKENS = 16;
 
-    private VectorDecoder(ModelConfig c, ModelFamily family, ModelWeights w, SpinPool pool) {
+    private VectorDecoder(ModelConfig c, ModelFamily family, ModelWeights w, WeightStore store, SpinPool pool) {
         this.c = c;
         this.layerNorm = family.norm() == ModelFamily.NormKind.LAYER_NORM;
         this.gated = family.mlp() == ModelFamily.Mlp.GATED;
@@ -75,22 +75,22 @@ final class VectorDecoder {
         };
         this.eps = (float) c.layerNormEps();
         int d = c.hiddenSize();
-        this.embed = floats(w.embed());
-        this.positions = w.positions() == null ? null : floats(w.positions());
+        this.embed = store.floats(w.embed());
+        this.positions = store.floats(w.positions());
         this.layers = new Layer[w.layers().length];
         for (int l = 0; l < layers.length; l++) {
             ModelWeights.Layer b = w.layers()[l];
             int qkvOut = (c.numHeads() + 2 * c.numKvHeads()) * c.headDim();
             int inner = c.intermediateSize();
-            layers[l] = new Layer(norm(b.norm1()), norm(b.norm2()),
-                    mat(b.qkvW(), b.qkvB(), qkvOut, d),
-                    mat(b.outW(), b.outB(), d, c.numHeads() * c.headDim()),
-                    mat(b.upW(), b.upB(), gated ? 2 * inner : inner, d),
-                    mat(b.downW(), b.downB(), d, inner));
+            layers[l] = new Layer(norm(store, b.norm1()), norm(store, b.norm2()),
+                    mat(store, b.qkvW(), b.qkvB(), qkvOut, d),
+                    mat(store, b.outW(), b.outB(), d, c.numHeads() * c.headDim()),
+                    mat(store, b.upW(), b.upB(), gated ? 2 * inner : inner, d),
+                    mat(store, b.downW(), b.downB(), d, inner));
         }
-        this.finalNorm = norm(w.finalNorm());
+        this.finalNorm = norm(store, w.finalNorm());
         this.head = w.lmHead() == w.embed() ? new Mat(embed, null, c.vocabSize(), d)
-                : mat(w.lmHead(), null, c.vocabSize(), d);
+                : mat(store, w.lmHead(), null, c.vocabSize(), d);
         this.invFreq = c.rope() == null ? null : c.rope().inverseFrequencies();
         this.rotaryDims = c.rope() == null ? 0 : c.rope().dims();
         this.pool = pool;
@@ -100,7 +100,7 @@ final class VectorDecoder {
      * The Vector API decoder for a loaded float32 CPU model, warmed up, or null (logged) when the module is absent,
      * the weights are not float32 on the CPU, or they would not fit the heap.
      */
-    static VectorDecoder create(ModelConfig c, ModelFamily family, ModelWeights w) {
+    static VectorDecoder create(ModelConfig c, ModelFamily family, ModelWeights w, WeightStore store) {
         if (!VectorSupport.moduleLoaded()) {
             LOG.debug("jdk.incubator.vector is not loaded (start java with --add-modules jdk.incubator.vector): "
                     + "batch-1 CPU decoding uses libtorch");
@@ -126,25 +126,21 @@ final class VectorDecoder {
                     + "{} MB free (raise -Xmx to use it)", 4 * floats >> 20, free >> 20);
             return null;
         }
-        VectorDecoder v = new VectorDecoder(c, family, w, new SpinPool(VectorSupport.threads()));
+        VectorDecoder v = new VectorDecoder(c, family, w, store, new SpinPool(VectorSupport.threads()));
         v.warmUp();
         return v;
     }
 
-    private static float[] floats(NDArray a) {
-        return a == null ? null : a.toType(DataType.FLOAT32, false).toFloatArray();
-    }
-
-    private static Mat mat(NDArray w, NDArray b, int out, int in) {
-        float[] f = floats(w); // a transposed view (GPT-2's Conv1D) comes out in logical [out, in] order
+    private static Mat mat(WeightStore store, NDArray w, NDArray b, int out, int in) {
+        float[] f = store.floats(w); // a transposed view (GPT-2's Conv1D) comes out in logical [out, in] order
         if (f.length != (long) out * in) {
             throw new IllegalStateException("weight of " + f.length + " floats, expected " + out + " x " + in);
         }
-        return new Mat(f, floats(b), out, in);
+        return new Mat(f, store.floats(b), out, in);
     }
 
-    private static Norm norm(ModelWeights.Norm n) {
-        return new Norm(floats(n.weight()), floats(n.bias()));
+    private static Norm norm(WeightStore store, ModelWeights.Norm n) {
+        return new Norm(store.floats(n.weight()), store.floats(n.bias()));
     }
 
     /**

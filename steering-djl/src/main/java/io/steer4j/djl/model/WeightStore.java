@@ -22,6 +22,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -49,6 +50,9 @@ final class WeightStore implements AutoCloseable {
     private final Map<Path, FileChannel> channels = new HashMap<>();
     /** Mapped buffers must outlive the arrays created over them. */
     private final List<ByteBuffer> keepAlive = new ArrayList<>();
+    /** Arrays that view a float32 tensor of the file in place (zero-copy), and their transposed views. */
+    private final Map<NDArray, Located> inPlace = new IdentityHashMap<>();
+    private final Map<NDArray, Located> transposedInPlace = new IdentityHashMap<>();
     private final Set<String> used = new LinkedHashSet<>();
     private final List<String> prefixes;
     private final Precision precision;
@@ -156,7 +160,11 @@ final class WeightStore implements AutoCloseable {
                     return wide.toType(DataType.FLOAT16, false);
                 }
             }
-            return manager.create(asFloat32(l), shape, DataType.FLOAT32);
+            NDArray a = manager.create(asFloat32(l), shape, DataType.FLOAT32);
+            if (t.dtype() == SafetensorsDtype.F32 && t.dataOffset() % 4 == 0 && !a.getDevice().isGpu()) {
+                inPlace.put(a, l);
+            }
+            return a;
         } catch (IOException e) {
             throw new ModelLoadException("cannot read weight '" + name + "' from " + l.file() + ": " + e.getMessage(), e);
         }
@@ -198,6 +206,101 @@ final class WeightStore implements AutoCloseable {
         }
         keepAlive.add(dst);
         return dst;
+    }
+
+    /**
+     * {@code loaded.transpose()} of a 2-D array from {@link #load}, remembered so that {@link #floats} can read the
+     * view's values from the file too (GPT-2's Conv1D weights are stored {@code [in, out]}).
+     */
+    NDArray transposed(NDArray loaded) {
+        NDArray view = loaded.transpose();
+        Located l = inPlace.get(loaded);
+        if (l != null) {
+            transposedInPlace.put(view, l);
+        }
+        return view;
+    }
+
+    /**
+     * The float32 values of {@code a} in row-major order of its logical shape, for the Vector API path's own copy.
+     *
+     * <p>Why not {@code a.toFloatArray()}: a float32 CPU weight is a zero-copy view of the memory-mapped file, and
+     * reading it through the mapping would make every page of the checkpoint resident in this process on top of
+     * the Java copy (the libtorch path may never run). A tensor that views the file, or the transpose of one, is
+     * read with positional file reads through a small buffer instead; anything else (fused, regrouped, converted
+     * from half precision) is already a copy in memory and is copied out of libtorch.
+     */
+    float[] floats(NDArray a) {
+        if (a == null) {
+            return null;
+        }
+        try {
+            Located l = inPlace.get(a);
+            if (l != null) {
+                return readFloats(l, false);
+            }
+            l = transposedInPlace.get(a);
+            if (l != null) {
+                return readFloats(l, true);
+            }
+        } catch (IOException e) {
+            throw new ModelLoadException("cannot read weight '" + inPlaceName(a) + "': " + e.getMessage(), e);
+        }
+        return a.toType(DataType.FLOAT32, false).toFloatArray();
+    }
+
+    private String inPlaceName(NDArray a) {
+        Located l = inPlace.containsKey(a) ? inPlace.get(a) : transposedInPlace.get(a);
+        return l == null ? "?" : l.info().name();
+    }
+
+    /** Rows of the file read per chunk: a few hundred KB, so loading makes no garbage the size of a tensor. */
+    private static final int CHUNK_BYTES = 1 << 20;
+    /** One read buffer for every {@link #readFloats} call (a direct buffer per tensor would linger until a GC). */
+    private ByteBuffer chunkBuffer;
+
+    private float[] readFloats(Located l, boolean transpose) throws IOException {
+        SafetensorsTensorInfo t = l.info();
+        long[] shape = t.shape();
+        long n = t.elementCount();
+        if (n > Integer.MAX_VALUE - 16) {
+            throw new ModelLoadException("weight '" + t.name() + "' has " + n + " elements, more than a Java array");
+        }
+        int cols = shape.length == 0 ? 1 : (int) shape[shape.length - 1];
+        int rows = (int) (n / Math.max(cols, 1));
+        float[] out = new float[(int) n];
+        FileChannel ch = channels.get(l.file());
+        int rowsPerChunk = Math.max(1, CHUNK_BYTES / Math.max(4 * cols, 1));
+        int bytes = rowsPerChunk * 4 * Math.max(cols, 1);
+        if (chunkBuffer == null || chunkBuffer.capacity() < bytes) {
+            chunkBuffer = ByteBuffer.allocateDirect(Math.max(bytes, CHUNK_BYTES)).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        ByteBuffer buf = chunkBuffer;
+        float[] chunk = transpose ? new float[rowsPerChunk * cols] : null;
+        for (int r0 = 0; r0 < rows; r0 += rowsPerChunk) {
+            int k = Math.min(rowsPerChunk, rows - r0);
+            buf.clear().limit(k * 4 * cols);
+            long pos = t.dataOffset() + (long) r0 * 4 * cols;
+            while (buf.hasRemaining()) {
+                if (ch.read(buf, pos + buf.position()) < 0) {
+                    throw new ModelLoadException("weight '" + t.name() + "' ends past the end of " + l.file());
+                }
+            }
+            buf.flip();
+            if (!transpose) {
+                buf.asFloatBuffer().get(out, r0 * cols, k * cols);
+                continue;
+            }
+            // stored [rows, cols], wanted [cols, rows]: each chunk of rows lands as a run in every output row
+            buf.asFloatBuffer().get(chunk, 0, k * cols);
+            for (int c = 0; c < cols; c++) {
+                int o = c * rows + r0;
+                for (int j = 0; j < k; j++) {
+                    out[o + j] = chunk[j * cols + c];
+                }
+            }
+        }
+        return out;
     }
 
     /** Tensor names in the checkpoint that no load call asked for (buffers such as attn.bias are expected). */

@@ -1,0 +1,61 @@
+package io.steer4j.djl.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.steer4j.fixtures.TinyCheckpoints;
+import io.steer4j.fixtures.TinyFamily;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+/**
+ * The Vector API path's copy of the weights ({@link WeightStore#floats}) holds the values libtorch sees, whether
+ * it is read from the file (a tensor viewed in place, or GPT-2's transposed Conv1D view) or copied out of a
+ * tensor libtorch built (a fused projection).
+ */
+class WeightStoreFloatsTest {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aTensorViewedInPlaceIsReadFromTheFileWithTheSameValues() throws IOException {
+        Path dir = TinyCheckpoints.gpt2(tmp.resolve("gpt2"));
+        try (WeightStore store = new WeightStore(dir, ModelFamily.GPT2.namePrefixes(), Precision.FLOAT32);
+             NDManager m = NDManager.newBaseManager("PyTorch")) {
+            NDArray wte = store.load(m, "wte.weight", 297, 32);
+            assertArrayEquals(wte.toFloatArray(), store.floats(wte));
+        }
+    }
+
+    @Test
+    void aTransposedConv1dViewIsReadInItsLogicalOrder() throws IOException {
+        Path dir = TinyCheckpoints.gpt2(tmp.resolve("gpt2"));
+        try (WeightStore store = new WeightStore(dir, ModelFamily.GPT2.namePrefixes(), Precision.FLOAT32);
+             NDManager m = NDManager.newBaseManager("PyTorch")) {
+            NDArray fc = store.load(m, "h.1.mlp.c_fc.weight", 32, 128);
+            NDArray view = store.transposed(fc);
+            // what libtorch multiplies: [out, in], row-major
+            assertArrayEquals(view.toType(ai.djl.ndarray.types.DataType.FLOAT32, true).toFloatArray(),
+                    store.floats(view));
+            assertArrayEquals(fc.toFloatArray(), store.floats(fc));
+        }
+    }
+
+    @Test
+    void aTensorLibtorchBuiltIsCopiedOutOfLibtorch() throws IOException {
+        Path dir = TinyFamily.LLAMA.writeCheckpoint(tmp.resolve("llama"));
+        ModelConfig c = ModelConfig.read(dir.resolve("config.json"));
+        try (WeightStore store = new WeightStore(dir, ModelFamily.LLAMA.namePrefixes(), Precision.FLOAT32);
+             NDManager m = NDManager.newBaseManager("PyTorch")) {
+            ModelWeights w = ModelFamily.LLAMA.load(c, store, m);
+            NDArray fusedQkv = w.layers()[0].qkvW(); // q | k | v concatenated by libtorch: not a view of the file
+            assertArrayEquals(fusedQkv.toFloatArray(), store.floats(fusedQkv));
+            assertArrayEquals(w.embed().toFloatArray(), store.floats(w.embed()));
+        }
+    }
+}
