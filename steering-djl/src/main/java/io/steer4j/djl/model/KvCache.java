@@ -3,6 +3,7 @@ package io.steer4j.djl.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -91,8 +92,10 @@ public final class KvCache implements AutoCloseable {
     private void grow(int layer, int filled, int needed, NDArray k, NDArray v) {
         int old = torchCapacity(layer);
         int cap = Math.max(needed, old == 0 ? initialCapacity : Math.min(limit, 2 * old));
-        keys[layer] = regrow(keys[layer], k, filled, cap);
-        values[layer] = regrow(values[layer], v, filled, cap);
+        // only the slots libtorch wrote are in the old buffer; the Java path's later ones are exported after this
+        int held = Math.min(filled, torchSlots[layer]);
+        keys[layer] = regrow(keys[layer], k, held, cap);
+        values[layer] = regrow(values[layer], v, held, cap);
     }
 
     /** A buffer of {@code cap} slots shaped like {@code step}, holding the first {@code filled} slots of {@code old}. */
@@ -117,29 +120,31 @@ public final class KvCache implements AutoCloseable {
      * paths, e.g. a prompt pass here and continuous batching in libtorch).
      */
     VectorDecoder.Kv javaKv(int needed, int kvHeads, int headDim) {
-        int kvDim = kvHeads * headDim;
         if (javaKv == null) {
-            javaKv = new VectorDecoder.Kv(keys.length, kvDim, Math.min(limit, Math.max(needed, initialCapacity)), limit);
+            javaKv = new VectorDecoder.Kv(keys.length, kvHeads, headDim,
+                    Math.min(limit, Math.max(needed, initialCapacity)), limit);
         }
         javaKv.reserve(needed);
         int from = javaKv.slots;
         int to = length();
         if (from < to) {
             for (int l = 0; l < keys.length; l++) {
-                copySlots(keys[l], from, to, javaKv.keys[l], kvDim);
-                copySlots(values[l], from, to, javaKv.values[l], kvDim);
+                copySlots(keys[l], from, to, javaKv.keys[l]);
+                copySlots(values[l], from, to, javaKv.values[l]);
             }
             javaKv.slots = to;
         }
         return javaKv;
     }
 
-    /** Copies slots {@code [from, to)} of a libtorch buffer {@code [1, kvHeads, cap, hd]} into slot-major floats. */
-    private void copySlots(NDArray buffer, int from, int to, float[] into, int kvDim) {
-        try (NDArray part = buffer.get(manager, new NDIndex(":, :, {}:{}", from, to));
-             NDArray slotMajor = part.transpose(0, 2, 1, 3)) {
-            float[] f = slotMajor.toFloatArray();
-            System.arraycopy(f, 0, into, from * kvDim, f.length);
+    /** Copies slots {@code [from, to)} of a libtorch buffer {@code [1, kvHeads, cap, hd]} into the Java copy. */
+    private void copySlots(NDArray buffer, int from, int to, float[] into) {
+        try (NDArray part = buffer.get(manager, new NDIndex(":, :, {}:{}", from, to))) {
+            float[] f = part.toType(DataType.FLOAT32, false).toFloatArray(); // [1, kvHeads, to - from, hd]
+            int run = (to - from) * javaKv.headDim;
+            for (int h = 0; h < javaKv.kvHeads; h++) {
+                System.arraycopy(f, h * run, into, javaKv.at(h, from), run);
+            }
         }
     }
 
@@ -152,15 +157,18 @@ public final class KvCache implements AutoCloseable {
         Shape s = like.getShape();
         int kvHeads = (int) s.get(1);
         int hd = (int) s.get(3);
-        int kvDim = kvHeads * hd;
-        float[] k = java.util.Arrays.copyOfRange(javaKv.keys[layer], from * kvDim, to * kvDim);
-        float[] v = java.util.Arrays.copyOfRange(javaKv.values[layer], from * kvDim, to * kvDim);
+        int run = (to - from) * hd;
+        float[] k = new float[kvHeads * run];
+        float[] v = new float[kvHeads * run];
+        for (int h = 0; h < kvHeads; h++) {
+            System.arraycopy(javaKv.keys[layer], javaKv.at(h, from), k, h * run, run);
+            System.arraycopy(javaKv.values[layer], javaKv.at(h, from), v, h * run, run);
+        }
         NDIndex slots = new NDIndex(":, :, {}:{}", from, to);
-        Shape slotMajor = new Shape(1, to - from, kvHeads, hd);
-        try (NDArray kk = manager.create(k, slotMajor); NDArray vv = manager.create(v, slotMajor);
-             NDArray kt = kk.transpose(0, 2, 1, 3); NDArray vt = vv.transpose(0, 2, 1, 3)) {
-            keys[layer].set(slots, kt.toType(like.getDataType(), false));
-            values[layer].set(slots, vt.toType(like.getDataType(), false));
+        Shape headMajor = new Shape(1, kvHeads, to - from, hd);
+        try (NDArray kk = manager.create(k, headMajor); NDArray vv = manager.create(v, headMajor)) {
+            keys[layer].set(slots, kk.toType(like.getDataType(), false));
+            values[layer].set(slots, vv.toType(like.getDataType(), false));
         }
     }
 

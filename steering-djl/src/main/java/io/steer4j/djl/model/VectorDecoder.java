@@ -153,7 +153,7 @@ final class VectorDecoder {
     private void warmUp() {
         long t0 = System.nanoTime();
         int slots = Math.min(c.contextLength(), 64);
-        Kv kv = new Kv(c.numLayers(), kvDim(), slots, c.contextLength());
+        Kv kv = new Kv(c.numLayers(), c.numKvHeads(), c.headDim(), slots, c.contextLength());
         long best = Long.MAX_VALUE;
         int steady = 0;
         int steps = 0;
@@ -180,10 +180,6 @@ final class VectorDecoder {
             elapsedMs = (System.nanoTime() - t0) / 1_000_000;
         }
         LOG.debug("Vector API decode path warmed up: {} steps in {} ms, fastest {} µs", steps, elapsedMs, best / 1000);
-    }
-
-    private int kvDim() {
-        return c.numKvHeads() * c.headDim();
     }
 
     /**
@@ -312,8 +308,10 @@ final class VectorDecoder {
                 rotate(qkv, row, heads, cosSin, j);
                 rotate(qkv, row + qDim, kvHeads, cosSin, j);
             }
-            System.arraycopy(qkv, row + qDim, keys, (past + j) * kvDim, kvDim);
-            System.arraycopy(qkv, row + qDim + kvDim, values, (past + j) * kvDim, kvDim);
+            for (int g = 0; g < kvHeads; g++) {
+                System.arraycopy(qkv, row + qDim + g * hd, keys, kv.at(g, past + j), hd);
+                System.arraycopy(qkv, row + qDim + kvDim + g * hd, values, kv.at(g, past + j), hd);
+            }
         }
         float[] ctx = new float[t * qDim];
         int group = heads / kvHeads;
@@ -324,12 +322,12 @@ final class VectorDecoder {
             for (int w = work * part / parts; w < work * (part + 1) / parts; w++) {
                 int j = w / heads;
                 int head = w % heads;
-                int kvOff = (head / group) * hd;
+                int kvBase = kv.at(head / group, 0); // this head's slots, hd floats each, back to back
                 int qOff = j * width + head * hd;
                 int visible = past + j + 1; // causal: the cached slots and the new tokens up to this one
                 float max = Float.NEGATIVE_INFINITY;
                 for (int s = 0; s < visible; s++) {
-                    float v = VectorKernels.dot(qkv, qOff, keys, s * kvDim + kvOff, hd) * scale;
+                    float v = VectorKernels.dot(qkv, qOff, keys, kvBase + s * hd, hd) * scale;
                     scores[s] = v;
                     max = Math.max(max, v);
                 }
@@ -341,7 +339,7 @@ final class VectorDecoder {
                 }
                 int cOff = j * qDim + head * hd;
                 for (int s = 0; s < visible; s++) {
-                    VectorKernels.axpy(scores[s] / sum, values, s * kvDim + kvOff, ctx, cOff, hd);
+                    VectorKernels.axpy(scores[s] / sum, values, kvBase + s * hd, ctx, cOff, hd);
                 }
             }
         });
@@ -439,39 +437,58 @@ final class VectorDecoder {
     }
 
     /**
-     * Keys and values of one row, slot-major ({@code [slot][kvHeads * headDim]} per layer), as the Vector API
-     * path reads them; a {@link KvCache} holds one beside its libtorch buffers.
+     * Keys and values of one row, head-major ({@code [kvHeads][capacity][headDim]} per layer, the libtorch
+     * buffers' order), as the Vector API path reads them: one head's slots are one contiguous run, so attention
+     * streams them instead of gathering a head's 64 floats from every slot. A {@link KvCache} holds one beside
+     * its libtorch buffers.
      */
     static final class Kv {
         final float[][] keys;
         final float[][] values;
         /** Filled slots. */
         int slots;
-        private final int kvDim;
+        final int kvHeads;
+        final int headDim;
+        private int capacity;
         private final int limit;
 
-        Kv(int layers, int kvDim, int capacity, int limit) {
-            this.kvDim = kvDim;
+        Kv(int layers, int kvHeads, int headDim, int capacity, int limit) {
+            this.kvHeads = kvHeads;
+            this.headDim = headDim;
+            this.capacity = capacity;
             this.limit = limit;
-            this.keys = new float[layers][capacity * kvDim];
-            this.values = new float[layers][capacity * kvDim];
+            this.keys = new float[layers][kvHeads * capacity * headDim];
+            this.values = new float[layers][kvHeads * capacity * headDim];
         }
 
         int capacity() {
-            return keys[0].length / kvDim;
+            return capacity;
+        }
+
+        /** Offset of {@code slot} of key/value head {@code head} in a layer's array. */
+        int at(int head, int slot) {
+            return (head * capacity + slot) * headDim;
         }
 
         /** Makes room for {@code needed} slots, doubling (up to the context) so growth costs O(1) per token. */
         void reserve(int needed) {
-            int cap = capacity();
-            if (needed <= cap) {
+            if (needed <= capacity) {
                 return;
             }
-            int grown = Math.max(needed, Math.min(limit, 2 * cap));
+            int grown = Math.max(needed, Math.min(limit, 2 * capacity));
             for (int l = 0; l < keys.length; l++) {
-                keys[l] = java.util.Arrays.copyOf(keys[l], grown * kvDim);
-                values[l] = java.util.Arrays.copyOf(values[l], grown * kvDim);
+                keys[l] = regrow(keys[l], grown);
+                values[l] = regrow(values[l], grown);
             }
+            capacity = grown;
+        }
+
+        private float[] regrow(float[] old, int grown) {
+            float[] a = new float[kvHeads * grown * headDim];
+            for (int h = 0; h < kvHeads; h++) {
+                System.arraycopy(old, h * capacity * headDim, a, h * grown * headDim, slots * headDim);
+            }
+            return a;
         }
     }
 

@@ -128,6 +128,21 @@ class VectorDecodeParityTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("fixtures")
+    void aCacheThatGrowsOnBothPathsKeepsEveryHeadsSlots(String id) {
+        LanguageModel m = model(id);
+        long[] prompt = {4, 8, 15, 16, 23};
+        // room for one slot at first: the Java copy regrows (5 -> 10 -> 20) between and after libtorch steps
+        String[] order = {"auto", "auto", "libtorch", "auto", "auto", "auto", "auto", "libtorch", "auto", "auto",
+            "auto", "auto", "auto"};
+        List<float[]> mixed = steps(m, prompt, order, HookSet.NONE, 1);
+        List<float[]> torch = steps(m, prompt, fill(order.length, "libtorch"), HookSet.NONE, null);
+        for (int i = 0; i < order.length; i++) {
+            assertClose(torch.get(i), mixed.get(i), id + " step " + i);
+        }
+    }
+
     private static String[] fill(int n, String v) {
         String[] a = new String[n];
         java.util.Arrays.fill(a, v);
@@ -174,12 +189,14 @@ class VectorDecodeParityTest {
 
     /**
      * Runs a prompt pass and then greedy decode steps, step {@code i} on the path {@code paths[i]} ({@code auto}:
-     * the Vector API path, {@code libtorch}); returns each step's last-position logits.
+     * the Vector API path, {@code libtorch}), in a cache first sized for {@code capacity} slots (null: all of
+     * them); returns each step's last-position logits.
      */
-    private static List<float[]> steps(LanguageModel m, long[] prompt, String[] paths, HookSet hooks, Void unused) {
+    private static List<float[]> steps(LanguageModel m, long[] prompt, String[] paths, HookSet hooks,
+                                       Integer capacity) {
         List<float[]> out = new ArrayList<>();
         try (NDManager call = m.newCallManager()) {
-            KvCache cache = m.newCache(call, 1, prompt.length + paths.length);
+            KvCache cache = m.newCache(call, 1, capacity == null ? prompt.length + paths.length : capacity);
             int[] lengths = {prompt.length};
             long next = -1;
             for (int i = 0; i < paths.length; i++) {
