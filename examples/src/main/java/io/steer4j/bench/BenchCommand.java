@@ -124,6 +124,8 @@ public final class BenchCommand extends BaseCommand {
             long rssLoaded = Memory.rssBytes();
             System.out.printf("batch-1 CPU decode path: %s%n", lm.vectorDecode() ? "JDK Vector API"
                     : "libtorch (start java with --add-modules jdk.incubator.vector for the Vector API path)");
+            System.out.printf("JVM: max heap %d MiB, transparent huge pages for the heap %s%n",
+                    Runtime.getRuntime().maxMemory() >> 20, jvmFlag("UseTransparentHugePages"));
             if (sections.contains("peer")) { // first, so that its first generation is the first after load
                 Path dir = peer != null ? peer : System.getenv("STEER4J_PEER") == null ? null
                         : Path.of(System.getenv("STEER4J_PEER"));
@@ -649,5 +651,15 @@ public final class BenchCommand extends BaseCommand {
             sb.append(i == 0 ? "" : " ").append(String.format("%.1f", v[i]));
         }
         return sb.append(']').toString();
+    }
+
+    /** A HotSpot flag's value ("true", "false"), or "unknown" on a JVM without the diagnostic bean. */
+    static String jvmFlag(String name) {
+        try {
+            return java.lang.management.ManagementFactory.getPlatformMXBean(
+                    com.sun.management.HotSpotDiagnosticMXBean.class).getVMOption(name).getValue();
+        } catch (RuntimeException e) {
+            return "unknown";
+        }
     }
 }
