@@ -22,13 +22,15 @@ import java.util.List;
  * <p>Why it exists: a batch-1 decode step through libtorch is ~500 operator calls, each paying JNI, dispatch,
  * allocation and an OpenMP fork/join; on a 2-core machine that overhead was more than half of the step, and
  * libtorch's matrix-vector products streamed the weights well below the machine's read bandwidth. Here a step is
- * one pass over the weights with ~4 hand-offs to the thread team per block and no per-operator cost.
+ * one pass over the weights with ~5 hand-offs to the thread team per block and no per-operator cost.
  *
  * <p>It keeps the contract of the libtorch pass: every hook point runs (the activation is handed to the hooks as
  * an NDArray {@code [1, t, hidden]} and read back, so hooks and plans are unchanged), keys and values go to the
  * call's {@link KvCache} (its Java-side copy, synchronised with the libtorch buffers when the other path
  * continues the same cache), and parity tests hold both paths to the same logits. It holds its own float32 copy
- * of the weights; the libtorch weights stay for batches, GPUs and scoring.
+ * of the weights on the heap, read from the checkpoint file ({@link WeightStore#floats}); the libtorch weights
+ * (a zero-copy mapping of the same file, left unread while only this path runs) stay for batches, GPUs and
+ * scoring.
  */
 final class VectorDecoder {
     private static final Logger LOG = LoggerFactory.getLogger(VectorDecoder.class);
