@@ -104,7 +104,8 @@ public final class BenchCommand extends BaseCommand {
 
     /** The names --sections accepts ("none" runs only what --profile asks for). */
     static final List<String> SECTIONS =
-            List.of("generation", "batch", "threads", "extraction", "bandwidth", "precision", "memory", "peer", "none");
+            List.of("generation", "batch", "threads", "extraction", "bandwidth", "precision", "memory", "peer",
+                    "products", "none");
 
     @Override
     protected int run() throws Exception {
@@ -148,6 +149,9 @@ public final class BenchCommand extends BaseCommand {
             }
             if (sections.contains("bandwidth")) {
                 bandwidth(lm);
+            }
+            if (sections.contains("products")) {
+                report.put("products", new ProductsSection(lm, runs).run());
             }
             if (sections.contains("precision")) {
                 precision(lm);
