@@ -30,6 +30,8 @@ import java.util.Map;
  *   <li>{@code project path}: what {@code BlockTransformer} does for GPT-2: {@code linear(x[1,in], Wc^T, b)} with
  *       {@code Wc} the Conv1D {@code [in,out]} array passed as a transposed view and the bias fused, and the tied
  *       head as {@code linear(x, E[vocab,hidden])};</li>
+ *   <li>{@code project, head [in,out]}: the same with the head from an {@code [hidden,vocab]} copy, {@code x @ E^T}
+ *       as a plain product (which would cost the head's size again in memory, the head being tied);</li>
  *   <li>{@code mm [in,out]}: {@code x[1,in] @ Wc[in,out]} without bias;</li>
  *   <li>{@code mv [out,in]}: {@code W[out,in] @ x[in]} (libtorch's matrix-vector product, rows contiguous);</li>
  *   <li>{@code mv [in,out]^T}: {@code Wc^T @ x[in]}, the matrix-vector product on the transposed view.</li>
@@ -69,6 +71,9 @@ final class ProductsSection {
             new Variant("linear [out,in]", a -> Linear.linear(a.xRow(), a.outIn(), null).singletonOrThrow()),
             new Variant("project path", a -> a.m().name().equals("head")
                     ? Linear.linear(a.xRow(), a.outIn(), null).singletonOrThrow()
+                    : Linear.linear(a.xRow(), a.inOutView(), a.bias()).singletonOrThrow()),
+            new Variant("project, head [in,out]", a -> a.m().name().equals("head")
+                    ? a.xRow().matMul(a.inOut())
                     : Linear.linear(a.xRow(), a.inOutView(), a.bias()).singletonOrThrow()),
             new Variant("mm [in,out]", a -> a.xRow().matMul(a.inOut())),
             new Variant("mv [out,in]", a -> a.outIn().matMul(a.xVec())),
@@ -121,11 +126,11 @@ final class ProductsSection {
         Map<String, Object> variants = new LinkedHashMap<>();
         double best = Double.MAX_VALUE;
         String bestName = null;
-        System.out.printf("  %-28s %10s %9s%n", "variant (threads)", "ms/pass", "GB/s");
+        System.out.printf("  %-32s %10s %9s%n", "variant (threads)", "ms/pass", "GB/s");
         for (Map.Entry<String, List<Double>> e : ms1.entrySet()) {
             double med = median(e.getValue());
             double gbs = bytes / (med / 1000) / 1e9;
-            System.out.printf("  %-28s %10.3f %9.2f%n", e.getKey(), med, gbs);
+            System.out.printf("  %-32s %10.3f %9.2f%n", e.getKey(), med, gbs);
             variants.put(e.getKey(), Map.of("ms_per_pass", med, "gb_per_s", gbs,
                     "min_ms", e.getValue().stream().mapToDouble(Double::doubleValue).min().orElse(0)));
             if (med < best) {

@@ -40,7 +40,7 @@ class ProductsSectionTest {
         }
         @SuppressWarnings("unchecked")
         Map<String, Map<String, Object>> variants = (Map<String, Map<String, Object>>) out.get("variants");
-        assertEquals(5 * ProductsSection.THREADS.length, variants.size(), variants.toString());
+        assertEquals(6 * ProductsSection.THREADS.length, variants.size(), variants.toString());
         for (Map.Entry<String, Map<String, Object>> e : variants.entrySet()) {
             double gbs = (double) e.getValue().get("gb_per_s");
             double ms = (double) e.getValue().get("ms_per_pass");
