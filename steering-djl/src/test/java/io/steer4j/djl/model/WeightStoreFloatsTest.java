@@ -22,27 +22,38 @@ class WeightStoreFloatsTest {
     @TempDir
     Path tmp;
 
+    /** The tiny GPT-2 checkpoint's store, and a manager for what it loads. */
+    private record Gpt2(WeightStore store, NDManager m) implements AutoCloseable {
+        @Override
+        public void close() {
+            m.close();
+            store.close();
+        }
+    }
+
+    private Gpt2 gpt2() throws IOException {
+        Path dir = TinyCheckpoints.gpt2(tmp.resolve("gpt2"));
+        return new Gpt2(new WeightStore(dir, ModelFamily.GPT2.namePrefixes(), Precision.FLOAT32),
+                NDManager.newBaseManager("PyTorch"));
+    }
+
     @Test
     void aTensorViewedInPlaceIsReadFromTheFileWithTheSameValues() throws IOException {
-        Path dir = TinyCheckpoints.gpt2(tmp.resolve("gpt2"));
-        try (WeightStore store = new WeightStore(dir, ModelFamily.GPT2.namePrefixes(), Precision.FLOAT32);
-             NDManager m = NDManager.newBaseManager("PyTorch")) {
-            NDArray wte = store.load(m, "wte.weight", 297, 32);
-            assertArrayEquals(wte.toFloatArray(), store.floats(wte));
+        try (Gpt2 g = gpt2()) {
+            NDArray wte = g.store().load(g.m(), "wte.weight", 297, 32);
+            assertArrayEquals(wte.toFloatArray(), g.store().floats(wte));
         }
     }
 
     @Test
     void aTransposedConv1dViewIsReadInItsLogicalOrder() throws IOException {
-        Path dir = TinyCheckpoints.gpt2(tmp.resolve("gpt2"));
-        try (WeightStore store = new WeightStore(dir, ModelFamily.GPT2.namePrefixes(), Precision.FLOAT32);
-             NDManager m = NDManager.newBaseManager("PyTorch")) {
-            NDArray fc = store.load(m, "h.1.mlp.c_fc.weight", 32, 128);
-            NDArray view = store.transposed(fc);
+        try (Gpt2 g = gpt2()) {
+            NDArray fc = g.store().load(g.m(), "h.1.mlp.c_fc.weight", 32, 128);
+            NDArray view = g.store().transposed(fc);
             // what libtorch multiplies: [out, in], row-major
             assertArrayEquals(view.toType(ai.djl.ndarray.types.DataType.FLOAT32, true).toFloatArray(),
-                    store.floats(view));
-            assertArrayEquals(fc.toFloatArray(), store.floats(fc));
+                    g.store().floats(view));
+            assertArrayEquals(fc.toFloatArray(), g.store().floats(fc));
         }
     }
 
