@@ -5,9 +5,6 @@ import io.steer4j.examples.TinyModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,18 +16,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BenchCommandTest {
     @Test
     void benchPrintsGenerationBatchAndExtractionFiguresAndAJsonReport() {
-        PrintStream old = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        int code;
-        try {
-            System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-            code = Steer4jCli.commandLine().execute("bench", "--model", TinyModel.dir().toString(),
+        BenchRun run = BenchRun.of("bench", "--model", TinyModel.dir().toString(),
                     "--new-tokens", "4", "--runs", "1", "--batches", "1,2", "--pairs", "4",
                     "--threads", "1,2", "--sections", "generation,batch,threads,extraction,memory");
-        } finally {
-            System.setOut(old);
-        }
-        String out = buf.toString(StandardCharsets.UTF_8);
+        int code = run.code();
+        String out = run.out();
         assertEquals(0, code, out);
         assertTrue(out.contains("steered, all 3 layers"), out);
         assertTrue(out.contains("batch   2:"), out);
@@ -44,17 +34,10 @@ class BenchCommandTest {
     @Test
     void profileWritesATraceAndSummarisesItByOperator(@TempDir Path tmp) throws Exception {
         Path trace = tmp.resolve("trace.json");
-        PrintStream old = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        int code;
-        try {
-            System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-            code = Steer4jCli.commandLine().execute("bench", "--model", TinyModel.dir().toString(),
+        BenchRun run = BenchRun.of("bench", "--model", TinyModel.dir().toString(),
                     "--new-tokens", "3", "--runs", "1", "--sections", "none", "--profile", trace.toString());
-        } finally {
-            System.setOut(old);
-        }
-        String out = buf.toString(StandardCharsets.UTF_8);
+        int code = run.code();
+        String out = run.out();
         assertEquals(0, code, out);
         assertTrue(Files.size(trace) > 0, "trace written");
         List<OpProfile.Row> rows = OpProfile.summarize(trace);

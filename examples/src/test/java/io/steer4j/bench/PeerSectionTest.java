@@ -1,13 +1,10 @@
 package io.steer4j.bench;
 
-import io.steer4j.cli.Steer4jCli;
 import io.steer4j.examples.TinyModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -25,17 +22,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PeerSectionTest {
     @Test
     void withoutThePeerInstalledTheSectionSaysSoAndSkips(@TempDir Path empty) {
-        PrintStream old = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        int code;
-        try {
-            System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-            code = Steer4jCli.commandLine().execute("bench", "--model", TinyModel.dir().toString(),
+        BenchRun run = BenchRun.of("bench", "--model", TinyModel.dir().toString(),
                     "--runs", "1", "--sections", "peer", "--peer", empty.toString());
-        } finally {
-            System.setOut(old);
-        }
-        String out = buf.toString(StandardCharsets.UTF_8);
+        int code = run.code();
+        String out = run.out();
         assertEquals(0, code, out);
         assertTrue(out.contains("node-llama-cpp is not installed"), out);
         assertTrue(out.contains("\"skipped\""), out);

@@ -1,13 +1,9 @@
 package io.steer4j.bench;
 
-import io.steer4j.cli.Steer4jCli;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.examples.TinyModel;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -53,17 +49,10 @@ class ProductsSectionTest {
 
     @Test
     void benchAcceptsTheSectionAndPutsItInTheJsonReport() {
-        PrintStream old = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        int code;
-        try {
-            System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-            code = Steer4jCli.commandLine().execute("bench", "--model", TinyModel.dir().toString(),
+        BenchRun run = BenchRun.of("bench", "--model", TinyModel.dir().toString(),
                     "--runs", "1", "--sections", "products");
-        } finally {
-            System.setOut(old);
-        }
-        String out = buf.toString(StandardCharsets.UTF_8);
+        int code = run.code();
+        String out = run.out();
         assertEquals(0, code, out);
         assertTrue(out.contains("\"products\""), out);
         assertTrue(out.contains("\"gb_per_s\""), out);
