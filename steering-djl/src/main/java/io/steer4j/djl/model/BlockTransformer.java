@@ -437,6 +437,24 @@ final class BlockTransformer implements DecoderTransformer {
     }
 
     /**
+     * {@code h}'s result for {@code x} at {@code site}, owned by the step's manager {@code m}; both forward passes
+     * (this one and {@link VectorDecoder}'s) hand hooks their activations through here.
+     *
+     * @throws IllegalStateException when the hook returns null or changes the shape
+     */
+    static NDArray applyHook(ActivationHook h, HookSite site, NDArray x, NDManager m) {
+        NDArray y = h.apply(site, x);
+        if (y == null || !y.getShape().equals(x.getShape())) {
+            throw new IllegalStateException("hook at " + site.point() + " layer " + site.layer() + " returned shape "
+                    + (y == null ? "null" : y.getShape()) + ", expected " + x.getShape());
+        }
+        if (y.getManager() != m && y != x) {
+            y.attach(m);
+        }
+        return y;
+    }
+
+    /**
      * Runs the hooks registered at a site; checks that a replacement keeps the shape. Hooks see
      * {@code [batch, t, hidden]} float32 whatever the model's precision.
      */
@@ -454,15 +472,7 @@ final class BlockTransformer implements DecoderTransformer {
             }
             HookSite site = new HookSite(p, layer, batch, t, positions, promptLengths, m);
             for (ActivationHook h : hs) {
-                NDArray y = h.apply(site, x);
-                if (y == null || !y.getShape().equals(x.getShape())) {
-                    throw new IllegalStateException("hook at " + p + " layer " + layer + " returned shape "
-                            + (y == null ? "null" : y.getShape()) + ", expected " + x.getShape());
-                }
-                if (y.getManager() != m && y != x) {
-                    y.attach(m);
-                }
-                x = y;
+                x = applyHook(h, site, x, m);
             }
             x = x.reshape((long) batch * t, hidden);
             return half ? toHalf(x) : x;

@@ -528,15 +528,7 @@ final class VectorDecoder {
                     f.applyInPlace(site, out); // steering plans: no NDArray at all
                     continue;
                 }
-                NDArray x = m.create(out, new Shape(1, t, hidden));
-                NDArray y = h.apply(site, x);
-                if (y == null || !y.getShape().equals(x.getShape())) {
-                    throw new IllegalStateException("hook at " + p + " layer " + layer + " returned shape "
-                            + (y == null ? "null" : y.getShape()) + ", expected " + x.getShape());
-                }
-                if (y.getManager() != m && y != x) {
-                    y.attach(m);
-                }
+                NDArray y = BlockTransformer.applyHook(h, site, m.create(out, new Shape(1, t, hidden)), m);
                 out = y.toType(DataType.FLOAT32, false).toFloatArray();
             }
             return out;
