@@ -164,7 +164,8 @@ public final class Generator {
                                     promptLengths);
                         }
                         NDArray out = model.forward(in, cache, hooks, LogitsMode.LAST);
-                        return rows(out, batch, vocab);
+                        float[] host = cache == null ? null : cache.takeHostLogits(out);
+                        return host != null && batch == 1 ? new float[][] {host} : rows(out, batch, vocab);
                     }
                 });
                 next = new long[batch];
@@ -272,6 +273,9 @@ public final class Generator {
     /** Splits flat {@code [batch, vocab]} logits into rows. */
     static float[][] rows(NDArray logits, int batch, int vocab) {
         float[] flat = logits.toFloatArray();
+        if (batch == 1) {
+            return new float[][] {flat};
+        }
         float[][] out = new float[batch][];
         for (int b = 0; b < batch; b++) {
             out[b] = java.util.Arrays.copyOfRange(flat, b * vocab, (b + 1) * vocab);

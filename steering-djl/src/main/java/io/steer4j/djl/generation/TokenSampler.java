@@ -19,6 +19,9 @@ final class TokenSampler {
 
     /** Chooses a token; {@code logits} is modified. {@code seen} marks tokens in the prompt or generated so far. */
     long next(float[] logits, boolean[] seen) {
+        if (config.greedy() && config.repetitionPenalty() == 1.0) {
+            return usableArgMax(logits);
+        }
         requireUsable(logits);
         if (config.repetitionPenalty() != 1.0) {
             float p = (float) config.repetitionPenalty();
@@ -115,6 +118,26 @@ final class TokenSampler {
             throw new IllegalStateException("no logit is finite (all " + logits.length + " are infinite): the"
                     + " model's activations overflowed; lower the steering strength or check the vector");
         }
+    }
+
+    /**
+     * {@link #argMax} after the checks of {@link #requireUsable}, in one pass over the vocabulary: greedy decoding
+     * with nothing else to do reads the logits once instead of twice.
+     */
+    static int usableArgMax(float[] logits) {
+        int best = 0;
+        boolean nan = Float.isNaN(logits[0]);
+        for (int i = 1; i < logits.length; i++) {
+            float v = logits[i];
+            nan |= v != v;
+            if (v > logits[best]) {
+                best = i;
+            }
+        }
+        if (nan || !Float.isFinite(logits[best])) {
+            requireUsable(logits); // names the problem (a NaN, or no finite logit at all)
+        }
+        return best;
     }
 
     static int argMax(float[] logits) {

@@ -33,6 +33,9 @@ public final class KvCache implements AutoCloseable {
     private VectorDecoder.Kv javaKv;
     /** Per layer, the slots the libtorch buffers hold (the Vector API path may have written later ones). */
     private final int[] torchSlots;
+    /** The last logits the Vector API path returned, and the Java array they were created from. */
+    private NDArray hostLogitsOf;
+    private float[] hostLogits;
 
     KvCache(NDManager parent, int layers, int batch, int initialCapacity, int limit) {
         this.manager = parent.newSubManager();
@@ -43,6 +46,30 @@ public final class KvCache implements AutoCloseable {
         this.mask = new int[batch][0];
         this.nextPosition = new long[batch];
         this.torchSlots = new int[layers];
+    }
+
+    /**
+     * The values of {@code logits} as a Java array when they are the last logits a forward pass on this cache
+     * produced on the Vector API path (which computed them in Java), else null: the caller then copies them out
+     * of libtorch. Taking them hands them over: a second call returns null.
+     *
+     * <p>Why: a decode step's logits are a vocabulary-sized array (200 KB for GPT-2); copying them into libtorch
+     * and straight back out cost ~0.15 ms a token, more than a tenth of everything but the weight products.
+     */
+    public float[] takeHostLogits(NDArray logits) {
+        if (logits == null || logits != hostLogitsOf) {
+            return null;
+        }
+        float[] out = hostLogits;
+        hostLogitsOf = null;
+        hostLogits = null;
+        return out;
+    }
+
+    /** Records that {@code logits} was created from {@code values} (see {@link #takeHostLogits}). */
+    void hostLogits(NDArray logits, float[] values) {
+        hostLogitsOf = logits;
+        hostLogits = values;
     }
 
     /** Number of cached slots (including padding) per row. */

@@ -224,8 +224,10 @@ final class VectorDecoder {
         if (mode == LogitsMode.NONE) {
             return null;
         }
-        return mode == LogitsMode.LAST ? m.create(logits, new Shape(1, c.vocabSize()))
+        NDArray out = mode == LogitsMode.LAST ? m.create(logits, new Shape(1, c.vocabSize()))
                 : m.create(logits, new Shape(1, t, c.vocabSize()));
+        cache.hostLogits(out, logits);
+        return out;
     }
 
     /**
@@ -344,25 +346,9 @@ final class VectorDecoder {
             for (int w = work * part / parts; w < work * (part + 1) / parts; w++) {
                 int j = w / heads;
                 int head = w % heads;
-                int kvBase = kv.at(head / group, 0); // this head's slots, hd floats each, back to back
-                int qOff = j * width + head * hd;
-                int visible = past + j + 1; // causal: the cached slots and the new tokens up to this one
-                float max = Float.NEGATIVE_INFINITY;
-                for (int s = 0; s < visible; s++) {
-                    float v = VectorKernels.dot(qkv, qOff, keys, kvBase + s * hd, hd) * scale;
-                    scores[s] = v;
-                    max = Math.max(max, v);
-                }
-                float sum = 0f;
-                for (int s = 0; s < visible; s++) {
-                    float e = (float) Math.exp(scores[s] - max);
-                    scores[s] = e;
-                    sum += e;
-                }
-                int cOff = j * qDim + head * hd;
-                for (int s = 0; s < visible; s++) {
-                    VectorKernels.axpy(scores[s] / sum, values, kvBase + s * hd, ctx, cOff, hd);
-                }
+                // causal: the cached slots and the new tokens up to this one; this head's slots are contiguous
+                VectorKernels.attendHead(qkv, j * width + head * hd, keys, values, kv.at(head / group, 0),
+                        past + j + 1, hd, scale, scores, ctx, j * qDim + head * hd);
             }
         });
         return matmul(ctx, t, b.out());

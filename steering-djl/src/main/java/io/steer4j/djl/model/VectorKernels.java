@@ -75,6 +75,9 @@ final class VectorKernels {
             geluTanh(s.y, 0, s.in);
             silu(s.y, s.in, 2 * s.in);
             s.y[0] += dot(s.x, 0, s.w, 0, s.in);
+            // heads of the vector length and beyond (b: plus a tail), and many slots of a small head
+            attendHead(s.x, 0, s.w, s.w, 0, s.out, s.in, 0.125f, s.scores, s.y, 0);
+            attendHead(s.x, 0, s.w, s.w, 0, s.out * s.in / 4, 4, 0.125f, s.scores, s.y, 0);
         }
         warmed = true;
     }
@@ -89,6 +92,7 @@ final class VectorKernels {
         final float[] w;
         final float[] bias;
         final float[] y;
+        final float[] scores;
 
         Shape(int in, int out, int t, boolean withBias) {
             this.in = in;
@@ -105,6 +109,7 @@ final class VectorKernels {
                 w[i] = (i % 5) * 0.25f - 0.5f;
             }
             this.xT = tokensMajor(x, t, in);
+            this.scores = new float[out * in];
         }
     }
 
@@ -345,6 +350,60 @@ final class VectorKernels {
             s += a[ao + i] * b[bo + i];
         }
         return s;
+    }
+
+    /**
+     * One head's attention for one query: {@code ctx[cOff ..+hd) = softmax(scale * q . K^T) V} over the
+     * {@code visible} slots of {@code keys} and {@code values} that start at {@code base} ({@code hd} floats per
+     * slot); {@code scores} is scratch of at least {@code visible} floats.
+     *
+     * <p>Why a kernel of its own: a decode step runs it for every head of every layer, and written as a dot
+     * product, a scalar {@code Math.exp} and an {@code axpy} per slot it cost three times the keys' and values'
+     * reading time. Here the exponentials are one vector pass, and the weighted sum of values keeps each
+     * {@code L}-float slice of the context in a register while every slot is added to it (an axpy per slot would
+     * load and store the context each time); the additions happen in the same order, slot by slot.
+     */
+    static void attendHead(float[] q, int qOff, float[] keys, float[] values, int base, int visible, int hd,
+                           float scale, float[] scores, float[] ctx, int cOff) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int s = 0; s < visible; s++) {
+            float v = dot(q, qOff, keys, base + s * hd, hd) * scale;
+            scores[s] = v;
+            max = Math.max(max, v);
+        }
+        FloatVector mv = FloatVector.broadcast(S, max);
+        FloatVector sums = FloatVector.zero(S);
+        int s = 0;
+        int bound = S.loopBound(visible);
+        for (; s < bound; s += L) {
+            FloatVector e = FloatVector.fromArray(S, scores, s).sub(mv).lanewise(VectorOperators.EXP);
+            e.intoArray(scores, s);
+            sums = sums.add(e);
+        }
+        float sum = sums.reduceLanes(VectorOperators.ADD);
+        for (; s < visible; s++) {
+            float e = (float) Math.exp(scores[s] - max);
+            scores[s] = e;
+            sum += e;
+        }
+        for (int i = 0; i < visible; i++) {
+            scores[i] /= sum;
+        }
+        int i = 0;
+        for (; i + L <= hd; i += L) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int t = 0; t < visible; t++) {
+                acc = FloatVector.fromArray(S, values, base + t * hd + i).fma(FloatVector.broadcast(S, scores[t]), acc);
+            }
+            acc.intoArray(ctx, cOff + i);
+        }
+        for (; i < hd; i++) { // head sizes that are not a multiple of the vector length
+            float acc = 0f;
+            for (int t = 0; t < visible; t++) {
+                acc += scores[t] * values[base + t * hd + i];
+            }
+            ctx[cOff + i] = acc;
+        }
     }
 
     /** {@code y[yo .. yo+n) += a * x[xo .. xo+n)}. */

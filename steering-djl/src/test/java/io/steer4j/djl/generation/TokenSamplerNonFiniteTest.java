@@ -52,4 +52,42 @@ class TokenSamplerNonFiniteTest {
 
         assertEquals(3, sampler.next(logits, new boolean[5]));
     }
+
+    @Test
+    void greedyRefusesOneNaNAmongFiniteLogits() {
+        TokenSampler sampler = new TokenSampler(GenerationConfig.greedy(1));
+        for (int at : new int[] {0, 2, 4}) {
+            float[] logits = {1f, 5f, 2f, 3f, 4f};
+            logits[at] = Float.NaN;
+
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> sampler.next(logits, new boolean[5]));
+
+            assertTrue(e.getMessage().contains("token " + at), e.getMessage());
+        }
+    }
+
+    @Test
+    void greedyRefusesLogitsThatAreAllNegativeInfinity() {
+        TokenSampler sampler = new TokenSampler(GenerationConfig.greedy(1));
+
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> sampler.next(filled(Float.NEGATIVE_INFINITY), new boolean[5]));
+
+        assertTrue(e.getMessage().contains("no logit is finite"), e.getMessage());
+    }
+
+    @Test
+    void greedyPicksPositiveInfinityWhenOtherLogitsAreFinite() {
+        float[] logits = {1f, 2f, Float.POSITIVE_INFINITY, 3f, Float.NEGATIVE_INFINITY};
+
+        assertEquals(2, new TokenSampler(GenerationConfig.greedy(1)).next(logits, new boolean[5]));
+    }
+
+    @Test
+    void greedySkipsMaskedTokensAndTakesTheFirstOfTiedMaxima() {
+        float[] logits = {Float.NEGATIVE_INFINITY, 2f, 7f, 7f, Float.NEGATIVE_INFINITY};
+
+        assertEquals(2, new TokenSampler(GenerationConfig.greedy(1)).next(logits, new boolean[5]));
+    }
 }

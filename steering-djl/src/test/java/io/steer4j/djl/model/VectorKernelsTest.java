@@ -60,6 +60,50 @@ class VectorKernelsTest {
         }
     }
 
+    @ParameterizedTest(name = "head size {0}, {1} visible slots")
+    @CsvSource({
+        "64, 1",
+        "64, 37",
+        "8, 16",
+        "19, 40",
+        "128, 150"
+    })
+    void attentionOfOneHeadMatchesADoublePrecisionSoftmax(int hd, int visible) {
+        SplittableRandom rnd = new SplittableRandom(hd * 1000L + visible);
+        int base = 3 * hd; // the head's slots start inside a larger array, as a cache layer's do
+        float[] keys = random(rnd, base + (visible + 2) * hd);
+        float[] values = random(rnd, keys.length);
+        float[] q = random(rnd, 2 * hd);
+        float scale = (float) (4 / Math.sqrt(hd)); // sharper than 1/sqrt(hd), so the softmax is far from flat
+        float[] ctx = new float[3 * hd];
+        VectorKernels.attendHead(q, hd, keys, values, base, visible, hd, scale, new float[visible], ctx, hd);
+
+        double[] p = new double[visible];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int s = 0; s < visible; s++) {
+            for (int i = 0; i < hd; i++) {
+                p[s] += (double) q[hd + i] * keys[base + s * hd + i];
+            }
+            p[s] *= scale;
+            max = Math.max(max, p[s]);
+        }
+        double sum = 0;
+        for (int s = 0; s < visible; s++) {
+            p[s] = Math.exp(p[s] - max);
+            sum += p[s];
+        }
+        for (int i = 0; i < hd; i++) {
+            double expected = 0;
+            for (int s = 0; s < visible; s++) {
+                expected += p[s] / sum * values[base + s * hd + i];
+            }
+            assertEquals(expected, ctx[hd + i], 1e-5, "feature " + i);
+        }
+        for (int i = 0; i < hd; i++) {
+            assertTrue(ctx[i] == 0f && ctx[2 * hd + i] == 0f, "only the head's own slice is written: " + i);
+        }
+    }
+
     private static float[] random(SplittableRandom rnd, int n) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
