@@ -142,6 +142,9 @@ public final class Generator {
             int longest = java.util.Arrays.stream(promptLengths).max().orElse(0);
             KvCache cache = config.useKvCache()
                     ? model.newCache(call, batch, presizedSlots(longest, config, context)) : null;
+            if (cache != null) {
+                cache.preferHostLogits(); // the samplers want Java arrays: no round trip through libtorch
+            }
             long[] next = null;
             boolean[] live = new boolean[batch];
             long[][] fed = new long[batch][0];
@@ -164,8 +167,8 @@ public final class Generator {
                                     promptLengths);
                         }
                         NDArray out = model.forward(in, cache, hooks, LogitsMode.LAST);
-                        float[] host = cache == null ? null : cache.takeHostLogits(out);
-                        return host != null && batch == 1 ? new float[][] {host} : rows(out, batch, vocab);
+                        float[] host = cache == null ? null : cache.takeHostLogits();
+                        return host != null ? new float[][] {host} : rows(out, batch, vocab);
                     }
                 });
                 next = new long[batch];

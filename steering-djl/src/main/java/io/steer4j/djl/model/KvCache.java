@@ -33,8 +33,9 @@ public final class KvCache implements AutoCloseable {
     private VectorDecoder.Kv javaKv;
     /** Per layer, the slots the libtorch buffers hold (the Vector API path may have written later ones). */
     private final int[] torchSlots;
-    /** The last logits the Vector API path returned, and the Java array they were created from. */
-    private NDArray hostLogitsOf;
+    /** Whether forward passes may leave last-position logits here as a Java array; see {@link #preferHostLogits}. */
+    private boolean hostLogitsWanted;
+    /** Logits a forward pass left as a Java array, not yet taken. */
     private float[] hostLogits;
 
     KvCache(NDManager parent, int layers, int batch, int initialCapacity, int limit) {
@@ -49,26 +50,35 @@ public final class KvCache implements AutoCloseable {
     }
 
     /**
-     * The values of {@code logits} as a Java array when they are the last logits a forward pass on this cache
-     * produced on the Vector API path (which computed them in Java), else null: the caller then copies them out
-     * of libtorch. Taking them hands them over: a second call returns null.
+     * Lets forward passes on this cache that compute the last position's logits in Java (the Vector API path)
+     * leave them as a Java array for {@link #takeHostLogits} instead of returning an NDArray: such a pass
+     * returns null from {@link LanguageModel#forward} with {@link LogitsMode#LAST}. A pass that computes its logits
+     * in libtorch still returns them as usual, so a caller that asks for this takes the Java logits when there are
+     * some and reads the NDArray otherwise.
      *
-     * <p>Why: a decode step's logits are a vocabulary-sized array (200 KB for GPT-2); copying them into libtorch
-     * and straight back out cost ~0.15 ms a token, more than a tenth of everything but the weight products.
+     * <p>Why: a decode step's logits are a vocabulary-sized array (200 KB for GPT-2); creating an NDArray from
+     * them and copying them straight back out cost 0.3-0.6 ms a token, more than all of attention.
      */
-    public float[] takeHostLogits(NDArray logits) {
-        if (logits == null || logits != hostLogitsOf) {
-            return null;
-        }
+    public void preferHostLogits() {
+        hostLogitsWanted = true;
+    }
+
+    boolean hostLogitsWanted() {
+        return hostLogitsWanted;
+    }
+
+    /**
+     * The last-position logits ({@code [vocab]} for this single-row cache) that the latest forward pass left here
+     * (see {@link #preferHostLogits}), or null when it returned them as an NDArray. Taking them hands them over:
+     * a second call returns null.
+     */
+    public float[] takeHostLogits() {
         float[] out = hostLogits;
-        hostLogitsOf = null;
         hostLogits = null;
         return out;
     }
 
-    /** Records that {@code logits} was created from {@code values} (see {@link #takeHostLogits}). */
-    void hostLogits(NDArray logits, float[] values) {
-        hostLogitsOf = logits;
+    void hostLogits(float[] values) {
         hostLogits = values;
     }
 

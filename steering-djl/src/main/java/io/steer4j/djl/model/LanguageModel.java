@@ -280,7 +280,8 @@ public final class LanguageModel implements AutoCloseable {
      * @param cache      a KV cache to read and extend, or null for a stateless pass
      * @param hooks      hooks to run, {@link HookSet#NONE} for the plain model
      * @param logitsMode which logits to compute
-     * @return logits, or null for {@link LogitsMode#NONE}
+     * @return logits, or null for {@link LogitsMode#NONE}, and null for {@link LogitsMode#LAST} when the cache was
+     *         asked to keep them as a Java array ({@link KvCache#preferHostLogits}) and they are there
      * @throws IllegalArgumentException when a hook names a layer the model does not have, or the sequence is
      *                                  longer than the context
      * @throws IllegalStateException    when the model is closed

@@ -224,10 +224,12 @@ final class VectorDecoder {
         if (mode == LogitsMode.NONE) {
             return null;
         }
-        NDArray out = mode == LogitsMode.LAST ? m.create(logits, new Shape(1, c.vocabSize()))
+        if (mode == LogitsMode.LAST && cache.hostLogitsWanted()) {
+            cache.hostLogits(logits);
+            return null;
+        }
+        return mode == LogitsMode.LAST ? m.create(logits, new Shape(1, c.vocabSize()))
                 : m.create(logits, new Shape(1, t, c.vocabSize()));
-        cache.hostLogits(out, logits);
-        return out;
     }
 
     /**

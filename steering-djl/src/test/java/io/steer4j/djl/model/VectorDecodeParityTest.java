@@ -143,6 +143,18 @@ class VectorDecodeParityTest {
         }
     }
 
+    @Test
+    void aCacheThatPrefersJavaLogitsGetsTheSameLogitsFromEitherPath() {
+        LanguageModel m = model("gpt2");
+        long[] prompt = {4, 8, 15, 16, 23};
+        String[] order = {"auto", "auto", "libtorch", "auto", "libtorch", "auto"};
+        List<float[]> host = steps(m, prompt, order, HookSet.NONE, null, true);
+        List<float[]> torch = steps(m, prompt, fill(order.length, "libtorch"), HookSet.NONE, null);
+        for (int i = 0; i < order.length; i++) {
+            assertClose(torch.get(i), host.get(i), "step " + i);
+        }
+    }
+
     private static String[] fill(int n, String v) {
         String[] a = new String[n];
         java.util.Arrays.fill(a, v);
@@ -194,9 +206,18 @@ class VectorDecodeParityTest {
      */
     private static List<float[]> steps(LanguageModel m, long[] prompt, String[] paths, HookSet hooks,
                                        Integer capacity) {
+        return steps(m, prompt, paths, hooks, capacity, false);
+    }
+
+    /** As above; with {@code host}, the cache prefers Java logits, and each step checks where they came back. */
+    private static List<float[]> steps(LanguageModel m, long[] prompt, String[] paths, HookSet hooks,
+                                       Integer capacity, boolean host) {
         List<float[]> out = new ArrayList<>();
         try (NDManager call = m.newCallManager()) {
             KvCache cache = m.newCache(call, 1, capacity == null ? prompt.length + paths.length : capacity);
+            if (host) {
+                cache.preferHostLogits();
+            }
             int[] lengths = {prompt.length};
             long next = -1;
             for (int i = 0; i < paths.length; i++) {
@@ -205,7 +226,15 @@ class VectorDecodeParityTest {
                     ForwardInput in = i == 0 ? ForwardInput.leftPadded(call, List.of(prompt), 0, lengths)
                             : ForwardInput.step(call, new long[] {next}, lengths);
                     NDArray logits = m.forward(in, cache, hooks, LogitsMode.LAST);
-                    float[] f = m.compute(logits::toFloatArray);
+                    float[] f;
+                    if (host && paths[i].equals("auto")) {
+                        assertTrue(logits == null, "step " + i + ": the logits stay a Java array");
+                        f = cache.takeHostLogits();
+                        assertTrue(cache.takeHostLogits() == null, "step " + i + ": taken once");
+                    } else {
+                        assertTrue(cache.takeHostLogits() == null, "step " + i + ": libtorch returns an NDArray");
+                        f = m.compute(logits::toFloatArray);
+                    }
                     out.add(f);
                     next = argmax(f);
                 } finally {
