@@ -25,10 +25,7 @@ import io.steer4j.djl.steering.SteeringVectorComputer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -275,22 +272,12 @@ public final class BenchCommand extends BaseCommand {
             if (steer) {
                 cmd.addAll(List.of("--steer-layer", String.valueOf(lm.numLayers() / 2), "--alpha", "0.5"));
             }
-            Process pr = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String last = null;
-            StringBuilder all = new StringBuilder();
-            try (BufferedReader br = new BufferedReader(new InputStreamReader(pr.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = br.readLine()) != null) {
-                    all.append(line).append('\n');
-                    if (line.startsWith("{")) {
-                        last = line;
-                    }
-                }
-            }
-            if (pr.waitFor() != 0 || last == null) {
-                System.out.println("python eager benchmark failed:\n" + all);
+            ChildProcess pr = ChildProcess.run(cmd);
+            if (pr.exitCode() != 0 || pr.jsonLines().isEmpty()) {
+                System.out.println("python eager benchmark failed:\n" + pr.output());
                 return;
             }
+            String last = pr.jsonLines().get(pr.jsonLines().size() - 1);
             JsonNode j = new ObjectMapper().readTree(last);
             double tps = j.path("tokens_per_s_median").asDouble(j.path("tokens_per_s").asDouble());
             String key = steer ? "steered, 1 layer" : "unsteered";

@@ -11,10 +11,7 @@ import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.model.VectorSupport;
 import io.steer4j.djl.steering.SteeredModel;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -92,12 +89,10 @@ final class PeerSection {
     /** Runs {@link GgufModelWriter} in a child JVM so that its temporary arrays do not count in this one's RSS. */
     private long convertInChildJvm(Path gguf) throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Process p = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
-                GgufModelWriter.class.getName(), lm.folder().toString(), gguf.toString())
-                .redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (p.waitFor() != 0 || !Files.isRegularFile(gguf)) {
-            throw new IOException("GGUF conversion failed (exit " + p.exitValue() + "):\n" + output);
+        ChildProcess p = ChildProcess.run(List.of(java.toString(), "-cp", System.getProperty("java.class.path"),
+                GgufModelWriter.class.getName(), lm.folder().toString(), gguf.toString()));
+        if (p.exitCode() != 0 || !Files.isRegularFile(gguf)) {
+            throw new IOException("GGUF conversion failed (exit " + p.exitCode() + "):\n" + p.output());
         }
         return Files.size(gguf);
     }
@@ -208,22 +203,14 @@ final class PeerSection {
 
     private List<JsonNode> node(Path gguf, int generations) throws Exception {
         String ids = Arrays.stream(prompt).mapToObj(Long::toString).collect(Collectors.joining(","));
-        Process p = new ProcessBuilder("node", script.toString(), peerDir.toString(), gguf.toString(), ids,
-                String.valueOf(newTokens), String.valueOf(threads), String.valueOf(generations))
-                .redirectErrorStream(true).start();
-        List<JsonNode> lines = new ArrayList<>();
-        StringBuilder all = new StringBuilder();
-        try (BufferedReader br = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = br.readLine()) != null) {
-                all.append(line).append('\n');
-                if (line.startsWith("{")) {
-                    lines.add(json.readTree(line));
-                }
-            }
+        ChildProcess p = ChildProcess.run(List.of("node", script.toString(), peerDir.toString(), gguf.toString(), ids,
+                String.valueOf(newTokens), String.valueOf(threads), String.valueOf(generations)));
+        if (p.exitCode() != 0 || p.jsonLines().size() != generations + 2) {
+            throw new IOException("llama.cpp peer failed (exit " + p.exitCode() + "):\n" + p.output());
         }
-        if (p.waitFor() != 0 || lines.size() != generations + 2) {
-            throw new IOException("llama.cpp peer failed (exit " + p.exitValue() + "):\n" + all);
+        List<JsonNode> lines = new ArrayList<>();
+        for (String line : p.jsonLines()) {
+            lines.add(json.readTree(line));
         }
         return lines;
     }
