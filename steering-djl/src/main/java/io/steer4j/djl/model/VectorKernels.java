@@ -64,8 +64,8 @@ final class VectorKernels {
         }
         // two shapes so that every branch is taken (with and without bias, partial panels, leftover rows, row
         // tails): C2 compiles only the branches it saw taken, and a branch seen later deoptimises the method
-        Shape a = new Shape(L, 8, 16, true);
-        Shape b = new Shape(L + 3, 9, 13, false);
+        Shape a = new Shape(2 * L, 8, 16, true);
+        Shape b = new Shape(3 * L + 3, 9, 13, false);
         for (int i = 0; i < WARM_CALLS; i++) {
             Shape s = (i & 1) == 0 ? a : b;
             matmulRows(s.x, 1, s.in, s.w, s.bias, s.y, s.out, 0, s.out);
@@ -75,7 +75,7 @@ final class VectorKernels {
             geluTanh(s.y, 0, s.in);
             silu(s.y, s.in, 2 * s.in);
             s.y[0] += dot(s.x, 0, s.w, 0, s.in);
-            // heads of the vector length and beyond (b: plus a tail), and many slots of a small head
+            // heads of two vector lengths and beyond (b: plus a tail), and many slots of a small head
             attendHead(s.x, 0, s.w, s.w, 0, s.out, s.in, 0.125f, s.scores, s.y, 0);
             attendHead(s.x, 0, s.w, s.w, 0, s.out * s.in / 4, 4, 0.125f, s.scores, s.y, 0);
         }
@@ -220,15 +220,39 @@ final class VectorKernels {
         FloatVector a1 = FloatVector.zero(S);
         FloatVector a2 = FloatVector.zero(S);
         FloatVector a3 = FloatVector.zero(S);
-        int bound = S.loopBound(in);
+        FloatVector b0 = FloatVector.zero(S);
+        FloatVector b1 = FloatVector.zero(S);
+        FloatVector b2 = FloatVector.zero(S);
+        FloatVector b3 = FloatVector.zero(S);
+        // two vectors per row per iteration: the weights stream from memory 5-9 % faster than with one (paired
+        // JVM runs on GPT-2 small's products, Java 17 and 25), as the loop carries fewer overhead instructions
+        // per byte; a third and fourth gained under 3 %
+        int pairBound = in - (in % (2 * L));
         int i = 0;
-        for (; i < bound; i += L) {
+        for (; i < pairBound; i += 2 * L) {
+            FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+            FloatVector xu = FloatVector.fromArray(S, x, xo + i + L);
+            a0 = FloatVector.fromArray(S, w, w0 + i).fma(xv, a0);
+            a1 = FloatVector.fromArray(S, w, w1 + i).fma(xv, a1);
+            a2 = FloatVector.fromArray(S, w, w2 + i).fma(xv, a2);
+            a3 = FloatVector.fromArray(S, w, w3 + i).fma(xv, a3);
+            b0 = FloatVector.fromArray(S, w, w0 + i + L).fma(xu, b0);
+            b1 = FloatVector.fromArray(S, w, w1 + i + L).fma(xu, b1);
+            b2 = FloatVector.fromArray(S, w, w2 + i + L).fma(xu, b2);
+            b3 = FloatVector.fromArray(S, w, w3 + i + L).fma(xu, b3);
+        }
+        if (i + L <= in) {
             FloatVector xv = FloatVector.fromArray(S, x, xo + i);
             a0 = FloatVector.fromArray(S, w, w0 + i).fma(xv, a0);
             a1 = FloatVector.fromArray(S, w, w1 + i).fma(xv, a1);
             a2 = FloatVector.fromArray(S, w, w2 + i).fma(xv, a2);
             a3 = FloatVector.fromArray(S, w, w3 + i).fma(xv, a3);
+            i += L;
         }
+        a0 = a0.add(b0);
+        a1 = a1.add(b1);
+        a2 = a2.add(b2);
+        a3 = a3.add(b3);
         float s0 = a0.reduceLanes(VectorOperators.ADD);
         float s1 = a1.reduceLanes(VectorOperators.ADD);
         float s2 = a2.reduceLanes(VectorOperators.ADD);

@@ -11,7 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The Vector API products against a double-precision loop, on shapes that exercise every remainder: row counts
  * that are not multiples of the 4- and 8-row blocks, token counts that fill panels partly, row lengths that are
- * not multiples of the vector length, and a sub-range of rows as one thread of the team computes it.
+ * not multiples of the vector length or of the decode loop's two vectors, and a sub-range of rows as one thread
+ * of the team computes it.
  */
 class VectorKernelsTest {
 
@@ -19,6 +20,8 @@ class VectorKernelsTest {
     @CsvSource({
         "1, 37, 19, 0, 37",
         "1, 64, 768, 16, 48",
+        "1, 13, 53, 0, 13",
+        "2, 9, 40, 0, 9",
         "3, 37, 50, 0, 37",
         "5, 29, 64, 0, 29",
         "12, 37, 19, 0, 37",
