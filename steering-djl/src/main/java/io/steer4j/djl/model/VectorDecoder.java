@@ -35,8 +35,8 @@ import java.util.List;
 final class VectorDecoder {
     private static final Logger LOG = LoggerFactory.getLogger(VectorDecoder.class);
 
-    /** A projection: {@code w} is {@code [out, in]} row-major, {@code b} its bias or null. */
-    private record Mat(float[] w, float[] b, int out, int in) {
+    /** A projection: {@code w} holds the {@code out} rows of the {@code [out, in]} weight; {@code b}, bias or null. */
+    private record Mat(float[][] w, float[] b, int out, int in) {
     }
 
     /** LayerNorm ({@code b} non-null) or RMSNorm ({@code b} null) weight; see {@link #layerNorm}. */
@@ -53,7 +53,8 @@ final class VectorDecoder {
     private final boolean gated;
     private final Act act;
     private final float eps;
-    private final float[] embed;
+    /** The token embedding's rows, which are also the head's when it is tied. */
+    private final float[][] embed;
     private final float[] positions;
     private final Layer[] layers;
     private final Norm finalNorm;
@@ -77,7 +78,7 @@ final class VectorDecoder {
         };
         this.eps = (float) c.layerNormEps();
         int d = c.hiddenSize();
-        this.embed = store.floats(w.embed());
+        this.embed = store.rows(w.embed());
         this.positions = store.floats(w.positions());
         this.layers = new Layer[w.layers().length];
         for (int l = 0; l < layers.length; l++) {
@@ -134,9 +135,10 @@ final class VectorDecoder {
     }
 
     private static Mat mat(WeightStore store, NDArray w, NDArray b, int out, int in) {
-        float[] f = store.floats(w); // a transposed view (GPT-2's Conv1D) comes out in logical [out, in] order
-        if (f.length != (long) out * in) {
-            throw new IllegalStateException("weight of " + f.length + " floats, expected " + out + " x " + in);
+        float[][] f = store.rows(w); // a transposed view (GPT-2's Conv1D) comes out in logical [out, in] order
+        if (f.length != out || f[0].length != in) {
+            throw new IllegalStateException("weight of " + f.length + " x " + f[0].length + " floats, expected "
+                    + out + " x " + in);
         }
         return new Mat(f, store.floats(b), out, in);
     }
@@ -243,7 +245,7 @@ final class VectorDecoder {
         float[] x = new float[t * d];
         for (int j = 0; j < t; j++) {
             int tok = (int) tokens[j];
-            System.arraycopy(embed, tok * d, x, j * d, d);
+            System.arraycopy(embed[tok], 0, x, j * d, d);
             if (positions != null) {
                 int p = (start + j) * d;
                 for (int i = 0; i < d; i++) {

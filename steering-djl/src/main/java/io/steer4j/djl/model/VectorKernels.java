@@ -18,7 +18,12 @@ final class VectorKernels {
 
     /**
      * {@code y[j * out + r] = dot(w[r, :], x[j, :]) + bias[r]} for rows {@code r} in {@code [r0, r1)} and every
-     * token {@code j < t}; {@code w} is {@code [out, in]} row-major.
+     * token {@code j < t}; {@code w[r]} is row {@code r} of the {@code [out, in]} weight, one array per row.
+     *
+     * <p>Why an array per row: the loads of four rows then address four arrays at the same index, which C2
+     * compiles to one address register per row; with one {@code [out * in]} array Java 17 recomputed each row's
+     * address from its int offset on every load, and the products streamed 6-12 % slower in paired runs (Java 25
+     * too, 12 %).
      *
      * <p>Why the blocking: a decode step ({@code t == 1}) is bound by reading the weights, so four rows are dotted
      * at once and share each load of {@code x}. Prompt processing ({@code t > 1}) would read every weight row once
@@ -26,7 +31,7 @@ final class VectorKernels {
      * over it, four tokens at a time (16 accumulators: each step loads 4 weight and 4 token vectors for 16 FMAs),
      * so the weights stream from memory once per call whatever {@code t} is.
      */
-    static void matmulRows(float[] x, int t, int in, float[] w, float[] bias, float[] y, int out, int r0, int r1) {
+    static void matmulRows(float[] x, int t, int in, float[][] w, float[] bias, float[] y, int out, int r0, int r1) {
         int r = r0;
         for (; r + 4 <= r1; r += 4) {
             int j = 0;
@@ -40,7 +45,7 @@ final class VectorKernels {
         for (; r < r1; r++) {
             float b = bias == null ? 0f : bias[r];
             for (int j = 0; j < t; j++) {
-                y[j * out + r] = dot(w, r * in, x, j * in, in) + b;
+                y[j * out + r] = dot(w[r], 0, x, j * in, in) + b;
             }
         }
     }
@@ -68,9 +73,9 @@ final class VectorKernels {
         Shape b = new Shape(3 * L + 3, 9, 13, false);
         for (int i = 0; i < WARM_CALLS; i++) {
             Shape s = (i & 1) == 0 ? a : b;
-            matmulRows(s.x, 1, s.in, s.w, s.bias, s.y, s.out, 0, s.out);
-            matmulRows(s.x, 5, s.in, s.w, s.bias, s.y, s.out, 0, s.out);
-            matmulPanels(s.x, s.xT, s.t, s.in, s.w, s.bias, s.y, s.out, 0, s.out);
+            matmulRows(s.x, 1, s.in, s.rows, s.bias, s.y, s.out, 0, s.out);
+            matmulRows(s.x, 5, s.in, s.rows, s.bias, s.y, s.out, 0, s.out);
+            matmulPanels(s.x, s.xT, s.t, s.in, s.rows, s.bias, s.y, s.out, 0, s.out);
             axpy(0.5f, s.x, 0, s.y, 0, s.in);
             geluTanh(s.y, 0, s.in);
             silu(s.y, s.in, 2 * s.in);
@@ -90,6 +95,8 @@ final class VectorKernels {
         final float[] x;
         final float[] xT;
         final float[] w;
+        /** {@link #w} as {@code out} rows of {@code in}, as the products take it. */
+        final float[][] rows;
         final float[] bias;
         final float[] y;
         final float[] scores;
@@ -107,6 +114,10 @@ final class VectorKernels {
             }
             for (int i = 0; i < w.length; i++) {
                 w[i] = (i % 5) * 0.25f - 0.5f;
+            }
+            this.rows = new float[out][];
+            for (int r = 0; r < out; r++) {
+                rows[r] = java.util.Arrays.copyOfRange(w, r * in, (r + 1) * in);
             }
             this.xT = tokensMajor(x, t, in);
             this.scores = new float[out * in];
@@ -143,7 +154,7 @@ final class VectorKernels {
      * a time, so there is no horizontal reduction at all (a dot-product tile spends most of its time reducing
      * lanes) and each weight is read from memory once. {@code x} serves the rows left over after blocks of 8.
      */
-    static void matmulPanels(float[] x, float[] xT, int t, int in, float[] w, float[] bias, float[] y, int out,
+    static void matmulPanels(float[] x, float[] xT, int t, int in, float[][] w, float[] bias, float[] y, int out,
                              int r0, int r1) {
         int tp = panelWidth(t);
         float[] lanes = new float[L];
@@ -156,21 +167,21 @@ final class VectorKernels {
         for (; r < r1; r++) {
             float b = bias == null ? 0f : bias[r];
             for (int j = 0; j < t; j++) {
-                y[j * out + r] = dot(w, r * in, x, j * in, in) + b;
+                y[j * out + r] = dot(w[r], 0, x, j * in, in) + b;
             }
         }
     }
 
-    private static void panel8(float[] xT, int tp, int p, int n, int in, float[] w, int r, float[] bias, float[] y,
+    private static void panel8(float[] xT, int tp, int p, int n, int in, float[][] w, int r, float[] bias, float[] y,
                                int out, float[] lanes) {
-        int w0 = r * in;
-        int w1 = w0 + in;
-        int w2 = w1 + in;
-        int w3 = w2 + in;
-        int w4 = w3 + in;
-        int w5 = w4 + in;
-        int w6 = w5 + in;
-        int w7 = w6 + in;
+        float[] w0 = w[r];
+        float[] w1 = w[r + 1];
+        float[] w2 = w[r + 2];
+        float[] w3 = w[r + 3];
+        float[] w4 = w[r + 4];
+        float[] w5 = w[r + 5];
+        float[] w6 = w[r + 6];
+        float[] w7 = w[r + 7];
         FloatVector a0 = FloatVector.zero(S);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -181,14 +192,14 @@ final class VectorKernels {
         FloatVector a7 = a0;
         for (int k = 0; k < in; k++) {
             FloatVector xv = FloatVector.fromArray(S, xT, k * tp + p);
-            a0 = xv.fma(FloatVector.broadcast(S, w[w0 + k]), a0);
-            a1 = xv.fma(FloatVector.broadcast(S, w[w1 + k]), a1);
-            a2 = xv.fma(FloatVector.broadcast(S, w[w2 + k]), a2);
-            a3 = xv.fma(FloatVector.broadcast(S, w[w3 + k]), a3);
-            a4 = xv.fma(FloatVector.broadcast(S, w[w4 + k]), a4);
-            a5 = xv.fma(FloatVector.broadcast(S, w[w5 + k]), a5);
-            a6 = xv.fma(FloatVector.broadcast(S, w[w6 + k]), a6);
-            a7 = xv.fma(FloatVector.broadcast(S, w[w7 + k]), a7);
+            a0 = xv.fma(FloatVector.broadcast(S, w0[k]), a0);
+            a1 = xv.fma(FloatVector.broadcast(S, w1[k]), a1);
+            a2 = xv.fma(FloatVector.broadcast(S, w2[k]), a2);
+            a3 = xv.fma(FloatVector.broadcast(S, w3[k]), a3);
+            a4 = xv.fma(FloatVector.broadcast(S, w4[k]), a4);
+            a5 = xv.fma(FloatVector.broadcast(S, w5[k]), a5);
+            a6 = xv.fma(FloatVector.broadcast(S, w6[k]), a6);
+            a7 = xv.fma(FloatVector.broadcast(S, w7[k]), a7);
         }
         // one store per accumulator: an array of vectors would box them and cost 30x
         scatter(a0, lanes, y, p, n, out, r, bias);
@@ -211,11 +222,11 @@ final class VectorKernels {
     }
 
     /** Rows {@code r .. r+3} against one token at {@code x[xo ..]}: each load of {@code x} serves four rows. */
-    private static void rows4(float[] x, int xo, int in, float[] w, int r, float[] bias, float[] y, int yo) {
-        int w0 = r * in;
-        int w1 = w0 + in;
-        int w2 = w1 + in;
-        int w3 = w2 + in;
+    private static void rows4(float[] x, int xo, int in, float[][] w, int r, float[] bias, float[] y, int yo) {
+        float[] w0 = w[r];
+        float[] w1 = w[r + 1];
+        float[] w2 = w[r + 2];
+        float[] w3 = w[r + 3];
         FloatVector a0 = FloatVector.zero(S);
         FloatVector a1 = FloatVector.zero(S);
         FloatVector a2 = FloatVector.zero(S);
@@ -232,21 +243,21 @@ final class VectorKernels {
         for (; i < pairBound; i += 2 * L) {
             FloatVector xv = FloatVector.fromArray(S, x, xo + i);
             FloatVector xu = FloatVector.fromArray(S, x, xo + i + L);
-            a0 = FloatVector.fromArray(S, w, w0 + i).fma(xv, a0);
-            a1 = FloatVector.fromArray(S, w, w1 + i).fma(xv, a1);
-            a2 = FloatVector.fromArray(S, w, w2 + i).fma(xv, a2);
-            a3 = FloatVector.fromArray(S, w, w3 + i).fma(xv, a3);
-            b0 = FloatVector.fromArray(S, w, w0 + i + L).fma(xu, b0);
-            b1 = FloatVector.fromArray(S, w, w1 + i + L).fma(xu, b1);
-            b2 = FloatVector.fromArray(S, w, w2 + i + L).fma(xu, b2);
-            b3 = FloatVector.fromArray(S, w, w3 + i + L).fma(xu, b3);
+            a0 = FloatVector.fromArray(S, w0, i).fma(xv, a0);
+            a1 = FloatVector.fromArray(S, w1, i).fma(xv, a1);
+            a2 = FloatVector.fromArray(S, w2, i).fma(xv, a2);
+            a3 = FloatVector.fromArray(S, w3, i).fma(xv, a3);
+            b0 = FloatVector.fromArray(S, w0, i + L).fma(xu, b0);
+            b1 = FloatVector.fromArray(S, w1, i + L).fma(xu, b1);
+            b2 = FloatVector.fromArray(S, w2, i + L).fma(xu, b2);
+            b3 = FloatVector.fromArray(S, w3, i + L).fma(xu, b3);
         }
         if (i + L <= in) {
             FloatVector xv = FloatVector.fromArray(S, x, xo + i);
-            a0 = FloatVector.fromArray(S, w, w0 + i).fma(xv, a0);
-            a1 = FloatVector.fromArray(S, w, w1 + i).fma(xv, a1);
-            a2 = FloatVector.fromArray(S, w, w2 + i).fma(xv, a2);
-            a3 = FloatVector.fromArray(S, w, w3 + i).fma(xv, a3);
+            a0 = FloatVector.fromArray(S, w0, i).fma(xv, a0);
+            a1 = FloatVector.fromArray(S, w1, i).fma(xv, a1);
+            a2 = FloatVector.fromArray(S, w2, i).fma(xv, a2);
+            a3 = FloatVector.fromArray(S, w3, i).fma(xv, a3);
             i += L;
         }
         a0 = a0.add(b0);
@@ -259,10 +270,10 @@ final class VectorKernels {
         float s3 = a3.reduceLanes(VectorOperators.ADD);
         for (; i < in; i++) {
             float xi = x[xo + i];
-            s0 += w[w0 + i] * xi;
-            s1 += w[w1 + i] * xi;
-            s2 += w[w2 + i] * xi;
-            s3 += w[w3 + i] * xi;
+            s0 += w0[i] * xi;
+            s1 += w1[i] * xi;
+            s2 += w2[i] * xi;
+            s3 += w3[i] * xi;
         }
         if (bias != null) {
             s0 += bias[r];
@@ -277,11 +288,11 @@ final class VectorKernels {
     }
 
     /** Rows {@code r .. r+3} against tokens {@code j .. j+3}: 16 dot products from one pass over both. */
-    private static void tile4x4(float[] x, int j, int in, float[] w, int r, float[] bias, float[] y, int out) {
-        int w0 = r * in;
-        int w1 = w0 + in;
-        int w2 = w1 + in;
-        int w3 = w2 + in;
+    private static void tile4x4(float[] x, int j, int in, float[][] w, int r, float[] bias, float[] y, int out) {
+        float[] w0 = w[r];
+        float[] w1 = w[r + 1];
+        float[] w2 = w[r + 2];
+        float[] w3 = w[r + 3];
         int x0 = j * in;
         int x1 = x0 + in;
         int x2 = x1 + in;
@@ -309,22 +320,22 @@ final class VectorKernels {
             FloatVector v1 = FloatVector.fromArray(S, x, x1 + i);
             FloatVector v2 = FloatVector.fromArray(S, x, x2 + i);
             FloatVector v3 = FloatVector.fromArray(S, x, x3 + i);
-            FloatVector u = FloatVector.fromArray(S, w, w0 + i);
+            FloatVector u = FloatVector.fromArray(S, w0, i);
             a00 = u.fma(v0, a00);
             a01 = u.fma(v1, a01);
             a02 = u.fma(v2, a02);
             a03 = u.fma(v3, a03);
-            u = FloatVector.fromArray(S, w, w1 + i);
+            u = FloatVector.fromArray(S, w1, i);
             a10 = u.fma(v0, a10);
             a11 = u.fma(v1, a11);
             a12 = u.fma(v2, a12);
             a13 = u.fma(v3, a13);
-            u = FloatVector.fromArray(S, w, w2 + i);
+            u = FloatVector.fromArray(S, w2, i);
             a20 = u.fma(v0, a20);
             a21 = u.fma(v1, a21);
             a22 = u.fma(v2, a22);
             a23 = u.fma(v3, a23);
-            u = FloatVector.fromArray(S, w, w3 + i);
+            u = FloatVector.fromArray(S, w3, i);
             a30 = u.fma(v0, a30);
             a31 = u.fma(v1, a31);
             a32 = u.fma(v2, a32);
@@ -341,7 +352,7 @@ final class VectorKernels {
             a32.reduceLanes(VectorOperators.ADD), a33.reduceLanes(VectorOperators.ADD)};
         for (; i < in; i++) { // tail of a row length that is not a multiple of the vector length
             for (int a = 0; a < 4; a++) {
-                float wi = w[w0 + a * in + i];
+                float wi = w[r + a][i];
                 for (int k = 0; k < 4; k++) {
                     s[a * 4 + k] += wi * x[x0 + k * in + i];
                 }

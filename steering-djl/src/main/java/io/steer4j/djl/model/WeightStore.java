@@ -14,6 +14,7 @@ import io.steer4j.djl.hub.RepoFileNames;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -234,19 +235,59 @@ final class WeightStore implements AutoCloseable {
         if (a == null) {
             return null;
         }
+        float[][] rows = rowsOrNull(a);
+        if (rows == null) {
+            return a.toType(DataType.FLOAT32, false).toFloatArray();
+        }
+        if (rows.length == 1) {
+            return rows[0];
+        }
+        int width = rows[0].length;
+        float[] out = new float[rows.length * width];
+        for (int r = 0; r < rows.length; r++) {
+            System.arraycopy(rows[r], 0, out, r * width, width);
+        }
+        return out;
+    }
+
+    /**
+     * The float32 values of a 2-D {@code a} as its logical rows, one array per row: the layout of the Vector API
+     * path's products (see {@code VectorKernels.matmulRows}), read as {@link #floats} reads, without a flat copy
+     * of the whole tensor on the way.
+     */
+    float[][] rows(NDArray a) {
+        if (a.getShape().dimension() != 2) {
+            throw new IllegalArgumentException("rows of a " + a.getShape() + " array; expected 2-D");
+        }
+        float[][] rows = rowsOrNull(a);
+        if (rows != null) {
+            return rows;
+        }
+        int out = (int) a.getShape().get(0);
+        int in = (int) a.getShape().get(1);
+        float[] flat = a.toType(DataType.FLOAT32, false).toFloatArray();
+        rows = new float[out][];
+        for (int r = 0; r < out; r++) {
+            rows[r] = Arrays.copyOfRange(flat, r * in, (r + 1) * in);
+        }
+        return rows;
+    }
+
+    /** {@link #readRows} for a tensor that views the file (or its transpose), else null. */
+    private float[][] rowsOrNull(NDArray a) {
         try {
             Located l = inPlace.get(a);
             if (l != null) {
-                return readFloats(l, false);
+                return readRows(l, false);
             }
             l = transposedInPlace.get(a);
             if (l != null) {
-                return readFloats(l, true);
+                return readRows(l, true);
             }
         } catch (IOException e) {
             throw new ModelLoadException("cannot read weight '" + inPlaceName(a) + "': " + e.getMessage(), e);
         }
-        return a.toType(DataType.FLOAT32, false).toFloatArray();
+        return null;
     }
 
     private String inPlaceName(NDArray a) {
@@ -256,10 +297,14 @@ final class WeightStore implements AutoCloseable {
 
     /** Rows of the file read per chunk: a few hundred KB, so loading makes no garbage the size of a tensor. */
     private static final int CHUNK_BYTES = 1 << 20;
-    /** One read buffer for every {@link #readFloats} call (a direct buffer per tensor would linger until a GC). */
+    /** One read buffer for every {@link #readRows} call (a direct buffer per tensor would linger until a GC). */
     private ByteBuffer chunkBuffer;
 
-    private float[] readFloats(Located l, boolean transpose) throws IOException {
+    /**
+     * The tensor's values as rows of its last dimension ({@code transpose}: of its first, for a transposed 2-D
+     * view); a 1-D tensor is one row.
+     */
+    private float[][] readRows(Located l, boolean transpose) throws IOException {
         SafetensorsTensorInfo t = l.info();
         long[] shape = t.shape();
         long n = t.elementCount();
@@ -268,7 +313,7 @@ final class WeightStore implements AutoCloseable {
         }
         int cols = shape.length == 0 ? 1 : (int) shape[shape.length - 1];
         int rows = (int) (n / Math.max(cols, 1));
-        float[] out = new float[(int) n];
+        float[][] out = transpose ? new float[cols][rows] : new float[rows][cols];
         FileChannel ch = channels.get(l.file());
         int rowsPerChunk = Math.max(1, CHUNK_BYTES / Math.max(4 * cols, 1));
         int bytes = rowsPerChunk * 4 * Math.max(cols, 1);
@@ -287,16 +332,19 @@ final class WeightStore implements AutoCloseable {
                 }
             }
             buf.flip();
+            FloatBuffer fb = buf.asFloatBuffer();
             if (!transpose) {
-                buf.asFloatBuffer().get(out, r0 * cols, k * cols);
+                for (int j = 0; j < k; j++) {
+                    fb.get(out[r0 + j], 0, cols);
+                }
                 continue;
             }
             // stored [rows, cols], wanted [cols, rows]: each chunk of rows lands as a run in every output row
-            buf.asFloatBuffer().get(chunk, 0, k * cols);
+            fb.get(chunk, 0, k * cols);
             for (int c = 0; c < cols; c++) {
-                int o = c * rows + r0;
+                float[] o = out[c];
                 for (int j = 0; j < k; j++) {
-                    out[o + j] = chunk[j * cols + c];
+                    o[r0 + j] = chunk[j * cols + c];
                 }
             }
         }

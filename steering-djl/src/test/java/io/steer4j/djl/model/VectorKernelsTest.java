@@ -35,11 +35,16 @@ class VectorKernelsTest {
         float[] x = random(rnd, t * in);
         float[] w = random(rnd, out * in);
         float[] bias = random(rnd, out);
+        float[][] wRows = new float[out][];
+        for (int r = 0; r < out; r++) {
+            wRows[r] = java.util.Arrays.copyOfRange(w, r * in, (r + 1) * in);
+        }
         float[] rows = new float[t * out];
-        VectorKernels.matmulRows(x, t, in, w, bias, rows, out, r0, r1);
+        VectorKernels.matmulRows(x, t, in, wRows, bias, rows, out, r0, r1);
         float[] panels = new float[t * out];
         if (t >= VectorKernels.PANEL_MIN_TOKENS) {
-            VectorKernels.matmulPanels(x, VectorKernels.tokensMajor(x, t, in), t, in, w, bias, panels, out, r0, r1);
+            VectorKernels.matmulPanels(x, VectorKernels.tokensMajor(x, t, in), t, in, wRows, bias, panels, out, r0,
+                    r1);
         }
         for (int j = 0; j < t; j++) {
             for (int r = 0; r < out; r++) {

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 /**
  * The Vector API path's copy of the weights ({@link WeightStore#floats}) holds the values libtorch sees, whether
  * it is read from the file (a tensor viewed in place, or GPT-2's transposed Conv1D view) or copied out of a
- * tensor libtorch built (a fused projection).
+ * tensor libtorch built (a fused projection), and so do its rows ({@link WeightStore#rows}), the products' layout.
  */
 class WeightStoreFloatsTest {
 
@@ -67,6 +67,32 @@ class WeightStoreFloatsTest {
             NDArray fusedQkv = w.layers()[0].qkvW(); // q | k | v concatenated by libtorch: not a view of the file
             assertArrayEquals(fusedQkv.toFloatArray(), store.floats(fusedQkv));
             assertArrayEquals(w.embed().toFloatArray(), store.floats(w.embed()));
+        }
+    }
+
+    @Test
+    void theRowsOfAViewOfATransposedViewAndOfACopyAreItsLogicalRows() throws IOException {
+        Path dir = TinyFamily.LLAMA.writeCheckpoint(tmp.resolve("llama-rows"));
+        ModelConfig c = ModelConfig.read(dir.resolve("config.json"));
+        try (Gpt2 g = gpt2();
+             WeightStore store = new WeightStore(dir, ModelFamily.LLAMA.namePrefixes(), Precision.FLOAT32);
+             NDManager m = NDManager.newBaseManager("PyTorch")) {
+            NDArray wte = g.store().load(g.m(), "wte.weight", 297, 32);
+            NDArray fc = g.store().transposed(g.store().load(g.m(), "h.1.mlp.c_fc.weight", 32, 128));
+            NDArray fusedQkv = ModelFamily.LLAMA.load(c, store, m).layers()[0].qkvW();
+            assertRows(wte, g.store().rows(wte));
+            assertRows(fc, g.store().rows(fc));
+            assertRows(fusedQkv, store.rows(fusedQkv));
+        }
+    }
+
+    private static void assertRows(NDArray a, float[][] rows) {
+        float[] flat = a.toType(ai.djl.ndarray.types.DataType.FLOAT32, true).toFloatArray();
+        int out = (int) a.getShape().get(0);
+        int in = (int) a.getShape().get(1);
+        org.junit.jupiter.api.Assertions.assertEquals(out, rows.length, "row count");
+        for (int r = 0; r < out; r++) {
+            assertArrayEquals(java.util.Arrays.copyOfRange(flat, r * in, (r + 1) * in), rows[r], "row " + r);
         }
     }
 }
