@@ -261,43 +261,41 @@ final class VectorKernels {
             a7 = FloatVector.fromArray(S, w7, i).fma(xv, a7);
         }
         // one statement per row: an array of vectors would box them
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        float s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD);
-        float s3 = a3.reduceLanes(VectorOperators.ADD);
-        float s4 = a4.reduceLanes(VectorOperators.ADD);
-        float s5 = a5.reduceLanes(VectorOperators.ADD);
-        float s6 = a6.reduceLanes(VectorOperators.ADD);
-        float s7 = a7.reduceLanes(VectorOperators.ADD);
+        finish4(a0.reduceLanes(VectorOperators.ADD), a1.reduceLanes(VectorOperators.ADD),
+                a2.reduceLanes(VectorOperators.ADD), a3.reduceLanes(VectorOperators.ADD), x, xo, i, in, w, r, bias, y,
+                yo);
+        finish4(a4.reduceLanes(VectorOperators.ADD), a5.reduceLanes(VectorOperators.ADD),
+                a6.reduceLanes(VectorOperators.ADD), a7.reduceLanes(VectorOperators.ADD), x, xo, i, in, w, r + 4, bias,
+                y, yo);
+    }
+
+    /**
+     * Completes the dot products of rows {@code r .. r+3} whose vector parts summed to {@code s0 .. s3}: the row
+     * tail from {@code i} (row lengths that are not a multiple of the vector length), the bias, the store.
+     */
+    private static void finish4(float s0, float s1, float s2, float s3, float[] x, int xo, int i, int in,
+                                float[][] w, int r, float[] bias, float[] y, int yo) {
+        float[] w0 = w[r];
+        float[] w1 = w[r + 1];
+        float[] w2 = w[r + 2];
+        float[] w3 = w[r + 3];
         for (; i < in; i++) {
             float xi = x[xo + i];
             s0 += w0[i] * xi;
             s1 += w1[i] * xi;
             s2 += w2[i] * xi;
             s3 += w3[i] * xi;
-            s4 += w4[i] * xi;
-            s5 += w5[i] * xi;
-            s6 += w6[i] * xi;
-            s7 += w7[i] * xi;
         }
         if (bias != null) {
             s0 += bias[r];
             s1 += bias[r + 1];
             s2 += bias[r + 2];
             s3 += bias[r + 3];
-            s4 += bias[r + 4];
-            s5 += bias[r + 5];
-            s6 += bias[r + 6];
-            s7 += bias[r + 7];
         }
         y[yo + r] = s0;
         y[yo + r + 1] = s1;
         y[yo + r + 2] = s2;
         y[yo + r + 3] = s3;
-        y[yo + r + 4] = s4;
-        y[yo + r + 5] = s5;
-        y[yo + r + 6] = s6;
-        y[yo + r + 7] = s7;
     }
 
     /** Rows {@code r .. r+3} against one token at {@code x[xo ..]}: each load of {@code x} serves four rows. */
@@ -343,27 +341,9 @@ final class VectorKernels {
         a1 = a1.add(b1);
         a2 = a2.add(b2);
         a3 = a3.add(b3);
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        float s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD);
-        float s3 = a3.reduceLanes(VectorOperators.ADD);
-        for (; i < in; i++) {
-            float xi = x[xo + i];
-            s0 += w0[i] * xi;
-            s1 += w1[i] * xi;
-            s2 += w2[i] * xi;
-            s3 += w3[i] * xi;
-        }
-        if (bias != null) {
-            s0 += bias[r];
-            s1 += bias[r + 1];
-            s2 += bias[r + 2];
-            s3 += bias[r + 3];
-        }
-        y[yo + r] = s0;
-        y[yo + r + 1] = s1;
-        y[yo + r + 2] = s2;
-        y[yo + r + 3] = s3;
+        finish4(a0.reduceLanes(VectorOperators.ADD), a1.reduceLanes(VectorOperators.ADD),
+                a2.reduceLanes(VectorOperators.ADD), a3.reduceLanes(VectorOperators.ADD), x, xo, i, in, w, r, bias, y,
+                yo);
     }
 
     /** Rows {@code r .. r+3} against tokens {@code j .. j+3}: 16 dot products from one pass over both. */
