@@ -244,7 +244,7 @@ public final class BenchCommand extends BaseCommand {
         Map<String, double[]> samples = interleaved(configs,
                 (k, plan) -> tokensPerSecond(sm, p, List.of(plan), steps.get(k)));
         double base = median(samples.get("unsteered"));
-        double baseStep = median(steps.get("unsteered").stream().mapToDouble(Double::doubleValue).toArray());
+        double baseStep = median(steps.get("unsteered"));
         System.out.printf("%ngeneration, batch 1, %d-token prompt, %d new tokens, greedy, median of %d:%n",
                 promptTokens, newTokens, runs);
         System.out.printf("  %-28s %10s %8s %14s %10s%n", "configuration", "tokens/s", "ratio", "ms/decode step",
@@ -252,7 +252,7 @@ public final class BenchCommand extends BaseCommand {
         Map<String, Object> gen = new LinkedHashMap<>();
         for (String k : samples.keySet()) {
             double m = median(samples.get(k));
-            double step = median(steps.get(k).stream().mapToDouble(Double::doubleValue).toArray());
+            double step = median(steps.get(k));
             System.out.printf("  %-28s %10.2f %8.3f %14.2f %10.3f   runs %s%n", k, m, m / base, step, baseStep / step,
                     fmt(samples.get(k)));
             gen.put(k, Map.of("tokens_per_s", m, "ratio_vs_unsteered", m / base, "median_step_ms", step,
@@ -634,6 +634,10 @@ public final class BenchCommand extends BaseCommand {
         double[] c = v.clone();
         Arrays.sort(c);
         return c.length % 2 == 1 ? c[c.length / 2] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
+    }
+
+    static double median(List<Double> v) {
+        return median(v.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     private static String fmt(double[] v) {

@@ -151,7 +151,7 @@ final class PeerSection {
         System.out.printf("  %-44s %12s %14s %7s %15s %7s%n", "figure", "llama.cpp", "steer4j vector", "ratio",
                 "steer4j libtorch", "ratio");
         row("decode, unsteered (tokens/s)", lDecode, vDecode, tDecode);
-        double steeredRatio = medianOf(steeringCost);
+        double steeredRatio = BenchCommand.median(steeringCost);
         System.out.printf("  %-44s %12s %14.1f %7.3f %15s %7s   (ratio: median of %d back-to-back pairs, steered / "
                 + "unsteered; node-llama-cpp has no control-vector API)%n",
                 "decode, control vector on " + (lm.numLayers() - 1) + " layers", "-", sDecode, steeredRatio, "-", "",
@@ -240,10 +240,6 @@ final class PeerSection {
             ids[i] = n.get("ids").get(i).asLong();
         }
         return new Run(n.get("prompt_ms").asDouble(), n.get("decode_tokens_per_s").asDouble(), ids);
-    }
-
-    private static double medianOf(List<Double> values) {
-        return BenchCommand.median(values.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     private static double median(List<Run> runs, java.util.function.ToDoubleFunction<Run> f) {

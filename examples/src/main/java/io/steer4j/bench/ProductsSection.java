@@ -10,7 +10,6 @@ import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.model.ModelConfig;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -128,7 +127,7 @@ final class ProductsSection {
         String bestName = null;
         System.out.printf("  %-32s %10s %9s%n", "variant (threads)", "ms/pass", "GB/s");
         for (Map.Entry<String, List<Double>> e : ms1.entrySet()) {
-            double med = median(e.getValue());
+            double med = BenchCommand.median(e.getValue());
             double gbs = bytes / (med / 1000) / 1e9;
             System.out.printf("  %-32s %10.3f %9.2f%n", e.getKey(), med, gbs);
             variants.put(e.getKey(), Map.of("ms_per_pass", med, "gb_per_s", gbs,
@@ -193,11 +192,5 @@ final class ProductsSection {
             NDArray y = v.product().apply(a);
             y.close();
         }
-    }
-
-    private static double median(List<Double> v) {
-        double[] a = v.stream().mapToDouble(Double::doubleValue).toArray();
-        Arrays.sort(a);
-        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
     }
 }
