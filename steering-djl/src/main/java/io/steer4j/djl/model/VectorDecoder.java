@@ -28,7 +28,8 @@ import java.util.List;
  * an NDArray {@code [1, t, hidden]} and read back, so hooks and plans are unchanged), keys and values go to the
  * call's {@link KvCache} (its Java-side copy, synchronised with the libtorch buffers when the other path
  * continues the same cache), and parity tests hold both paths to the same logits. It holds its own float32 copy
- * of the weights on the heap, read from the checkpoint file ({@link WeightStore#floats}); the libtorch weights
+ * of the weights on the heap, one array per weight row, read from the checkpoint file ({@link WeightStore#rows};
+ * norms and biases through {@link WeightStore#floats}); the libtorch weights
  * (a zero-copy mapping of the same file, left unread while only this path runs) stay for batches, GPUs and
  * scoring.
  */

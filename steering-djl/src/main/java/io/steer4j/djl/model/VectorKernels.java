@@ -20,7 +20,7 @@ final class VectorKernels {
      * {@code y[j * out + r] = dot(w[r, :], x[j, :]) + bias[r]} for rows {@code r} in {@code [r0, r1)} and every
      * token {@code j < t}; {@code w[r]} is row {@code r} of the {@code [out, in]} weight, one array per row.
      *
-     * <p>Why an array per row: the loads of four rows then address four arrays at the same index, which C2
+     * <p>Why an array per row: the loads of a block's rows then address its arrays at the same index, which C2
      * compiles to one address register per row; with one {@code [out * in]} array Java 17 recomputed each row's
      * address from its int offset on every load, and the products streamed 6-12 % slower in paired runs (Java 25
      * too, 12 %).
@@ -84,7 +84,6 @@ final class VectorKernels {
             matmulRows(s.x, 1, s.in, s.rows, s.bias, s.y, s.out, 0, s.out);
             matmulRows(s.x, 5, s.in, s.rows, s.bias, s.y, s.out, 0, s.out);
             matmulPanels(s.x, s.xT, s.t, s.in, s.rows, s.bias, s.y, s.out, 0, s.out);
-            axpy(0.5f, s.x, 0, s.y, 0, s.in);
             geluTanh(s.y, 0, s.in);
             silu(s.y, s.in, 2 * s.in);
             s.y[0] += dot(s.x, 0, s.w, 0, s.in);
@@ -497,19 +496,6 @@ final class VectorKernels {
                 acc += scores[t] * values[base + t * hd + i];
             }
             ctx[cOff + i] = acc;
-        }
-    }
-
-    /** {@code y[yo .. yo+n) += a * x[xo .. xo+n)}. */
-    static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
-        int i = 0;
-        int bound = S.loopBound(n);
-        FloatVector av = FloatVector.broadcast(S, a);
-        for (; i < bound; i += L) {
-            FloatVector.fromArray(S, x, xo + i).fma(av, FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
-        }
-        for (; i < n; i++) {
-            y[yo + i] += a * x[xo + i];
         }
     }
 
