@@ -58,6 +58,6 @@ class VectorFilesTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> VectorFiles.write(sample(), dir.resolve("v.bin")));
         assertTrue(e.getMessage().contains(".safetensors") && e.getMessage().contains(".gguf"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> VectorFiles.read(dir.resolve("v.pt")));
+        assertThrows(IllegalArgumentException.class, () -> VectorFiles.read(dir.resolve("v.npy")));
     }
 }
