@@ -2,7 +2,8 @@
 """Writes the torch.save / .svec golden files that steering-core's tests read, and the hostile files they refuse.
 
 Usage: /usr/bin/python3 src-test-fixtures/python/write_torch_vectors.py OUT_DIR
-       (the committed copy lives in steering-core/src/test/resources/torch-vectors)
+       (the committed copy lives in steering-core/src/test/resources/torch-vectors; its article/ folder is also
+       copied to examples/src/test/resources/torch-vectors/article for the end-to-end test on stories260k)
 Needs Debian's python3-torch and python3-numpy. Every file is written by real PyTorch (torch.save) except the
 hostile ones, whose pickles are assembled opcode by opcode so that they name exactly the global under test.
 
@@ -112,9 +113,17 @@ def main(out):
 
     # the article's three behaviours for stories260k (hidden 64): one bare tensor each
     os.makedirs(os.path.join(out, "article"), exist_ok=True)
+    article = {}
     for name in ("helpfulness", "bias_reduction", "reasoning"):
         v = randn(HIDDEN)
         save(f"article/{name}_vector.pt", v, "tensor", {-1: v})
+        article[name] = floats(v)
+    # the article's combination, as PyTorch computes it in float32; examples' tests use this folder
+    combined = 0.5 * torch.tensor(article["helpfulness"]) + 0.3 * torch.tensor(article["bias_reduction"]) \
+        + 0.2 * torch.tensor(article["reasoning"])
+    article["combined_0.5_0.3_0.2"] = floats(combined)
+    with open(os.path.join(out, "article", "expected.json"), "w") as f:
+        json.dump(article, f, indent=1, sort_keys=True)
 
     # IBM activation-steering .svec: JSON written the way SteeringVector.save writes it
     svec_dirs = {3: randn(HIDDEN).numpy().astype(np.float32), 4: randn(HIDDEN).numpy().astype(np.float32)}
@@ -132,11 +141,14 @@ def main(out):
 
 def zip_with_pickle(path, pkl, storages=None):
     """A torch.save-shaped zip (archive/data.pkl, archive/version, archive/data/KEY) around a hand-made pickle."""
+    def info(name):  # a fixed timestamp, so that rerunning the script rewrites identical bytes
+        return zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
-        z.writestr("archive/data.pkl", pkl)
-        z.writestr("archive/version", "3\n")
+        z.writestr(info("archive/data.pkl"), pkl)
+        z.writestr(info("archive/version"), "3\n")
         for key, data in (storages or {}).items():
-            z.writestr(f"archive/data/{key}", data)
+            z.writestr(info(f"archive/data/{key}"), data)
 
 
 def u(text):

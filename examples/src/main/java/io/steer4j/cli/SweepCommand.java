@@ -3,7 +3,6 @@ package io.steer4j.cli;
 import io.steer4j.core.dataset.ContrastiveDataset;
 import io.steer4j.core.dataset.ContrastiveDatasets;
 import io.steer4j.core.dataset.MultipleChoiceItem;
-import io.steer4j.core.format.vectorfile.VectorFiles;
 import io.steer4j.core.hook.TokenScope;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.eval.ContinuationItem;
@@ -55,7 +54,7 @@ public final class SweepCommand extends BaseCommand {
             description = "Model folder or Hugging Face id, e.g. gpt2.")
     String model;
 
-    @Option(names = "--vector", paramLabel = "FILE", description = "Steering vector (.safetensors or .gguf).")
+    @Option(names = "--vector", paramLabel = "FILE", description = "Steering vector (.safetensors, .gguf, .svec, torch.save .pt[@LAYER] or a CAA folder).")
     Path vector;
 
     @Option(names = "--dataset", paramLabel = "FILE",
@@ -130,7 +129,14 @@ public final class SweepCommand extends BaseCommand {
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
-        SteeringVector v = vector == null ? null : VectorFiles.read(requireFile(vector, "vector file"));
+        SteeringVector v = null;
+        if (vector != null) {
+            VectorArgument a = VectorArgument.parse(vector);
+            if (!a.isFolder()) {
+                requireFile(a.file(), "vector file");
+            }
+            v = a.read(java.util.OptionalInt.empty());
+        }
         ContrastiveDataset pairs = dataset == null ? null : loadPairs(dataset);
         List<ContinuationItem> items = eval == null ? null : withFile(eval, "eval file", ContinuationItem::readJson);
         List<MultipleChoiceItem> abItems = ab == null ? null
