@@ -7,28 +7,35 @@ import io.steer4j.core.vector.SteeringVector;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.OptionalInt;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A vector file named on the command line: {@code FILE} or {@code FILE@LAYER}, the layer being for files that hold
- * one bare direction and do not say where it goes (a {@code torch.save}d tensor such as the article's
- * {@code helpfulness_vector.pt}); {@code FILE} may also be a folder of CAA {@code vec_layer_L_MODEL.pt} files.
+ * A vector file named on the command line: {@code FILE} or {@code FILE@LAYERS} ({@code @3}, {@code @2,4},
+ * {@code @1-3}), the layers being for files that hold one bare direction and do not say where it goes (a
+ * {@code torch.save}d tensor such as the article's {@code helpfulness_vector.pt}, or EasySteer's
+ * {@code pt_direction}, placed at every listed layer); {@code FILE} may also be a folder of CAA
+ * {@code vec_layer_L_MODEL.pt} files.
  *
- * @param file  the file or folder
- * @param layer the layer after {@code @}, if any
+ * @param file   the file or folder
+ * @param layers the layers after {@code @}; empty when none
  */
-record VectorArgument(Path file, OptionalInt layer) {
-    private static final Pattern AT_LAYER = Pattern.compile("(.+)@(\\d{1,6})");
+record VectorArgument(Path file, List<Integer> layers) {
+    private static final Pattern AT_LAYERS = Pattern.compile("(.+)@([0-9][0-9,.\\-]*)");
 
-    /** Splits {@code FILE@LAYER} (unless a file with that whole name exists). */
+    /**
+     * Splits {@code FILE@LAYERS} (unless a file with that whole name exists).
+     *
+     * @throws IllegalArgumentException if the layer list after {@code @} is malformed
+     */
     static VectorArgument parse(Path arg) {
-        Matcher m = AT_LAYER.matcher(arg.toString());
+        Matcher m = AT_LAYERS.matcher(arg.toString());
         if (m.matches() && !Files.exists(arg)) {
-            return new VectorArgument(Path.of(m.group(1)), OptionalInt.of(Integer.parseInt(m.group(2))));
+            return new VectorArgument(Path.of(m.group(1)), CliSupport.parseLayers(m.group(2), -1));
         }
-        return new VectorArgument(arg, OptionalInt.empty());
+        return new VectorArgument(arg, List.of());
     }
 
     /**
@@ -39,8 +46,8 @@ record VectorArgument(Path file, OptionalInt layer) {
      */
     SteeringVector read(OptionalInt modelLayers) throws IOException {
         VectorImportOptions o = VectorImportOptions.defaults();
-        if (layer.isPresent()) {
-            o = o.withLayer(layer.getAsInt());
+        if (!layers.isEmpty()) {
+            o = o.withLayers(layers);
         }
         if (modelLayers.isPresent()) {
             o = o.withModelLayerCount(modelLayers.getAsInt());

@@ -30,7 +30,7 @@ class TorchVectorCliTest {
         Steer4jCliTest.Run r = Steer4jCliTest.run("inspect", helpfulness() + "@2");
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("torch.save file (tensor), read without executing it"), r.out());
-        assertTrue(r.out().contains("note source_convention: CAA / bare tensor"), r.out());
+        assertTrue(r.out().contains("note source_convention: CAA / EasySteer pt_direction / bare tensor"), r.out());
         assertTrue(r.out().contains("1 (2..2)"), r.out());
     }
 
@@ -54,6 +54,16 @@ class TorchVectorCliTest {
         }
         assertTrue(Files.readString(tmp.resolve("h.svec")).contains("\"3\":["), "activation-steering's layer 3 "
                 + "is the input of block 3 = steer4j resid_post(2)");
+    }
+
+    @Test
+    void layerRangeAfterTheFilePlacesTheDirectionAtEachLayer() throws Exception {
+        Path out = tmp.resolve("h.safetensors");
+        Steer4jCliTest.Run r = Steer4jCliTest.run("convert", helpfulness() + "@1-3", out.toString());
+        assertEquals(0, r.code(), r.toString());
+        SteeringVector back = VectorFiles.read(out);
+        assertEquals(Set.of(1, 2, 3), back.layers());
+        assertArrayEquals(back.direction(1), back.direction(3));
     }
 
     @Test

@@ -9,6 +9,8 @@ import io.steer4j.core.vector.VectorMetadata;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -78,22 +80,26 @@ public final class TorchVectorFile {
 
     private static SteeringVector map(Path file, Object root, VectorImportOptions options) {
         if (root instanceof TorchTensor || root instanceof NumpyArray) {
-            int layer;
+            List<Integer> layers;
             String model = "";
             Matcher m = CaaVectorFolder.FILE_NAME.matcher(file.getFileName().toString());
-            if (options.layer().isPresent()) {
-                layer = options.layer().getAsInt();
+            if (!options.layers().isEmpty()) {
+                layers = options.layers();
             } else if (m.matches()) {
-                layer = Integer.parseInt(m.group(1));
+                layers = List.of(Integer.parseInt(m.group(1)));
                 model = m.group(2);
             } else {
                 throw new IllegalArgumentException("holds a single tensor and does not say which layer it is for: "
                         + "give the layer (VectorImportOptions.withLayer, or FILE@LAYER on the command line) or "
                         + "name the file vec_layer_L_MODEL.pt as CAA does");
             }
-            Map<Object, Object> one = Map.of((long) layer, root);
-            return build(one, "tensor", HookPoint.RESID_POST, model,
-                    "CAA / bare tensor: added to the output of block L (steer4j resid_post(L))", options);
+            Map<Object, Object> each = new LinkedHashMap<>();
+            for (int l : layers) {
+                each.put((long) l, root);
+            }
+            return build(each, "tensor", HookPoint.RESID_POST, model,
+                    "CAA / EasySteer pt_direction / bare tensor: added to the output of block L at each given layer"
+                            + " (steer4j resid_post(L))", options);
         }
         if (root instanceof Map<?, ?> dict) {
             return build(dict, "dict {layer: tensor}", HookPoint.RESID_POST, "",

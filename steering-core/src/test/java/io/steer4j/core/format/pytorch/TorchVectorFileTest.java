@@ -34,6 +34,15 @@ class TorchVectorFileTest {
     }
 
     @Test
+    void bareTensorGivenSeveralLayersIsPlacedAtEachAsEasySteerDoes() throws IOException {
+        SteeringVector v = TorchVectorFile.read(TorchVectors.file("bare.pt"),
+                VectorImportOptions.defaults().withLayers(java.util.List.of(1, 3)));
+        assertEquals(Set.of(1, 3), v.layers());
+        assertArrayEquals(TorchVectors.expectedBare("bare.pt"), v.direction(1));
+        assertArrayEquals(TorchVectors.expectedBare("bare.pt"), v.direction(3));
+    }
+
+    @Test
     void nonContiguousSliceWithStorageOffsetReadsTheViewNotTheStorage() throws IOException {
         assertArrayEquals(TorchVectors.expectedBare("slice.pt"), bare("slice.pt").direction(2));
     }
