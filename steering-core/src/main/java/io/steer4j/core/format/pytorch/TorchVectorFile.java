@@ -33,8 +33,9 @@ import java.util.regex.Matcher;
  *       <td>{@code decoder_block} hooks the block output: {@code resid_post(L)}; {@code self_attn}:
  *       {@code attn_out(L)}; {@code mlp}: {@code mlp_out(L)}; other layer types are refused</td></tr>
  *   <tr><td>repeng {@code ControlVector(model_type, directions)}</td><td>repeng</td><td>repeng adds direction
- *       {@code i} to the output of {@code model.layers[i]}; its ids are negative (counted from the end), so
- *       {@code -k} becomes {@code n - k} given the model's layer count {@code n}</td></tr>
+ *       {@code i} to the output of {@code model.layers[i]}: {@code resid_post(i)}. Current repeng stores ids
+ *       {@code 1..n-1} (it normalises its default {@code range(-1, -n, -1)}); older versions kept them negative,
+ *       and {@code -k} becomes {@code n - k} given the model's layer count {@code n}</td></tr>
  * </table>
  *
  * <p>Layer ids below zero are mapped the same way for every layout, and refused when no layer count is given. The
@@ -124,8 +125,8 @@ public final class TorchVectorFile {
             Object modelType = o.fields().get("model_type");
             return build(dict(o.fields().get("directions"), "directions"), "repeng ControlVector",
                     HookPoint.RESID_POST, modelType instanceof String s ? s : "",
-                    "repeng: direction i added to the output of model.layers[i], negative i counted from the end"
-                            + " (steer4j resid_post(i))", options);
+                    "repeng: direction i added to the output of model.layers[i] (steer4j resid_post(i)), a negative"
+                            + " i (older repeng) counted from the end", options);
         }
         throw new IllegalArgumentException("holds a " + RestrictedUnpickler.typeName(root) + ", not a steering"
                 + " vector (a 1-D tensor, a dict {layer: tensor}, a steering-vectors SteeringVector or a repeng"
