@@ -25,7 +25,7 @@ import java.util.regex.Matcher;
  *   <caption>What a file may hold</caption>
  *   <tr><th>content</th><th>source</th><th>mapping</th></tr>
  *   <tr><td>one 1-D tensor (or numpy array)</td><td>CAA's {@code vec_layer_L_MODEL.pt}, the article's
- *       {@code torch.save(vector)}</td><td>layer from {@link VectorImportOptions#layer()} or the CAA file name;
+ *       {@code torch.save(vector)}</td><td>layer from {@link VectorImportOptions#layers()} or the CAA file name;
  *       CAA adds it to the output of block L: {@code resid_post(L)}</td></tr>
  *   <tr><td>dict {@code {layer: tensor}} (also OrderedDict)</td><td>hand-saved, EasySteer</td>
  *       <td>{@code resid_post(layer)}</td></tr>
