@@ -74,7 +74,7 @@ public final class TorchVectorFile {
         Object root = TorchSaveFile.load(file);
         try {
             return map(file, root, options);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | ArithmeticException e) {
             throw new VectorFileFormatException(file, e.getMessage(), e);
         }
     }

@@ -10,7 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Enumeration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
@@ -62,12 +64,17 @@ final class TorchZipArchive implements AutoCloseable {
                         + MAX_ENTRIES + " are read)");
             }
             List<String> pickles = new ArrayList<>();
+            Set<String> names = new HashSet<>();
             Enumeration<? extends ZipEntry> entries = zip.entries();
             for (int i = 0; entries.hasMoreElements(); i++) {
                 String name = entries.nextElement().getName();
                 String bad = badName(name);
                 if (bad != null) {
                     throw new VectorFileFormatException(file, "zip entry " + i + "'s name " + bad);
+                }
+                if (!names.add(name)) {
+                    // which of two same-named entries a reader sees differs between zip libraries
+                    throw new VectorFileFormatException(file, "zip entry " + i + "'s name appears twice");
                 }
                 if (name.endsWith("/data.pkl") && name.indexOf('/') == name.length() - "/data.pkl".length()) {
                     pickles.add(name);
@@ -127,6 +134,10 @@ final class TorchZipArchive implements AutoCloseable {
                     + e.getMethod() + "); torch.save stores entries uncompressed");
         }
         long claimed = e.getSize();
+        if (claimed > Integer.MAX_VALUE - 8 && claimed <= fileSize) {
+            throw new VectorFileFormatException(file, "zip entry " + name + " holds " + claimed
+                    + " bytes; entries over 2 GiB are not read");
+        }
         if (claimed < 0 || claimed > fileSize || e.getCompressedSize() != claimed) {
             throw new VectorFileFormatException(file, "zip entry " + name + " claims " + claimed
                     + " bytes, more than the whole file (" + fileSize + " bytes) or unlike its stored size");

@@ -67,8 +67,8 @@ public final class SvecFile {
         try {
             root = JSON.readTree(file.toFile());
         } catch (JsonProcessingException e) {
-            throw new VectorFileFormatException(file, "not valid JSON at line " + e.getLocation().getLineNr()
-                    + ", column " + e.getLocation().getColumnNr(), e);
+            throw new VectorFileFormatException(file, "not valid JSON" + (e.getLocation() == null ? ""
+                    : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr()), e);
         }
         if (root == null || !root.isObject() || !root.path("directions").isObject()) {
             throw new VectorFileFormatException(file, "not an activation-steering vector: expected a JSON object"
