@@ -30,6 +30,13 @@ final class TorchSaveFile {
                     + " >= 1.6");
         }
         try (TorchZipArchive zip = TorchZipArchive.open(file)) {
+            // PyTorch >= 2.1 records the writer's byte order; older files are little-endian
+            String byteOrder = zip.prefix() + "/byteorder";
+            if (zip.has(byteOrder) && !"little".equals(new String(zip.read(byteOrder),
+                    java.nio.charset.StandardCharsets.US_ASCII).strip())) {
+                throw new VectorFileFormatException(file, "storages were written big-endian (" + byteOrder
+                        + "); steer4j reads little-endian torch.save files");
+            }
             byte[] pickle = zip.read(zip.picklePath());
             // Each element takes at least 2 bytes in a storage; twice the file size leaves room for views
             // sharing one storage while still bounding what a file can make us allocate.

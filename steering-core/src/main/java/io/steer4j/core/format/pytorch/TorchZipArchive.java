@@ -114,6 +114,11 @@ final class TorchZipArchive implements AutoCloseable {
         return prefix;
     }
 
+    /** Whether the archive holds {@code name}. */
+    boolean has(String name) {
+        return zip.getEntry(name) != null;
+    }
+
     /** {@code PREFIX/data.pkl}. */
     String picklePath() {
         return prefix + "/data.pkl";
