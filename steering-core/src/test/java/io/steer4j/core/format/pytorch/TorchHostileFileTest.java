@@ -87,6 +87,34 @@ class TorchHostileFileTest {
     }
 
     @Test
+    void bigEndianArchiveIsRefused(@TempDir Path dir) throws IOException {
+        Path big = dir.resolve("big.pt");
+        try (var in = new java.util.zip.ZipFile(TorchVectors.file("hostile/hand_made_ok.pt").toFile());
+             var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(big))) {
+            for (var e : java.util.Collections.list(in.entries())) {
+                storedEntry(out, e.getName(), in.getInputStream(e).readAllBytes());
+            }
+            storedEntry(out, "archive/byteorder", "big".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        }
+        VectorFileFormatException e = assertThrows(VectorFileFormatException.class,
+                () -> TorchVectorFile.read(big, AT_0));
+        assertTrue(e.getMessage().contains("written big-endian"), e.getMessage());
+    }
+
+    private static void storedEntry(java.util.zip.ZipOutputStream out, String name, byte[] data) throws IOException {
+        var e = new java.util.zip.ZipEntry(name);
+        var crc = new java.util.zip.CRC32();
+        crc.update(data);
+        e.setMethod(java.util.zip.ZipEntry.STORED);
+        e.setSize(data.length);
+        e.setCompressedSize(data.length);
+        e.setCrc(crc.getValue());
+        out.putNextEntry(e);
+        out.write(data);
+        out.closeEntry();
+    }
+
+    @Test
     void legacyNonZipFormatIsRefusedWithAHowTo(@TempDir Path dir) throws IOException {
         Path legacy = dir.resolve("old.pt");
         Files.write(legacy, new byte[] {(byte) 0x80, 2, (byte) 0x8a, 10});
