@@ -23,5 +23,8 @@ for f in llama-tiny llama3-tiny qwen2-tiny neox-tiny; do
 done
 # chat templates: needs Debian's python3-jinja2 (apt-get install -y python3-jinja2)
 "$python" "$here/python/make_chat_goldens.py" "$out/gpt2-chat-tiny" "$goldens/chat-templates.json"
+# torch.save / .svec vectors and hostile files for steering-core, the article's three vectors for examples
+"$python" "$here/python/write_torch_vectors.py" "$root/steering-core/src/test/resources/torch-vectors"
+cp "$root"/steering-core/src/test/resources/torch-vectors/article/* "$root/examples/src/test/resources/torch-vectors/article/"
 mvn -q -o -B -pl src-test-fixtures -am verify
 echo "checkpoints in $out; goldens in $goldens"
