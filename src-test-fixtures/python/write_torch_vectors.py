@@ -133,6 +133,17 @@ def main(out):
     expected["ibm.svec"] = {"kind": "svec", "dtype": "float32",
                             "layers": {str(k): [float(x) for x in v.tolist()] for k, v in svec_dirs.items()}}
 
+    # the legacy (PyTorch < 1.6) format: pickles in a row, then raw storages (drawn last: earlier values unchanged)
+    def save_legacy(name, obj, layers):
+        torch.save(obj, os.path.join(out, name), _use_new_zipfile_serialization=False)
+        expected[name] = {"kind": "legacy", "dtype": "float32",
+                          "layers": {str(k): floats(v) for k, v in layers.items()}}
+
+    legacy = {1: randn(HIDDEN), 4: randn(HIDDEN)}
+    save_legacy("legacy_dict.pt", legacy, legacy)
+    legacy_col = randn(HIDDEN, 3)[:, 1]
+    save_legacy("legacy_slice.pt", legacy_col, {-1: legacy_col})
+
     with open(os.path.join(out, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1, sort_keys=True)
 

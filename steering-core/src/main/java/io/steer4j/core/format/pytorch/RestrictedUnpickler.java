@@ -76,9 +76,17 @@ final class RestrictedUnpickler {
      *                          storage; this keeps the total within a multiple of the file size)
      */
     RestrictedUnpickler(Path file, String entry, byte[] pickle, StorageSource storages, long maxTensorElements) {
+        this(file, entry, ByteBuffer.wrap(pickle), storages, maxTensorElements);
+    }
+
+    /**
+     * A machine reading from {@code in}'s position up to its STOP, leaving the position after it (the legacy
+     * format holds several pickles in a row); positions in messages are {@code in}'s.
+     */
+    RestrictedUnpickler(Path file, String entry, ByteBuffer in, StorageSource storages, long maxTensorElements) {
         this.file = file;
         this.entry = entry;
-        this.in = ByteBuffer.wrap(pickle).order(ByteOrder.LITTLE_ENDIAN);
+        this.in = in.order(ByteOrder.LITTLE_ENDIAN);
         this.storages = storages;
         this.maxTensorElements = maxTensorElements;
     }
@@ -258,6 +266,11 @@ final class RestrictedUnpickler {
                 }
                 long[] size = longs(args.get(2), "tensor size");
                 long[] stride = longs(args.get(3), "tensor stride");
+                if (storage.data() == null) {
+                    // a dry run that only records which storages the pickle names (legacy format, whose storage
+                    // bytes follow the pickle): no values to gather yet
+                    return new TorchTensor(storage.type().dtype(), size, new float[0]);
+                }
                 TorchTensor t = TorchTensor.rebuild(storage, integer(args.get(1), "storage offset"), size, stride);
                 tensorElements += t.values().length;
                 if (tensorElements > maxTensorElements) {
@@ -351,9 +364,12 @@ final class RestrictedUnpickler {
     }
 
     private Object persistentLoad(PickleTuple pid) throws IOException {
-        // ('storage', storage_type, key, location, numel)
-        if (pid.size() != 5 || !"storage".equals(pid.get(0))) {
+        // ('storage', storage_type, key, location, numel), with a sixth item view_metadata in the legacy format
+        if (pid.size() < 5 || pid.size() > 6 || !"storage".equals(pid.get(0))) {
             throw new IllegalArgumentException("persistent id is not ('storage', type, key, location, numel)");
+        }
+        if (pid.size() == 6 && pid.get(5) != NONE) {
+            throw new IllegalArgumentException("legacy storage views (view_metadata) are not supported");
         }
         if (!(pid.get(1) instanceof AllowedGlobal g) || g.storageType() == null) {
             throw new IllegalArgumentException("storage type " + (pid.get(1) instanceof AllowedGlobal g2

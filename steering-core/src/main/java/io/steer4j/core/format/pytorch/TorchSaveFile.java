@@ -9,7 +9,8 @@ import java.nio.file.Path;
 
 /**
  * Loads the object a {@code torch.save} file holds, the way {@code torch.load(weights_only=True)} would but with
- * nothing executed: the archive through {@link TorchZipArchive}, the pickle through {@link RestrictedUnpickler}.
+ * nothing executed: the archive through {@link TorchZipArchive} (or the legacy format through
+ * {@link LegacyTorchFile}), the pickle through {@link RestrictedUnpickler}.
  * Tensors come back as {@link TorchTensor}, dicts as {@code Map}, lists as {@code List}, tuples as
  * {@link PickleTuple}, numpy arrays as {@link NumpyArray}, allowed dataclasses as {@link PickledObject}, None as
  * {@link RestrictedUnpickler#NONE}.
@@ -25,9 +26,7 @@ final class TorchSaveFile {
             first = in.read();
         }
         if (first == 0x80) {
-            throw new VectorFileFormatException(file, "this is the legacy (PyTorch < 1.6) torch.save format, which"
-                    + " steer4j does not read; re-save it in Python with torch.save(torch.load(f), f) on PyTorch"
-                    + " >= 1.6");
+            return LegacyTorchFile.load(file);
         }
         try (TorchZipArchive zip = TorchZipArchive.open(file)) {
             // PyTorch >= 2.1 records the writer's byte order; older files are little-endian

@@ -9,7 +9,8 @@ import java.nio.ByteBuffer;
  * @param type  element type
  * @param key   the archive key ({@code data/KEY})
  * @param numel element count
- * @param data  read-only little-endian bytes, {@code numel * type.elementBytes()} long
+ * @param data  read-only little-endian bytes, {@code numel * type.elementBytes()} long; {@code null} in the
+ *              legacy reader's dry run, which only records the storages a pickle names
  */
 record TorchStorage(TorchStorageType type, String key, long numel, ByteBuffer data) {
 }

@@ -115,12 +115,24 @@ class TorchHostileFileTest {
     }
 
     @Test
-    void legacyNonZipFormatIsRefusedWithAHowTo(@TempDir Path dir) throws IOException {
+    void truncatedLegacyFileIsRefusedNamingThePickle(@TempDir Path dir) throws IOException {
         Path legacy = dir.resolve("old.pt");
         Files.write(legacy, new byte[] {(byte) 0x80, 2, (byte) 0x8a, 10});
         VectorFileFormatException e = assertThrows(VectorFileFormatException.class,
                 () -> TorchVectorFile.read(legacy, AT_0));
-        assertTrue(e.getMessage().contains("legacy (PyTorch < 1.6)"), e.getMessage());
+        assertTrue(e.getMessage().contains("legacy magic number byte 2: claims 10 bytes but only 0 remain"),
+                e.getMessage());
+    }
+
+    @Test
+    void legacyFileWhoseStorageIsCutShortIsRefused(@TempDir Path dir) throws IOException {
+        byte[] whole = Files.readAllBytes(TorchVectors.file("legacy_dict.pt"));
+        Path cut = dir.resolve("cut.pt");
+        Files.write(cut, java.util.Arrays.copyOf(whole, whole.length - 4));
+        VectorFileFormatException e = assertThrows(VectorFileFormatException.class,
+                () -> TorchVectorFile.read(cut, AT_0));
+        assertTrue(e.getMessage().matches(".*storage '\\d+' claims 64 float32 elements; the file records 64 and"
+                + " holds 252 more bytes"), e.getMessage());
     }
 
     @Test

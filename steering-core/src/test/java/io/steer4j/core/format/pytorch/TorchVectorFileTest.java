@@ -135,6 +135,17 @@ class TorchVectorFileTest {
     }
 
     @Test
+    void legacyFormatDictIsReadLikeTheZipFormat() throws IOException {
+        assertLayers(TorchVectors.expected("legacy_dict.pt"),
+                TorchVectorFile.read(TorchVectors.file("legacy_dict.pt")));
+    }
+
+    @Test
+    void legacyFormatSliceReadsTheViewNotTheStorage() throws IOException {
+        assertArrayEquals(TorchVectors.expectedBare("legacy_slice.pt"), bare("legacy_slice.pt").direction(2));
+    }
+
+    @Test
     void sourceFormatIsRecorded() throws IOException {
         SteeringVector v = TorchVectorFile.read(TorchVectors.file("dict.pt"));
         assertEquals(TorchVectorFile.SOURCE_FORMAT, v.metadata().notes().get("source_format"));
