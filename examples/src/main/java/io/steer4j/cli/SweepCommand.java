@@ -54,7 +54,8 @@ public final class SweepCommand extends BaseCommand {
             description = "Model folder or Hugging Face id, e.g. gpt2.")
     String model;
 
-    @Option(names = "--vector", paramLabel = "FILE", description = "Steering vector (.safetensors, .gguf, .svec, torch.save .pt[@LAYER] or a CAA folder).")
+    @Option(names = "--vector", paramLabel = "FILE",
+            description = "Steering vector (.safetensors, .gguf, .svec, torch.save .pt[@LAYER] or a CAA folder).")
     Path vector;
 
     @Option(names = "--dataset", paramLabel = "FILE",

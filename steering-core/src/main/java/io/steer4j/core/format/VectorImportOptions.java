@@ -6,8 +6,8 @@ import java.util.OptionalInt;
 
 /**
  * What a vector file from another tool may leave unsaid, supplied by the caller: the layer (or layers) of a file
- * holding one bare direction, the model's layer count (to map layer ids counted from the end, as repeng's are), and the model
- * id. Immutable; start from {@link #defaults()}.
+ * holding one bare direction, the model's layer count (to map layer ids counted from the end, as older repeng's
+ * are), and the model id. Immutable; start from {@link #defaults()}.
  *
  * <pre>{@code
  * VectorImportOptions opts = VectorImportOptions.defaults().withLayer(6).withModelLayerCount(32);

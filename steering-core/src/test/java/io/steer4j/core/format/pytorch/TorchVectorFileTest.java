@@ -16,7 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Files torch.save wrote (PyTorch 1.13, see src-test-fixtures/python/write_torch_vectors.py) read as PyTorch holds them. */
+/**
+ * Files torch.save wrote (PyTorch 1.13, see src-test-fixtures/python/write_torch_vectors.py) read as PyTorch holds
+ * them.
+ */
 class TorchVectorFileTest {
     private static final VectorImportOptions AT_LAYER_2 = VectorImportOptions.defaults().withLayer(2);
 
