@@ -124,6 +124,7 @@ public final class SweepCommand extends BaseCommand {
         if (batch < 1) {
             throw usage("--batch must be >= 1, got " + batch);
         }
+        requireWritableFolder(out, "--out");
         List<Double> strengthList = parseStrengths(strengths);
         PerplexityBound bound;
         IntendedDirection dir;
