@@ -16,10 +16,12 @@ import java.util.TreeMap;
  * {@code .svec}, by extension; also from torch.save {@code .pt} files and CAA folders (read only).
  */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = {"Convert a vector between steer4j safetensors, llama.cpp GGUF and activation-steering .svec;"
-                + " also from torch.save .pt files and CAA folders (read without executing anything).",
+        description = {"Convert a vector between steer4j safetensors, llama.cpp GGUF and activation-steering .svec.",
+                "Also reads torch.save .pt files and CAA folders, without executing anything in them.",
                 "The formats are chosen by the file extensions (.safetensors, .gguf, .svec, .pt/.pth).",
-                "A .pt holding one bare tensor needs its layer: IN@LAYER (or CAA's name vec_layer_L_MODEL.pt).",
+                "A .pt holding one bare tensor needs its layers: IN@3, IN@2-4 (or CAA's name vec_layer_L_MODEL.pt).",
+                "An .svec layer L is added to the input of block L, so it is steer4j layer L-1 (resid_post); see "
+                        + "docs/vector-formats.md for every source's convention.",
                 "Layer indices carry over unchanged: GGUF direction.N is added to the output of block N, which is "
                         + "steer4j layer N. Layer 0 has no GGUF form; drop it with --layers.",
                 "GGUF keeps only the directions and the model id; other metadata is lost."},

@@ -73,7 +73,8 @@ public final class GenerateCommand extends BaseCommand {
 
     @Option(names = "--vector", paramLabel = "FILE[:STRENGTH]",
             description = {"Steering vector file (.safetensors, .gguf, .svec, torch.save .pt or a CAA folder) and "
-                    + "multiplier (default 1.0); FILE@LAYER places a .pt holding one bare tensor.",
+                    + "multiplier (default 1.0); a .pt holding one bare tensor takes its layers as FILE@3 or "
+                    + "FILE@2-4.",
                     "Repeat to add several vectors; use a negative strength to steer away."})
     List<String> vectors = new ArrayList<>();
 
