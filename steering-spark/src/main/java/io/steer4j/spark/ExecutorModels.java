@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The models and vectors of this JVM, loaded once and shared by every task that runs in it (an executor runs
@@ -22,6 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ExecutorModels {
     private static final Map<String, LanguageModel> MODELS = new ConcurrentHashMap<>();
     private static final Map<String, SteeringVector> VECTORS = new ConcurrentHashMap<>();
+    /** Loads per model reference in this JVM: the per-JVM cache is a promise tests check from the executor side. */
+    private static final Map<String, AtomicInteger> LOADS = new ConcurrentHashMap<>();
 
     private ExecutorModels() {
     }
@@ -37,6 +40,7 @@ final class ExecutorModels {
             if (m == null || m.isClosed()) {
                 try {
                     m = LanguageModel.load(ref);
+                    LOADS.computeIfAbsent(ref, r -> new AtomicInteger()).incrementAndGet();
                 } catch (RuntimeException e) {
                     throw new ModelLoadException("executor on " + host() + " could not load model '" + ref + "': "
                             + e.getMessage(), e);
@@ -45,6 +49,12 @@ final class ExecutorModels {
             }
             return m;
         }
+    }
+
+    /** How many times this JVM has loaded {@code ref} (once, unless the model was closed in between). */
+    static int loadCount(String ref) {
+        AtomicInteger n = LOADS.get(ref);
+        return n == null ? 0 : n.get();
     }
 
     /**
