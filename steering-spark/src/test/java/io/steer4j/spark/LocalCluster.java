@@ -18,17 +18,18 @@ import java.util.stream.Stream;
  * cross process boundaries and each executor keeps its own model cache, as on a real cluster.
  *
  * <p>A JVM holds one active SparkContext: this session and {@link LocalSpark}'s stop each other, so test classes
- * may run in any order. The executors get the test class path (Spark builds their command line from it) and
- * {@code --add-modules jdk.incubator.vector}, so steer4j's Java CPU engine is on in them; Spark adds its own
- * {@code --add-opens} flags for Java 17 to executor command lines.
+ * may run in any order. The executors get the test class path (Spark builds their command line from it) and no
+ * JVM flag of ours for the CPU engine: Spark 4 itself starts executors with {@code --add-modules=jdk.incubator.vector}
+ * and its {@code --add-opens} list (its launcher's {@code JavaModuleOptions}), as on a real cluster, and the tests
+ * check that the engine is on there.
  */
 final class LocalCluster {
     static final int EXECUTORS = 2;
     /** Memory of each Worker and of its executor, in MiB (the executor may not ask for more than its Worker has). */
     static final int EXECUTOR_MB = 768;
     static final String MASTER = "local-cluster[" + EXECUTORS + ",1," + EXECUTOR_MB + "]";
-    /** Executor JVM flags beyond Spark's own: the Vector API module and DJL kept off the network. */
-    static final String EXECUTOR_JAVA_OPTIONS = "--add-modules jdk.incubator.vector -Dai.djl.offline=true";
+    /** Executor JVM flags beyond Spark's own: DJL kept off the network. */
+    static final String EXECUTOR_JAVA_OPTIONS = "-Dai.djl.offline=true";
     private static final long START_TIMEOUT_MS = 180_000;
 
     private static SparkSession session;

@@ -6,6 +6,9 @@ import io.steer4j.core.format.vectorfile.VectorFiles;
 import io.steer4j.core.hook.SteeringPlan;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.core.vector.VectorMethod;
+import io.steer4j.djl.eval.ContinuationItem;
+import io.steer4j.djl.eval.SweepResult;
+import io.steer4j.djl.eval.SweepRunner;
 import io.steer4j.djl.generation.GenerationConfig;
 import io.steer4j.djl.generation.GenerationResult;
 import io.steer4j.djl.model.LanguageModel;
@@ -14,6 +17,8 @@ import io.steer4j.djl.steering.SteeredModel;
 import io.steer4j.djl.steering.SteeringVectorComputer;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -42,6 +47,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -226,6 +232,44 @@ class SparkClusterTest {
         }
         assertNotEquals(out.get(0).<String>getAs("text"), out.get(1).<String>getAs("text"),
                 "a strength of 6 changes the story");
+    }
+
+    // ---- sweeps: cells measured in two executor JVMs ----
+
+    @Test
+    void aSweepWithItsCellsInTwoExecutorJvmsGivesTheSingleJvmCsvAndJson(@TempDir Path dir) throws Exception {
+        List<ContinuationItem> items = List.of(
+                new ContinuationItem("the cat sat on", " the mat", " a hat"),
+                new ContinuationItem("today the weather is", " very nice", " so bad"));
+        List<String> neutral = List.of("the library opens at nine on weekdays.", "water freezes at zero degrees.");
+        SteeringVector v = singleJvm(VectorMethod.MEAN_DIFFERENCE);
+        SweepResult single = SweepRunner.builder(tiny).vector(v).layers(0, 1, 2).strengths(-2, 0, 2)
+                .continuationItems(items).neutralTexts(neutral).batchSize(4).build().run();
+        Set<String> ranOn = ConcurrentHashMap.newKeySet();
+        SparkListener listener = new SparkListener() {
+            @Override
+            public void onTaskEnd(SparkListenerTaskEnd end) {
+                if (end.taskInfo().successful()) {
+                    ranOn.add(end.taskInfo().executorId());
+                }
+            }
+        };
+        spark.sparkContext().addSparkListener(listener);
+        SweepResult spread;
+        try {
+            spread = SparkSweep.builder(tinyRef).vector(v).layers(0, 1, 2).strengths(-2, 0, 2)
+                    .continuationItems(items).neutralTexts(neutral).batchSize(4).tasks(3).build().run(spark);
+            spark.sparkContext().listenerBus().waitUntilEmpty();
+        } finally {
+            spark.sparkContext().removeSparkListener(listener);
+        }
+        single.writeCsv(dir.resolve("single.csv"));
+        spread.writeCsv(dir.resolve("spark.csv"));
+        single.writeJson(dir.resolve("single.json"));
+        spread.writeJson(dir.resolve("spark.json"));
+        assertEquals(Files.readString(dir.resolve("single.csv")), Files.readString(dir.resolve("spark.csv")));
+        assertEquals(Files.readString(dir.resolve("single.json")), Files.readString(dir.resolve("spark.json")));
+        assertEquals(LocalCluster.EXECUTORS, ranOn.size(), "sweep tasks ran on executors " + ranOn);
     }
 
     // ---- (c) one model load per executor JVM, (d) the Java CPU engine on in each ----
