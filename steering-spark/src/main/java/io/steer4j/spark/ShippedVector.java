@@ -12,7 +12,7 @@ import java.util.TreeMap;
 /**
  * A steering vector in a form Spark can broadcast to executor JVMs: its directions and every metadata field, so
  * that the executor rebuilds the vector the driver read. Broadcasting replaces shipping the vector file with
- * {@code SparkContext.addFile}: since Spark 3.5 a file added outside a session's artifact scope never reaches the
+ * {@code SparkContext.addFile}: in Spark 4.0 a file added outside a session's artifact scope never reaches the
  * tasks of that session's DataFrame jobs on executors (only local mode, which shares the driver's folder, finds it).
  */
 record ShippedVector(TreeMap<Integer, float[]> directions, String modelId, int hiddenSize, String hookPoint,
