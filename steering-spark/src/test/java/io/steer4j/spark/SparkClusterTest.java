@@ -59,7 +59,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The Spark paths across process boundaries: a {@link LocalCluster} of two executor JVMs, each with its own model
  * cache and the Java CPU engine on, compared with the library run in this (driver) JVM. Where tasks ran is taken
- * from the executors themselves (executor id and process id, gathered by an accumulator), never assumed.
+ * from the executors themselves (executor id and process id, gathered by an accumulator; executor ids from the
+ * scheduler's task-end events for the sweep, whose jobs this class cannot wrap), never assumed.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SparkClusterTest {
