@@ -1,27 +1,23 @@
 package io.steer4j.spark;
 
-import io.steer4j.core.format.vectorfile.VectorFiles;
-import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.model.LanguageModel;
-import org.apache.spark.SparkFiles;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The models and vectors of this JVM, loaded once and shared by every task that runs in it (an executor runs
+ * The models of this JVM, loaded once and shared by every task that runs in it (an executor runs
  * many tasks, often at once, and a model costs seconds and hundreds of MB to load). A model that cannot be loaded
  * is not cached: the task fails with a message naming the executor host and the loader's own message, Spark
  * retries it, and the job fails with that message once the retries are spent.
  */
 final class ExecutorModels {
     private static final Map<String, LanguageModel> MODELS = new ConcurrentHashMap<>();
-    private static final Map<String, SteeringVector> VECTORS = new ConcurrentHashMap<>();
+    /** Loads per model reference in this JVM: the per-JVM cache is a promise tests check from the executor side. */
+    private static final Map<String, AtomicInteger> LOADS = new ConcurrentHashMap<>();
 
     private ExecutorModels() {
     }
@@ -37,6 +33,7 @@ final class ExecutorModels {
             if (m == null || m.isClosed()) {
                 try {
                     m = LanguageModel.load(ref);
+                    LOADS.computeIfAbsent(ref, r -> new AtomicInteger()).incrementAndGet();
                 } catch (RuntimeException e) {
                     throw new ModelLoadException("executor on " + host() + " could not load model '" + ref + "': "
                             + e.getMessage(), e);
@@ -47,21 +44,10 @@ final class ExecutorModels {
         }
     }
 
-    /**
-     * A vector file shipped with {@code SparkContext.addFile} (looked up by file name with {@link SparkFiles}), or
-     * a path every executor can read; parsed once per JVM.
-     */
-    static SteeringVector vector(String fileName) {
-        return VECTORS.computeIfAbsent(fileName, name -> {
-            Path shipped = Path.of(SparkFiles.get(name));
-            Path file = Files.isRegularFile(shipped) ? shipped : Path.of(name);
-            try {
-                return VectorFiles.read(file);
-            } catch (IOException e) {
-                throw new UncheckedIOException("executor on " + host() + " could not read vector file '" + name
-                        + "': " + e.getMessage(), e);
-            }
-        });
+    /** How many times this JVM has loaded {@code ref} (once, unless the model was closed in between). */
+    static int loadCount(String ref) {
+        AtomicInteger n = LOADS.get(ref);
+        return n == null ? 0 : n.get();
     }
 
     private static String host() {

@@ -1,5 +1,6 @@
 package io.steer4j.spark;
 
+import io.steer4j.core.format.vectorfile.VectorFiles;
 import io.steer4j.core.hook.SteeringPlan;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.generation.CancellationToken;
@@ -8,6 +9,8 @@ import io.steer4j.djl.generation.GenerationResult;
 import io.steer4j.djl.generation.TokenListener;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.steering.SteeredModel;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -16,7 +19,9 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import scala.Tuple2;
 
+import java.io.IOException;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,8 +38,9 @@ import java.util.Objects;
  * <p>Input columns: {@code prompt} (string, required); {@code vector} (string, optional: the name of a vector
  * registered with {@link Builder#vector}, null for the plain model), {@code strength} (double, required with a
  * vector), {@code layer} (int, optional: steer only this layer of the vector, else all of its layers); for
- * {@link #score} also {@code continuation} (string). Other columns are carried through unchanged. Vector files are
- * shipped to the executors with {@code SparkContext.addFile}; each executor loads the model and each vector once.
+ * {@link #score} also {@code continuation} (string). Other columns are carried through unchanged. The vector files
+ * are read on the driver when {@link #generate} or {@link #score} is called and broadcast to the executors (a file
+ * changed later does not change that DataFrame); each executor loads the model once.
  *
  * <p>{@link #generate} adds {@code text} (the generated text), {@code finish_reason} ({@code eos},
  * {@code stop_token}, {@code length} or {@code context_full}), {@code generated_tokens} and {@code logprob} (the
@@ -89,8 +95,8 @@ public final class SparkSteering {
                 .add("finish_reason", DataTypes.StringType)
                 .add("generated_tokens", DataTypes.IntegerType)
                 .add("logprob", DataTypes.DoubleType);
-        return run(prompts, out, new Work(modelRef, fileNames(), batchSize, GenerationSettings.of(config), false,
-                Columns.of(prompts.columns(), false)));
+        return run(prompts, out, (shipped, columns) -> new Work(modelRef, shipped, batchSize,
+                GenerationSettings.of(config), false, columns), false);
     }
 
     /**
@@ -103,25 +109,35 @@ public final class SparkSteering {
         StructType out = rows.schema()
                 .add("logprob", DataTypes.DoubleType)
                 .add("token_logprobs", DataTypes.createArrayType(DataTypes.DoubleType, false));
-        return run(rows, out, new Work(modelRef, fileNames(), batchSize, null, true, Columns.of(rows.columns(), true)));
+        return run(rows, out, (shipped, columns) -> new Work(modelRef, shipped, batchSize, null, true, columns),
+                true);
     }
 
-    private Map<String, String> fileNames() {
-        Map<String, String> names = new LinkedHashMap<>();
-        vectors.forEach((name, path) -> names.put(name, path.getFileName().toString()));
-        return names;
+    /** The executor side of one call, given the broadcast vectors and the column positions. */
+    private interface WorkFactory {
+        Work create(Broadcast<Map<String, ShippedVector>> vectors, Columns columns);
     }
 
-    private Dataset<Row> run(Dataset<Row> in, StructType schema, Work work) {
+    private Dataset<Row> run(Dataset<Row> in, StructType schema, WorkFactory work, boolean scoring) {
+        Columns columns = Columns.of(in.columns(), scoring);
         List<String> cols = Arrays.asList(in.columns());
         if (idColumn != null && !cols.contains(idColumn)) {
             throw new IllegalArgumentException("the rows have no id column '" + idColumn + "'; columns: " + cols);
         }
         SparkSession spark = in.sparkSession();
-        for (Path p : vectors.values()) {
-            spark.sparkContext().addFile(p.toAbsolutePath().toString());
+        Map<String, ShippedVector> shipped = new LinkedHashMap<>();
+        for (Map.Entry<String, Path> e : vectors.entrySet()) {
+            try {
+                shipped.put(e.getKey(), ShippedVector.of(VectorFiles.read(e.getValue())));
+            } catch (IOException ex) {
+                throw new UncheckedIOException("could not read vector '" + e.getKey() + "' from " + e.getValue()
+                        + ": " + ex.getMessage(), ex);
+            }
         }
-        return spark.createDataFrame(RowIdentities.of(in, idColumn).mapPartitions(work), schema);
+        Broadcast<Map<String, ShippedVector>> broadcast = JavaSparkContext.fromSparkContext(spark.sparkContext())
+                .broadcast(shipped);
+        return spark.createDataFrame(RowIdentities.of(in, idColumn).mapPartitions(work.create(broadcast, columns)),
+                schema);
     }
 
     /** Positions of the columns the executors read. */
@@ -144,16 +160,16 @@ public final class SparkSteering {
             org.apache.spark.api.java.function.FlatMapFunction<Iterator<Tuple2<String, Row>>, Row> {
         private static final long serialVersionUID = 1L;
         private final String modelRef;
-        private final Map<String, String> vectorFiles;
+        private final Broadcast<Map<String, ShippedVector>> vectors;
         private final int batchSize;
         private final GenerationSettings generation;
         private final boolean scoring;
         private final Columns columns;
 
-        Work(String modelRef, Map<String, String> vectorFiles, int batchSize, GenerationSettings generation,
-             boolean scoring, Columns columns) {
+        Work(String modelRef, Broadcast<Map<String, ShippedVector>> vectors, int batchSize,
+             GenerationSettings generation, boolean scoring, Columns columns) {
             this.modelRef = modelRef;
-            this.vectorFiles = vectorFiles;
+            this.vectors = vectors;
             this.batchSize = batchSize;
             this.generation = generation;
             this.scoring = scoring;
@@ -167,6 +183,7 @@ public final class SparkSteering {
             }
             LanguageModel model = ExecutorModels.model(modelRef);
             SteeredModel steered = SteeredModel.of(model, SteeringPlan.NONE);
+            Map<String, SteeringVector> named = ShippedVector.vectors(vectors.value());
             GenerationConfig config = generation == null ? null : generation.toConfig();
             return new Iterator<>() {
                 private Iterator<Row> current = java.util.Collections.emptyIterator();
@@ -178,7 +195,8 @@ public final class SparkSteering {
                         while (rows.hasNext() && batch.size() < batchSize) {
                             batch.add(rows.next());
                         }
-                        current = (scoring ? score(steered, batch) : generate(steered, config, batch)).iterator();
+                        current = (scoring ? score(steered, named, batch)
+                                : generate(steered, named, config, batch)).iterator();
                     }
                     return current.hasNext();
                 }
@@ -193,12 +211,13 @@ public final class SparkSteering {
             };
         }
 
-        private List<Row> generate(SteeredModel steered, GenerationConfig config, List<Tuple2<String, Row>> batch) {
+        private List<Row> generate(SteeredModel steered, Map<String, SteeringVector> named, GenerationConfig config,
+                                   List<Tuple2<String, Row>> batch) {
             List<String> prompts = new ArrayList<>();
             List<SteeringPlan> plans = new ArrayList<>();
             for (Tuple2<String, Row> t : batch) {
                 prompts.add(text(t, columns.prompt(), "prompt"));
-                plans.add(plan(t, steered.model()));
+                plans.add(plan(t, steered.model(), named));
             }
             List<GenerationResult> results;
             try {
@@ -218,12 +237,13 @@ public final class SparkSteering {
             return out;
         }
 
-        private List<Row> score(SteeredModel steered, List<Tuple2<String, Row>> batch) {
+        private List<Row> score(SteeredModel steered, Map<String, SteeringVector> named,
+                                List<Tuple2<String, Row>> batch) {
             List<Row> out = new ArrayList<>();
             for (Tuple2<String, Row> t : batch) {
                 String prompt = text(t, columns.prompt(), "prompt");
                 String continuation = text(t, columns.continuation(), "continuation");
-                SteeringPlan plan = plan(t, steered.model());
+                SteeringPlan plan = plan(t, steered.model(), named);
                 double[] lp;
                 try {
                     lp = steered.continuationLogProbs(prompt, continuation, plan);
@@ -258,16 +278,16 @@ public final class SparkSteering {
             return BadRowException.requireText(t._1(), r.isNullAt(column) ? null : r.get(column).toString(), what);
         }
 
-        private SteeringPlan plan(Tuple2<String, Row> t, LanguageModel model) {
+        private SteeringPlan plan(Tuple2<String, Row> t, LanguageModel model, Map<String, SteeringVector> named) {
             Row r = t._2();
             if (columns.vector() < 0 || r.isNullAt(columns.vector())) {
                 return SteeringPlan.NONE;
             }
             String name = r.get(columns.vector()).toString();
-            String file = vectorFiles.get(name);
-            if (file == null) {
+            SteeringVector v = named.get(name);
+            if (v == null) {
                 throw new BadRowException(t._1(), "unknown vector '" + name + "'; registered vectors: "
-                        + vectorFiles.keySet());
+                        + named.keySet());
             }
             if (columns.strength() < 0 || r.isNullAt(columns.strength())) {
                 throw new BadRowException(t._1(), "vector '" + name + "' is given without a strength");
@@ -276,7 +296,6 @@ public final class SparkSteering {
             if (!Double.isFinite(strength)) {
                 throw new BadRowException(t._1(), "strength " + strength + " is not a finite number");
             }
-            SteeringVector v = ExecutorModels.vector(file);
             try {
                 SteeringPlan plan;
                 if (columns.layer() >= 0 && !r.isNullAt(columns.layer())) {
@@ -322,21 +341,16 @@ public final class SparkSteering {
 
         /**
          * Registers a vector file (steer4j safetensors or GGUF) under the name rows use in their {@code vector}
-         * column; it is shipped to the executors, so its file name must be unique among the registered files.
+         * column; it is read on the driver by each {@link SparkSteering#generate}/{@link SparkSteering#score} call
+         * and broadcast to the executors.
          *
-         * @throws IllegalArgumentException if the file does not exist or its name is taken
+         * @throws IllegalArgumentException if the file does not exist or the name is taken
          */
         public Builder vector(String name, Path file) {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(file, "file");
             if (!Files.isRegularFile(file)) {
                 throw new IllegalArgumentException("vector file " + file + " does not exist");
-            }
-            for (Path p : vectors.values()) {
-                if (p.getFileName().equals(file.getFileName())) {
-                    throw new IllegalArgumentException("vector files " + p + " and " + file
-                            + " have the same file name; shipped files are found by name, so rename one");
-                }
             }
             if (vectors.putIfAbsent(name, file) != null) {
                 throw new IllegalArgumentException("a vector named '" + name + "' is already registered");

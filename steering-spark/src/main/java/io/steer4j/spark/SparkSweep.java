@@ -1,7 +1,6 @@
 package io.steer4j.spark;
 
 import io.steer4j.core.dataset.MultipleChoiceItem;
-import io.steer4j.core.format.vectorfile.VectorFiles;
 import io.steer4j.core.hook.TokenScope;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.eval.ContinuationItem;
@@ -13,13 +12,10 @@ import io.steer4j.djl.eval.SweepResult;
 import io.steer4j.djl.eval.SweepRunner;
 import io.steer4j.djl.model.LanguageModel;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 
-import java.io.IOException;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -120,23 +116,19 @@ public final class SparkSweep {
      *                               versions on the executors)
      */
     public SweepResult run(SparkSession spark) {
-        Path file;
-        try {
-            file = Files.createTempDirectory("steer4j-sweep").resolve("sweep-vector-" + System.nanoTime()
-                    + ".safetensors");
-            VectorFiles.write(vector, file);
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not write the vector to ship it to the executors", e);
-        }
-        spark.sparkContext().addFile(file.toString());
-        List<SweepTask> taskList = split(file.getFileName().toString());
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        List<SweepPart> parts = jsc.parallelize(taskList, taskList.size()).map(SweepTask::run).collect();
-        return assemble(parts);
+        Broadcast<ShippedVector> shipped = jsc.broadcast(ShippedVector.of(vector));
+        try {
+            List<SweepTask> taskList = split(shipped);
+            List<SweepPart> parts = jsc.parallelize(taskList, taskList.size()).map(SweepTask::run).collect();
+            return assemble(parts);
+        } finally {
+            shipped.destroy();
+        }
     }
 
     /** Splits the cells, layer-major, into up to {@code tasks} contiguous groups. */
-    private List<SweepTask> split(String vectorFile) {
+    private List<SweepTask> split(Broadcast<ShippedVector> vector) {
         List<double[]> cells = new ArrayList<>();
         for (int l : layers) {
             for (double s : strengths) {
@@ -152,7 +144,7 @@ public final class SparkSweep {
             for (double[] c : cells.subList(from, to)) {
                 byLayer.computeIfAbsent((int) c[0], k -> new ArrayList<>()).add(c[1]);
             }
-            out.add(new SweepTask(modelRef, vectorFile, byLayer, continuationItems, multipleChoiceItems, neutralTexts,
+            out.add(new SweepTask(modelRef, vector, byLayer, continuationItems, multipleChoiceItems, neutralTexts,
                     bound.kind() == PerplexityBound.Kind.RELATIVE, bound.limit(), direction, scope.toString(),
                     batchSize));
         }
@@ -199,14 +191,14 @@ public final class SparkSweep {
     }
 
     /** One task's cells and the inputs to measure them, in a form Spark can ship. */
-    record SweepTask(String modelRef, String vectorFile, Map<Integer, List<Double>> strengthsByLayer,
+    record SweepTask(String modelRef, Broadcast<ShippedVector> vector, Map<Integer, List<Double>> strengthsByLayer,
                      List<String[]> continuationItems, List<String[]> multipleChoiceItems, List<String> neutralTexts,
                      boolean relativeBound, double boundLimit, IntendedDirection direction, String scope,
                      int batchSize) implements Serializable {
 
         SweepPart run() {
             LanguageModel model = ExecutorModels.model(modelRef);
-            SteeringVector v = ExecutorModels.vector(vectorFile);
+            SteeringVector v = vector.value().vector();
             List<double[]> cells = new ArrayList<>();
             SweepResult last = null;
             for (Map.Entry<Integer, List<Double>> e : strengthsByLayer.entrySet()) {

@@ -11,7 +11,8 @@ import java.util.Optional;
 
 /**
  * Test helper: one local Spark session for the whole test JVM ({@code local[2,2]}: two task threads, a task may
- * fail once and be retried), and the tiny random GPT-2 written once into a temp folder.
+ * fail once and be retried), and the tiny random GPT-2 written once into a temp folder. Tests that cross JVMs use
+ * {@link LocalCluster} instead; each helper stops the other's session.
  */
 final class LocalSpark {
     private static SparkSession session;
@@ -21,7 +22,8 @@ final class LocalSpark {
     }
 
     static synchronized SparkSession session() {
-        if (session == null) {
+        if (session == null || session.sparkContext().isStopped()) {
+            LocalCluster.stop();
             session = SparkSession.builder()
                     .master("local[2,2]")
                     .appName("steer4j-tests")
@@ -31,6 +33,16 @@ final class LocalSpark {
                     .getOrCreate();
         }
         return session;
+    }
+
+    /** Stops the session (a JVM holds one SparkContext: {@link LocalCluster} needs it gone). */
+    static synchronized void stop() {
+        if (session != null) {
+            session.stop();
+            SparkSession.clearActiveSession();
+            SparkSession.clearDefaultSession();
+            session = null;
+        }
     }
 
     static synchronized Path tinyGpt2() {

@@ -130,6 +130,17 @@ class SparkSteeringTest {
     }
 
     @Test
+    void aVectorFileThatCannotBeReadFailsTheCallOnTheDriverNamingTheVector(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path bad = Files.write(dir.resolve("broken.safetensors"), new byte[] {1, 2, 3});
+        SparkSteering steering = SparkSteering.builder(LocalSpark.tinyGpt2().toString()).vector("broken", bad).build();
+        // read when the DataFrame is defined, before any job: no executor sees a half-read vector
+        Exception e = assertThrows(java.io.UncheckedIOException.class,
+                () -> steering.generate(frame(ROWS), GenerationConfig.greedy(2)));
+        assertTrue(e.getMessage().startsWith("could not read vector 'broken' from " + bad), e.getMessage());
+    }
+
+    @Test
     void aRowNamingAnUnknownVectorFailsTheJobNamingTheRow() {
         Object[][] rows = {ROWS[0], {"r9", "hello there", " friend", "sad", 2.0, null}};
         Exception e = assertThrows(Exception.class, () -> steering().score(frame(rows)).collectAsList());
