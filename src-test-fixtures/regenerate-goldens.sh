@@ -21,7 +21,7 @@ goldens="$here/src/main/resources/goldens"
 for f in llama-tiny llama3-tiny qwen2-tiny neox-tiny; do
   "$python" "$here/python/make_goldens.py" "$out/$f" "$goldens/$f.json"
 done
-# chat templates: needs Debian's python3-jinja2 (apt-get install -y python3-jinja2)
+# chat templates: needs jinja2 3.1 (the fixture ids also need torch; without it pass --keep-fixture as CHAT_FIXTURE_DIR)
 "$python" "$here/python/make_chat_goldens.py" "$out/gpt2-chat-tiny" "$goldens/chat-templates.json"
 mvn -q -o -B -pl src-test-fixtures -am verify
 echo "checkpoints in $out; goldens in $goldens"
