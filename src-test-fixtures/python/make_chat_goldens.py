@@ -224,6 +224,7 @@ SNIPPETS = [
     ("A\n{#- c #}X", {}),
     ("{% if not t is defined %}U{% else %}D{% endif %}", {"t": [1]}),
     ("{{ strftime_now is defined }}", {}),
+    ("{{ strftime_now('%d %b %Y, %A %H:%M') }}", {}),
     ("{{ 'x: '|safe + t|tojson }}", {"t": {"a": "<b>&'"}}),
     ("{{ true }} {{ none }} {{ false }} {{ 1.0 }} {{ [1, 'a', none, true] }} {{ {'k': 'v'} }}", {}),
     ("{% for k, v in d|items %}{{ k }}={{ v }};{% endfor %}", {"d": {"a": 1, "b": [2]}}),
