@@ -219,10 +219,12 @@ final class Renderer {
         loopDepth++;
         try {
             LoopContext loop = new LoopContext(items, 1);
+            // one scope for the loop, emptied per iteration: as fresh as jinja2's, without a map per iteration
+            Scope s = new Scope(scope);
             for (int i = 0; i < items.size(); i++) {
                 tick();
                 loop.index0 = i;
-                Scope s = new Scope(scope);
+                s.vars.clear();
                 s.vars.put("loop", loop);
                 assign(f.target(), items.get(i), s, f.pos());
                 try {
