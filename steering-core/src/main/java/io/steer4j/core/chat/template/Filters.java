@@ -107,8 +107,11 @@ final class Filters {
                 return v;
             }
             case "dictsort" -> {
+                if (v instanceof Undefined u) {
+                    throw u.error();
+                }
                 if (!(v instanceof Map<?, ?> m)) {
-                    throw Errors.type("dictsort expects a mapping");
+                    throw Errors.of("AttributeError", "'" + Py.typeName(v) + "' object has no attribute 'items'");
                 }
                 boolean cs = Py.truthy(arg(args, kwargs, 0, "case_sensitive", false));
                 String by = Py.str(arg(args, kwargs, 1, "by", "key"));
@@ -140,14 +143,18 @@ final class Filters {
                 return items.isEmpty() ? Undefined.hint("No first item, sequence was empty.") : items.get(0);
             }
             case "last" -> {
-                if (v instanceof PyIterator) {
-                    throw Errors.type("'generator' object is not reversible");
+                if (!(v instanceof List || v instanceof PyTuple || v instanceof Map || Py.isString(v)
+                        || v instanceof Undefined)) {
+                    throw Errors.type("'" + Py.typeName(v) + "' object is not reversible");
                 }
                 List<Object> items = Py.iterate(v);
                 return items.isEmpty() ? Undefined.hint("No last item, sequence was empty.")
                         : items.get(items.size() - 1);
             }
             case "float" -> {
+                if (v instanceof Undefined u) {
+                    throw u.error();
+                }
                 Object dflt = arg(args, kwargs, 0, "default", 0.0);
                 if (Py.isNumber(v)) {
                     return Py.toDouble(v);
@@ -159,6 +166,9 @@ final class Filters {
                 }
             }
             case "int" -> {
+                if (v instanceof Undefined u) {
+                    throw u.error();
+                }
                 Object dflt = arg(args, kwargs, 0, "default", 0L);
                 if (Py.isInt(v)) {
                     return Py.toLong(v);
@@ -185,6 +195,18 @@ final class Filters {
                 String indention = Py.isString(w) ? Py.str(w) : " ".repeat((int) Math.min(Py.toLong(w), 1000));
                 boolean first = Py.truthy(arg(args, kwargs, 1, "first", false));
                 boolean blank = Py.truthy(arg(args, kwargs, 2, "blank", false));
+                if (v instanceof List) {
+                    throw Errors.of("AttributeError", "'list' object has no attribute 'splitlines'");
+                }
+                if (v instanceof PyTuple) {
+                    throw Errors.type("can only concatenate tuple (not \"str\") to tuple");
+                }
+                if (v instanceof Undefined u) {
+                    throw u.error();
+                }
+                if (!Py.isString(v) && !(v instanceof Undefined)) {
+                    throw Errors.type("unsupported operand type(s) for +=: '" + Py.typeName(v) + "' and 'str'");
+                }
                 String s = Py.str(v) + "\n";
                 @SuppressWarnings("unchecked")
                 List<Object> lines = (List<Object>) Methods.call(r, s, "splitlines", List.of(), Map.of());
@@ -253,7 +275,7 @@ final class Filters {
                 return like(v, Py.str(v).toUpperCase(java.util.Locale.ROOT));
             }
             case "title" -> {
-                return like(v, jinjaTitle(Py.str(v)));
+                return jinjaTitle(Py.str(v)); // "".join(...) in jinja2: plain text
             }
             case "map" -> {
                 List<Object> out = new ArrayList<>();
@@ -320,10 +342,10 @@ final class Filters {
                     return Undefined.hint("No aggregated item, sequence was empty.");
                 }
                 Object best = items.get(0);
-                for (Object item : items) {
+                for (Object item : items.subList(1, items.size())) {
                     Object a = sortKey(attribute == null ? item : attributeOf(item, attribute), cs);
                     Object b = sortKey(attribute == null ? best : attributeOf(best, attribute), cs);
-                    int c = Py.compare(a, b, "<");
+                    int c = Py.compare(a, b, name.equals("max") ? ">" : "<");
                     if (name.equals("max") ? c > 0 : c < 0) {
                         best = item;
                     }
@@ -334,12 +356,16 @@ final class Filters {
                 String old = Py.str(arg(args, kwargs, 0, "old", ""));
                 String rep = Py.str(arg(args, kwargs, 1, "new", ""));
                 Object count = arg(args, kwargs, 2, "count", null);
-                String out = Methods.replace(r, Py.str(v), old, rep, count == null ? -1 : Py.toLong(count));
-                return like(v, r.checked(out));
+                // without autoescaping jinja2 replaces on str(value): the result is plain text, even from Markup
+                return r.checked(Methods.replace(r, Py.str(v), old, rep, count == null ? -1 : Py.toLong(count)));
             }
             case "reverse" -> {
                 if (Py.isString(v)) {
                     return like(v, new StringBuilder(Py.str(v)).reverse().toString());
+                }
+                if (!(v instanceof List || v instanceof PyTuple || v instanceof Map || v instanceof PyIterator
+                        || v instanceof Undefined)) {
+                    throw Errors.of("FilterArgumentError", "argument must be iterable");
                 }
                 List<Object> out = new ArrayList<>(Py.iterate(v));
                 java.util.Collections.reverse(out);
@@ -348,6 +374,12 @@ final class Filters {
             case "round" -> {
                 long precision = Py.toLong(arg(args, kwargs, 0, "precision", 0L));
                 String method = Py.str(arg(args, kwargs, 1, "method", "common"));
+                if (!Py.isNumber(v)) {
+                    throw Errors.type("type " + Py.typeName(v) + " doesn't define __round__ method");
+                }
+                if (Py.isInt(v) && method.equals("common")) {
+                    return Py.toLong(v); // Python's round(int, n) is the int
+                }
                 double d = Py.toDouble(v);
                 RoundingMode mode = switch (method) {
                     case "common" -> RoundingMode.HALF_EVEN;
@@ -430,6 +462,7 @@ final class Filters {
                 List<Object> out = new ArrayList<>();
                 for (Object item : Py.iterate(v)) {
                     Object key = sortKey(attribute == null ? item : attributeOf(item, attribute), cs);
+                    Values.requireHashable(key);
                     boolean dup = false;
                     for (Object s : seen) {
                         if (Py.equal(s, key)) {
@@ -483,7 +516,11 @@ final class Filters {
 
     /** jinja2's ignore_case for sorting: strings lowered unless case-sensitive. */
     private static Object sortKey(Object v, boolean caseSensitive) {
-        return !caseSensitive && Py.isString(v) ? Py.str(v).toLowerCase(java.util.Locale.ROOT) : v;
+        if (caseSensitive || !Py.isString(v)) {
+            return v;
+        }
+        String lower = Py.str(v).toLowerCase(java.util.Locale.ROOT);
+        return v instanceof Markup ? new Markup(lower) : lower;
     }
 
     /** jinja2's make_attrgetter: a dotted path of attributes or integer items. */

@@ -16,8 +16,8 @@ final class Methods {
     static Object call(Renderer r, Object self, String name, List<Object> args, Map<String, Object> kwargs) {
         if (Py.isString(self)) {
             Object out = string(r, Py.str(self), name, args, kwargs);
-            if (self instanceof Markup && out instanceof String s && !name.equals("format")) {
-                return new Markup(s);
+            if (self instanceof Markup && !name.equals("format")) {
+                return markup(out);
             }
             return out;
         }
@@ -32,7 +32,8 @@ final class Methods {
                         return (long) i;
                     }
                 }
-                throw Errors.value(Py.repr(arg(args, 0)) + " is not in list");
+                throw Errors.value(self instanceof PyTuple ? "tuple.index(x): x not in tuple"
+                        : Py.repr(arg(args, 0)) + " is not in list");
             }
             case "count" -> {
                 long n = 0;
@@ -47,6 +48,23 @@ final class Methods {
                 return new ArrayList<>(l);
             }
         }
+    }
+
+    /** markupsafe's methods return Markup, also inside the lists and tuples split and partition return. */
+    @SuppressWarnings("unchecked")
+    private static Object markup(Object out) {
+        if (out instanceof String s) {
+            return new Markup(s);
+        }
+        if (out instanceof List<?> l) {
+            List<Object> m = new ArrayList<>(l.size());
+            l.forEach(o -> m.add(markup(o)));
+            return m;
+        }
+        if (out instanceof PyTuple t) {
+            return new PyTuple((List<Object>) markup(t.items()));
+        }
+        return out;
     }
 
     private static Object arg(List<Object> args, int i) {
@@ -91,11 +109,23 @@ final class Methods {
         }
     }
 
+    /** A str argument, refused with the message CPython gives for that method. */
     private static String strArg(Object o, String method) {
-        if (!Py.isString(o)) {
-            throw Errors.type(method + " arg must be None or str");
+        if (Py.isString(o)) {
+            return Py.str(o);
         }
-        return Py.str(o);
+        if (o instanceof Undefined u) {
+            throw u.error();
+        }
+        String type = Py.typeName(o);
+        throw Errors.type(switch (method) {
+            case "strip", "lstrip", "rstrip" -> method + " arg must be None or str";
+            case "split", "rsplit" -> "must be str or None, not " + type;
+            case "replace" -> "replace() argument must be str, not " + type;
+            case "partition", "rpartition", "removeprefix", "removesuffix" -> method + "() argument must be str, not "
+                    + type;
+            default -> "must be str, not " + type;
+        });
     }
 
     private static Object string(Renderer r, String s, String name, List<Object> args, Map<String, Object> kwargs) {

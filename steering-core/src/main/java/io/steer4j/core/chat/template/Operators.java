@@ -2,6 +2,7 @@ package io.steer4j.core.chat.template;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Python's binary and unary operators and comparisons on template values, with Python's results and errors. */
 final class Operators {
@@ -60,7 +61,7 @@ final class Operators {
         if (a instanceof Undefined u) {
             throw u.error();
         }
-        if (b instanceof Undefined u) {
+        if (b instanceof Undefined u && !(op.equals("%") && Py.isString(a))) {
             throw u.error();
         }
         try {
@@ -85,7 +86,7 @@ final class Operators {
         }
         if (a instanceof Markup m) {
             if (!Py.isString(b)) {
-                throw Errors.type("can only concatenate str (not \"" + Py.typeName(b) + "\") to str");
+                throw unsupported("+", a, b);
             }
             return new Markup(r.checked(m.text() + Markup.escapeValue(b).text()));
         }
@@ -140,8 +141,15 @@ final class Operators {
             }
             return Py.toDouble(a) * Py.toDouble(b);
         }
-        if (Py.isInt(a) && !Py.isNumber(b)) {
+        if (Py.isInt(a) && (Py.isString(b) || b instanceof List || b instanceof PyTuple)) {
             return multiply(r, b, a);
+        }
+        if (a instanceof Markup && !Py.isInt(b)) {
+            throw Errors.type("'" + Py.typeName(b) + "' object cannot be interpreted as an integer");
+        }
+        if (b instanceof Markup && !Py.isInt(a)) {
+            throw Errors.type("'" + (a instanceof Markup ? "str" : Py.typeName(a)) + "' object cannot be interpreted"
+                    + " as an integer");
         }
         if (Py.isInt(b)) {
             long n = Math.max(0, Py.toLong(b));
@@ -151,17 +159,21 @@ final class Operators {
                 String out = s.repeat((int) n);
                 return a instanceof Markup ? new Markup(out) : out;
             }
-            if (a instanceof List<?> l) {
+            if (a instanceof List<?> || a instanceof PyTuple) {
+                List<?> l = a instanceof PyTuple t ? t.items() : (List<?>) a;
                 r.charge(l.size() * n, false);
                 List<Object> out = new ArrayList<>();
                 for (long i = 0; i < n; i++) {
                     out.addAll(l);
                 }
-                return out;
+                return a instanceof PyTuple ? new PyTuple(out) : out;
             }
         }
-        if (Py.isString(a) || a instanceof List) {
+        if (Py.isString(a) || a instanceof List || a instanceof PyTuple) {
             throw Errors.type("can't multiply sequence by non-int of type '" + Py.typeName(b) + "'");
+        }
+        if (Py.isString(b) || b instanceof List || b instanceof PyTuple) {
+            throw Errors.type("can't multiply sequence by non-int of type '" + Py.typeName(a) + "'");
         }
         throw unsupported("*", a, b);
     }
@@ -172,7 +184,8 @@ final class Operators {
         }
         double y = Py.toDouble(b);
         if (y == 0) {
-            throw Errors.of("ZeroDivisionError", "division by zero");
+            throw Errors.of("ZeroDivisionError", Py.isInt(a) && Py.isInt(b) ? "division by zero"
+                    : "float division by zero");
         }
         return Py.toDouble(a) / y;
     }
@@ -197,12 +210,16 @@ final class Operators {
 
     private static Object modulo(Renderer r, Object a, Object b) {
         if (Py.isString(a)) {
-            List<Object> args = b instanceof PyTuple t ? t.items() : List.of(b == null ? "None" : b);
-            if (b == null) {
+            List<Object> args;
+            if (b instanceof PyTuple t) {
+                args = t.items();
+            } else {
                 args = new ArrayList<>();
-                args.add(null);
+                args.add(b);
             }
-            return r.checked(PrintfFormat.format(Py.str(a), args));
+            // Python takes a list or dict as a mapping argument: unused, it is no error
+            return r.checked(PrintfFormat.format(Py.str(a), args, b instanceof List || b instanceof Map
+                    || b instanceof Undefined));
         }
         if (!Py.isNumber(a) || !Py.isNumber(b)) {
             throw unsupported("%", a, b);
@@ -210,7 +227,7 @@ final class Operators {
         if (Py.isInt(a) && Py.isInt(b)) {
             long y = Py.toLong(b);
             if (y == 0) {
-                throw Errors.of("ZeroDivisionError", "integer division or modulo by zero");
+                throw Errors.of("ZeroDivisionError", "integer modulo by zero");
             }
             return Math.floorMod(Py.toLong(a), y);
         }

@@ -664,6 +664,13 @@ final class Parser {
         Expr start = null;
         if (!cur().isOp(":")) {
             start = parseExpression(true);
+            if (cur().isOp(",")) {
+                List<Expr> keys = new ArrayList<>(List.of(start));
+                while (skipOp(",") && !cur().isOp("]")) {
+                    keys.add(parseExpression(true));
+                }
+                return new Expr.Item(pos, target, new Expr.TupleLit(pos, keys));
+            }
             if (!cur().isOp(":")) {
                 return new Expr.Item(pos, target, start);
             }

@@ -8,6 +8,10 @@ final class PrintfFormat {
     }
 
     static String format(String pattern, List<Object> args) {
+        return format(pattern, args, false);
+    }
+
+    static String format(String pattern, List<Object> args, boolean mappingArgument) {
         StringBuilder out = new StringBuilder();
         int next = 0;
         for (int i = 0; i < pattern.length(); i++) {
@@ -80,7 +84,7 @@ final class PrintfFormat {
             }
             out.append(text);
         }
-        if (next < args.size()) {
+        if (next < args.size() && !mappingArgument) {
             throw Errors.type("not all arguments converted during string formatting");
         }
         return out.toString();

@@ -259,12 +259,32 @@ final class Py {
         return o instanceof Long || o instanceof Boolean;
     }
 
+    /** An int (or bool) as a long; anything else is Python's TypeError. */
     static long toLong(Object o) {
-        return o instanceof Boolean b ? (b ? 1 : 0) : (Long) o;
+        if (o instanceof Boolean b) {
+            return b ? 1 : 0;
+        }
+        if (o instanceof Long l) {
+            return l;
+        }
+        if (o instanceof Undefined u) {
+            throw u.error();
+        }
+        throw Errors.type("'" + typeName(o) + "' object cannot be interpreted as an integer");
     }
 
+    /** A number as a double; anything else is Python's TypeError. */
     static double toDouble(Object o) {
-        return o instanceof Double d ? d : toLong(o);
+        if (o instanceof Double d) {
+            return d;
+        }
+        if (o instanceof Undefined u) {
+            throw u.error();
+        }
+        if (!isNumber(o)) {
+            throw Errors.type("must be real number, not " + typeName(o));
+        }
+        return toLong(o);
     }
 
     static boolean equal(Object a, Object b) {
@@ -431,8 +451,8 @@ final class Py {
         if (o instanceof String || o instanceof Markup) {
             String s = str(o);
             List<Object> chars = new ArrayList<>(s.length());
-            s.codePoints().forEach(cp -> chars.add(o instanceof Markup ? new Markup(Character.toString(cp))
-                    : Character.toString(cp)));
+            // iterating a Markup yields plain str characters, as str.__iter__ does
+            s.codePoints().forEach(cp -> chars.add(Character.toString(cp)));
             return chars;
         }
         if (o instanceof PyIterator it) {
@@ -455,6 +475,9 @@ final class Py {
             return str(container).contains(str(item));
         }
         if (container instanceof Map<?, ?> m) {
+            if (item instanceof List || item instanceof Map || item instanceof Namespace) {
+                throw Errors.type("unhashable type: '" + typeName(item) + "'");
+            }
             return findKey(m, item) != NO_KEY;
         }
         if (container instanceof List || container instanceof PyTuple || container instanceof PyIterator) {

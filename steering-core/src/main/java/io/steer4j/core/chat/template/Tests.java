@@ -18,7 +18,18 @@ final class Tests {
         return NAMES.contains(name);
     }
 
+    private static final Set<String> NO_ARGUMENT = Set.of("defined", "undefined", "none", "true", "false", "boolean",
+            "integer", "float", "number", "string", "mapping", "iterable", "sequence", "odd", "even", "lower",
+            "upper", "escaped", "filter", "test");
+
     static boolean apply(Renderer r, String name, Object v, List<Object> args) {
+        if (!args.isEmpty() && NO_ARGUMENT.contains(name)) {
+            throw Errors.type("test_" + name + "() takes 1 positional argument but " + (args.size() + 1)
+                    + " were given");
+        }
+        if (!args.isEmpty() && name.equals("callable")) {
+            throw Errors.type("callable() takes exactly one argument (" + (args.size() + 1) + " given)");
+        }
         switch (name) {
             case "defined" -> {
                 return !(v instanceof Undefined);
@@ -68,11 +79,8 @@ final class Tests {
                 if (v instanceof Undefined u) {
                     throw u.error();
                 }
-                if (!Py.isNumber(v)) {
-                    throw Errors.type("not all arguments converted during string formatting");
-                }
                 Object mod = Operators.binary(r, "%", v, 2L);
-                return name.equals("odd") == Py.equal(mod, 1L);
+                return Py.equal(mod, name.equals("odd") ? 1L : 0L);
             }
             case "divisibleby" -> {
                 return Py.equal(Operators.binary(r, "%", v, arg(args)), 0L);
@@ -102,13 +110,9 @@ final class Tests {
                 Object o = arg(args);
                 return v == o || (v instanceof Boolean && v.equals(o));
             }
-            case "lower" -> {
-                String s = Py.str(v);
-                return s.equals(s.toLowerCase(java.util.Locale.ROOT));
-            }
-            case "upper" -> {
-                String s = Py.str(v);
-                return s.equals(s.toUpperCase(java.util.Locale.ROOT));
+            case "lower", "upper" -> {
+                return (Boolean) Methods.call(r, Py.str(v), name.equals("lower") ? "islower" : "isupper", List.of(),
+                        Map.of());
             }
             case "escaped" -> {
                 return v instanceof Markup;

@@ -33,7 +33,7 @@ final class Undefined {
 
     /** jinja2's object_type_repr: {@code None}, {@code dict object}, {@code str object}. */
     private static String typeRepr(Object o) {
-        return o == null ? "None" : Py.typeName(o) + " object";
+        return o == null ? "None" : (o instanceof Markup ? "markupsafe.Markup" : Py.typeName(o)) + " object";
     }
 
     private final String message;
