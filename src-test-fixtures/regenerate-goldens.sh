@@ -23,5 +23,6 @@ for f in llama-tiny llama3-tiny qwen2-tiny neox-tiny; do
 done
 # chat templates: needs jinja2 3.1 (the fixture ids also need torch; without it pass --keep-fixture as CHAT_FIXTURE_DIR)
 "$python" "$here/python/make_chat_goldens.py" "$out/gpt2-chat-tiny" "$goldens/chat-templates.json"
+"$python" "$here/python/make_template_differential_goldens.py" "$goldens/chat-template-differential.json"
 mvn -q -o -B -pl src-test-fixtures -am verify
 echo "checkpoints in $out; goldens in $goldens"
