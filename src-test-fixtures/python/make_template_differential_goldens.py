@@ -1,5 +1,6 @@
 """Writes differential goldens for steer4j's chat-template interpreter: random Jinja expressions and random statement
-templates (nested for/if/set/namespace/comments with every whitespace-control variant between them), rendered by
+templates (nested for/if/set/namespace/macro/filter/raw/comments, break, loop filters, with every
+whitespace-control variant between them), rendered by
 Python's jinja2 as transformers configures it (make_chat_goldens.environment), with Python's refusals recorded.
 The generator is seeded, so the file is reproducible; cases whose Python output holds a memory address are skipped.
 
@@ -86,11 +87,19 @@ def block(depth):
             parts.append(tag("for k, v in {'a': 1}|items") + block(depth + 1) + tag("endfor"))
         elif r < 0.96:
             parts.append(tag("set blk") + block(depth + 1) + tag("endset") + out("blk|length"))
+        elif r < 0.965:
+            parts.append(tag("macro mm(a, b='B')") + block(depth + 1) + out("a ~ b") + tag("endmacro") + out("mm(1)") + out("mm(2, b=3)"))
+        elif r < 0.975:
+            parts.append(tag("filter upper") + block(depth + 1) + tag("endfilter"))
+        elif r < 0.985:
+            parts.append(tag("for m in messages if m.role != 'system'") + out("loop.cycle('o', 'e')") + block(depth + 1)
+                         + tag("if loop.index > 1") + tag("break") + tag("endif") + tag("endfor"))
+        elif r < 0.993:
+            parts.append(tag("set blk | trim") + block(depth + 1) + tag("endset") + out("blk"))
         else:
-            parts.append(tag("if true") + tag("break" if False else "set y = 1") + tag("endif"))
+            parts.append(tag("raw") + "{{ raw }}" + tag("endraw"))
     parts.append(rng.choice(WS))
     return "".join(parts)
-
 EXPRESSION_VARIABLES = {"s": "ab c", "t": "Hello World", "n": 7, "f": 1.5, "z": 0, "l": [3, 1, 2], "d": {"k": 1, "j": [2]},
         "e": "", "msgs": [{"role": "user", "content": " hi "}, {"role": "assistant", "content": None}]}
 STATEMENT_VARIABLES = {"m": {"role": "r", "content": "c"}, "i": 5, "k": "K", "v": 0, "messages": [{"role": "system", "content": "S"}, {"role": "user", "content": " hi "},

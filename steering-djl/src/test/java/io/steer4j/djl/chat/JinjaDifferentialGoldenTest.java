@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * steer4j's Jinja interpreter against Python's jinja2 on 1000 random expressions (operators, filters, tests, str and
- * dict methods, Markup, None, slicing) and 150 random statement templates (nested for/if/set/namespace/comments with
+ * dict methods, Markup, None, slicing) and 150 random statement templates (nested for/if/set/namespace/macro/filter/raw/comments, loop filters and break, with
  * every whitespace-control variant): the same text, or a refusal carrying Python's message. Goldens:
  * src-test-fixtures/python/make_template_differential_goldens.py (seeded).
  */

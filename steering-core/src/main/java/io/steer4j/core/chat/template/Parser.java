@@ -144,9 +144,8 @@ final class Parser {
     private List<Node> block(String name, String... endTags) {
         String[] entry = new String[endTags.length + 1];
         entry[0] = name;
-        String[] sorted = endTags.clone();
-        java.util.Arrays.sort(sorted);
-        System.arraycopy(sorted, 0, entry, 1, sorted.length);
+        // in the order the tag lists them, as jinja2's "was looking for" message gives them
+        System.arraycopy(endTags, 0, entry, 1, endTags.length);
         open.add(entry);
         enter(cur().pos());
         try {

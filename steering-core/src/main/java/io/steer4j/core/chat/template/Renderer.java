@@ -160,7 +160,7 @@ final class Renderer {
             append(out, Py.str(call(fn, args, kwargs)));
         } else if (n instanceof Node.FilterBlock f) {
             StringBuilder captured = new StringBuilder();
-            execute(f.body(), scope, captured);
+            execute(f.body(), new Scope(scope), captured); // a filter block's assignments stay inside it
             append(out, Py.str(applyFilterChain(f.filter(), captured.toString(), scope)));
         } else if (n instanceof Node.With w) {
             Scope inner = new Scope(scope);
