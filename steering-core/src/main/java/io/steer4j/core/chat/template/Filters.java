@@ -4,7 +4,6 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -35,13 +34,6 @@ final class Filters {
             return args.get(i);
         }
         return kwargs.containsKey(name) ? kwargs.get(name) : dflt;
-    }
-
-    private static String text(Renderer r, Object v) {
-        if (v instanceof Undefined u && false) {
-            throw u.error();
-        }
-        return Py.str(v);
     }
 
     /** Keeps Markup-ness of the input, as markupsafe's str methods do. */
@@ -89,10 +81,10 @@ final class Filters {
                 return new PyIterator(out);
             }
             case "capitalize" -> {
-                return like(v, (String) Methods.call(r, text(r, v), "capitalize", List.of(), Map.of()));
+                return like(v, (String) Methods.call(r, Py.str(v), "capitalize", List.of(), Map.of()));
             }
             case "center" -> {
-                return like(v, (String) Methods.call(r, text(r, v), "center",
+                return like(v, (String) Methods.call(r, Py.str(v), "center",
                         List.of(arg(args, kwargs, 0, "width", 80L)), Map.of()));
             }
             case "count", "length" -> {
@@ -535,9 +527,5 @@ final class Filters {
             v = Values.getitem(v, key);
         }
         return v;
-    }
-
-    static Map<Object, Object> copy(Map<?, ?> m) {
-        return new LinkedHashMap<>(m);
     }
 }

@@ -2,7 +2,6 @@ package io.steer4j.core.chat.template;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -616,10 +615,5 @@ final class Py {
             out.add(items.get(i));
         }
         return target instanceof PyTuple ? new PyTuple(out) : out;
-    }
-
-    /** An iterator over the items a Python iterable yields, for filters. */
-    static Iterator<Object> iterator(Object o) {
-        return iterate(o).iterator();
     }
 }

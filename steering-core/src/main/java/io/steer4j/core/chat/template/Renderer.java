@@ -194,11 +194,7 @@ final class Renderer {
     }
 
     private void executeFor(Node.For f, Scope scope, StringBuilder out) {
-        Object iterable = eval(f.iterable(), scope);
-        if (iterable instanceof Undefined u && false) {
-            throw u.error();
-        }
-        List<Object> items = Py.iterate(iterable);
+        List<Object> items = Py.iterate(eval(f.iterable(), scope));
         if (f.filter() != null) {
             List<Object> kept = new ArrayList<>();
             for (Object item : items) {
