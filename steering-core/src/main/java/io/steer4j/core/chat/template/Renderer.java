@@ -194,7 +194,13 @@ final class Renderer {
     }
 
     private void executeFor(Node.For f, Scope scope, StringBuilder out) {
-        List<Object> items = Py.iterate(eval(f.iterable(), scope));
+        Object iterable = eval(f.iterable(), scope);
+        List<Object> items;
+        try {
+            items = Py.iterate(iterable);
+        } catch (Errors.Positioned e) {
+            throw e.at(f.iterable().pos()); // "not iterable" points at the iterable, not at the tag
+        }
         if (f.filter() != null) {
             List<Object> kept = new ArrayList<>();
             for (Object item : items) {
