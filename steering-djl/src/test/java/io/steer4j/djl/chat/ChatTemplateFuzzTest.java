@@ -2,6 +2,7 @@ package io.steer4j.djl.chat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.steer4j.core.chat.template.TemplateException;
 import io.steer4j.core.chat.template.TemplateLimits;
 import org.junit.jupiter.api.Test;
 
@@ -17,8 +18,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Mutated real chat templates (characters and Jinja fragments deleted, duplicated, swapped, inserted) for a fixed
- * time budget: every one parses and renders, or is refused with a {@link ChatTemplateException}; never another
- * exception, a stack overflow or a hang.
+ * time budget: every one parses and renders, or is refused with a {@link ChatTemplateException} for a reason the
+ * template gives; never another exception, an interpreter defect (the interpreter's {@code InternalError} safety
+ * net), a stack overflow or a hang.
  */
 class ChatTemplateFuzzTest {
     private static final Duration BUDGET = Duration.ofSeconds(5);
@@ -57,6 +59,10 @@ class ChatTemplateFuzzTest {
                 rendered++;
             } catch (ChatTemplateException e) {
                 assertTrue(e.getMessage() != null && !e.getMessage().isEmpty());
+                if (e.getCause() instanceof TemplateException te && "InternalError".equals(te.pythonType())) {
+                    fail("template " + (runs - 1) % sources.size() + " mutated with seed " + seed
+                            + " hit an interpreter defect: " + te.getMessage());
+                }
             } catch (Throwable t) {
                 fail("template " + (runs - 1) % sources.size() + " mutated with seed " + seed + " threw " + t, t);
             }

@@ -54,6 +54,9 @@ public final class JinjaTemplate {
             throw positioned(normalized, e);
         } catch (StackOverflowError e) {
             throw new TemplateException("LimitExceeded", "the template nests too deeply to parse", 0, 0, false);
+        } catch (RuntimeException e) {
+            throw new TemplateException("InternalError", "steer4j could not parse the template ("
+                    + e.getClass().getSimpleName() + ")", 0, 0, false);
         }
     }
 
@@ -74,12 +77,17 @@ public final class JinjaTemplate {
         if (variables == null || limits == null || clock == null) {
             throw new IllegalArgumentException("variables, limits and clock must not be null");
         }
+        Map<String, Object> values = Renderer.variables(variables);
         try {
-            return new Renderer(limits, clock).render(body, variables);
+            return new Renderer(limits, clock).render(body, values);
         } catch (Errors.Positioned e) {
             throw positioned(source, e);
         } catch (StackOverflowError e) {
             throw new TemplateException("LimitExceeded", "the template nests too deeply to render", 0, 0, false);
+        } catch (RuntimeException e) {
+            // a defect of the interpreter must still reach the caller as a template error, never as a bare crash
+            throw new TemplateException("InternalError", "steer4j could not render the template ("
+                    + e.getClass().getSimpleName() + ")", 0, 0, false);
         }
     }
 

@@ -14,7 +14,11 @@ final class Operators {
             throw u.error();
         }
         if (Py.isInt(v)) {
-            return Math.negateExact(Py.toLong(v));
+            long l = Py.toLong(v);
+            if (l == Long.MIN_VALUE) {
+                throw Errors.of("OverflowError", "integer result too large (steer4j keeps integers in 64 bits)");
+            }
+            return -l;
         }
         if (v instanceof Double d) {
             return -d;

@@ -62,13 +62,20 @@ final class Renderer {
         this.deadline = System.nanoTime() + limits.renderTime().toNanos();
     }
 
-    String render(List<Node> body, Map<String, ?> variables) {
+    /** The render variables copied into the template's value types (IllegalArgumentException for others). */
+    static Map<String, Object> variables(Map<String, ?> variables) {
+        Map<String, Object> out = new HashMap<>();
+        for (Map.Entry<String, ?> e : variables.entrySet()) {
+            out.put(e.getKey(), Values.fromJava(e.getValue()));
+        }
+        return out;
+    }
+
+    String render(List<Node> body, Map<String, Object> variables) {
         Scope globals = new Scope(null);
         Globals.install(globals.vars);
         Scope root = new Scope(globals);
-        for (Map.Entry<String, ?> e : variables.entrySet()) {
-            root.vars.put(e.getKey(), Values.fromJava(e.getValue()));
-        }
+        root.vars.putAll(variables);
         StringBuilder out = new StringBuilder();
         execute(body, root, out);
         return out.toString();

@@ -47,7 +47,10 @@ final class Values {
             return f.doubleValue();
         }
         if (v instanceof java.math.BigInteger b) {
-            return b.longValueExact();
+            if (b.bitLength() > 63) {
+                throw new IllegalArgumentException("a template variable holds an integer beyond 64 bits");
+            }
+            return b.longValue();
         }
         if (v instanceof java.math.BigDecimal b) {
             return b.doubleValue();
