@@ -2,9 +2,12 @@
 ../shared/models/stories260k runs it at test time), plus an independent SentencePiece-BPE tokenization to check
 those ids against.
 
-usage: /usr/bin/python3 real_model_parity.py CHECKPOINT_DIR IN_JSON OUT_JSON
+usage: /usr/bin/python3 real_model_parity.py CHECKPOINT_DIR IN_JSON OUT_JSON[.gz]
 
 IN_JSON:  {"texts": [{"text": str, "ids": [int]}], "greedy": [{"ids": [int], "new_tokens": int}]}
+          "ids" may be left out of any item: the reference then runs its own tokenization (reference_ids) of the
+          item's "text", which is how the committed golden of the Java parity test is written (see
+          regenerate-stories260k-golden.sh), so that golden never depends on steer4j's tokenizer.
 OUT_JSON: {"texts": [{"reference_ids": [int], "logits": [T][V], "hooks": {point: [L][T][D]}}],
            "greedy": [[int]]}
 
@@ -18,6 +21,8 @@ its piece when the vocabulary has one, else its UTF-8 bytes as <0xNN> pieces; th
 whose concatenation is a piece with the best score is merged, first such pair on ties. SentencePiece stores a BPE
 model's pieces in descending score order, so a piece's score here is minus its id.
 """
+import gzip
+import hashlib
 import json
 import os
 import sys
@@ -54,7 +59,7 @@ def sentencepiece_encode(vocab, bos_id, text):
 
 
 def r(t):
-    return [[float("%.9g" % v) for v in row] for row in t.tolist()]
+    return [[float("%.7g" % v) for v in row] for row in t.tolist()]
 
 
 def main(argv):
@@ -69,18 +74,26 @@ def main(argv):
     out = {"texts": [], "greedy": []}
     with torch.no_grad():
         for item in request["texts"]:
-            ids = torch.tensor([item["ids"]])
+            reference_ids = sentencepiece_encode(vocab, bos, item["text"])
+            ids = torch.tensor([item.get("ids", reference_ids)])
             logits, _, cache = model.run_with_cache(ids)
             out["texts"].append({
-                "reference_ids": sentencepiece_encode(vocab, bos, item["text"]),
+                "text": item["text"],
+                "reference_ids": reference_ids,
                 "logits": r(logits[0]),
                 "hooks": {p: [r(cache[p][L][0]) for L in range(model.n_layer)] for p in reference_llama.HOOK_POINTS},
             })
         for g in request["greedy"]:
-            toks, _ = model.generate_greedy(torch.tensor([g["ids"]]), g["new_tokens"])
+            ids = g["ids"] if "ids" in g else sentencepiece_encode(vocab, bos, g["text"])
+            toks, _ = model.generate_greedy(torch.tensor([ids]), g["new_tokens"])
             out["greedy"].append([int(t) for t in toks[0].tolist()])
-    with open(out_json, "w") as f:
-        json.dump(out, f)
+    with open(os.path.join(ckpt, "model.safetensors"), "rb") as f:
+        out["model_safetensors_sha256"] = hashlib.sha256(f.read()).hexdigest()
+    out["greedy_texts"] = [g.get("text") for g in request["greedy"]]
+    out["greedy_new_tokens"] = [g["new_tokens"] for g in request["greedy"]]
+    opener = gzip.open if out_json.endswith(".gz") else open
+    with opener(out_json, "wt", encoding="utf-8") as f:
+        json.dump(out, f, separators=(",", ":"))
     return 0
 
 

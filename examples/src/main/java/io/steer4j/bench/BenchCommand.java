@@ -79,7 +79,11 @@ public final class BenchCommand extends BaseCommand {
     int soak;
 
     @Option(names = "--sections", split = ",", defaultValue = "generation,batch,threads,extraction,bandwidth,precision,memory",
-            description = "which sections to run")
+            description = "Comma-separated sections to run: generation (batch-1 speed, steered and not), batch "
+                    + "(a vector per row), threads (concurrent callers, continuous batching), extraction (vector "
+                    + "from pairs), bandwidth (memory read probe), precision (float16 vs float32), memory (RSS, "
+                    + "soak), peer (llama.cpp through node-llama-cpp on the same weights), products (weight "
+                    + "products through libtorch), none (only --profile). Default: ${DEFAULT-VALUE}.")
     List<String> sections;
 
     @Option(names = "--peer", paramLabel = "DIR",
@@ -103,6 +107,11 @@ public final class BenchCommand extends BaseCommand {
     static final List<String> SECTIONS =
             List.of("generation", "batch", "threads", "extraction", "bandwidth", "precision", "memory", "peer",
                     "products", "none");
+
+    /** The names {@code --sections} accepts. */
+    public static List<String> sectionNames() {
+        return SECTIONS;
+    }
 
     @Override
     protected int run() throws Exception {

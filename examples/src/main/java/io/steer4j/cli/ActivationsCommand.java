@@ -54,6 +54,7 @@ public final class ActivationsCommand extends BaseCommand {
         if (!CliSupport.extension(out).equals("safetensors")) {
             throw usage("--out must end in .safetensors, got " + out);
         }
+        requireWritableFile(out, "--out");
         HookPoint point;
         try {
             point = HookPoint.parse(hookPoint);

@@ -64,6 +64,45 @@ public abstract class BaseCommand implements Callable<Integer> {
         return new ParameterException(spec.commandLine(), message);
     }
 
+    /**
+     * Fails with a usage error naming {@code what} unless {@code file} can be written: its folder exists or can be
+     * created and accepts a new file, and {@code file} is not a folder. Checked before the work, so a run of minutes
+     * does not end on an unwritable output (reported by the name of the temporary file it was writing).
+     */
+    protected Path requireWritableFile(Path file, String what) {
+        if (Files.isDirectory(file)) {
+            throw usage(what + " " + file + " is a folder, not a file");
+        }
+        Path parent = file.toAbsolutePath().getParent();
+        requireWritableFolder(parent, what + " " + file + ": its folder");
+        return file;
+    }
+
+    /**
+     * Fails with a usage error naming {@code what} unless {@code dir} is, or can be created as, a writable folder.
+     * Nothing is created: the nearest existing folder on the way is checked by writing and deleting a probe file,
+     * so a run refused later for another reason leaves no empty folder behind.
+     */
+    protected Path requireWritableFolder(Path dir, String what) {
+        Path existing = dir.toAbsolutePath();
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            throw usage(what + " " + dir + " cannot be created: no part of it exists");
+        }
+        if (!Files.isDirectory(existing)) {
+            throw usage(what + " " + dir + " cannot be created: " + existing + " is a file, not a folder");
+        }
+        try {
+            Files.delete(Files.createTempFile(existing, ".steer4j-write-check", ".tmp"));
+        } catch (java.io.IOException | SecurityException e) {
+            throw usage(what + " " + dir + " is not writable (checked in " + existing + "): "
+                    + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")"));
+        }
+        return dir;
+    }
+
     /** Fails with a usage error naming {@code what} unless {@code file} is a readable regular file. */
     protected Path requireFile(Path file, String what) {
         if (!Files.exists(file)) {

@@ -84,6 +84,7 @@ public final class ComputeCommand extends BaseCommand {
 
     @Override
     protected int run() throws Exception {
+        requireWritableFile(out, "--out");
         String ext = CliSupport.extension(out);
         if (!ext.equals("safetensors") && !ext.equals("gguf")) {
             throw usage("--out must end in .safetensors or .gguf, got " + out);

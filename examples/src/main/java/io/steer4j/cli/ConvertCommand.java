@@ -11,36 +11,60 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** {@code steer4j convert}: steer4j safetensors to llama.cpp GGUF control vector and back, by extension. */
+/**
+ * {@code steer4j convert}: between steer4j safetensors, llama.cpp GGUF control vectors and activation-steering
+ * {@code .svec}, by extension; also from torch.save {@code .pt} files and CAA folders (read only).
+ */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = {"Convert a vector between steer4j safetensors and llama.cpp GGUF.",
-                "The formats are chosen by the file extensions (.safetensors, .gguf).",
+        description = {"Convert a vector between steer4j safetensors, llama.cpp GGUF and activation-steering .svec.",
+                "Also reads torch.save .pt files and CAA folders, without executing anything in them.",
+                "The formats are chosen by the file extensions (.safetensors, .gguf, .svec, .pt/.pth).",
+                "A .pt holding one bare tensor needs its layers: IN@3, IN@2-4 (or CAA's name vec_layer_L_MODEL.pt).",
+                "An .svec layer L is added to the input of block L, so it is steer4j layer L-1 (resid_post); see "
+                        + "docs/vector-formats.md for every source's convention.",
                 "Layer indices carry over unchanged: GGUF direction.N is added to the output of block N, which is "
                         + "steer4j layer N. Layer 0 has no GGUF form; drop it with --layers.",
                 "GGUF keeps only the directions and the model id; other metadata is lost."},
         footer = {"", "Examples:", "  steer4j convert happy.safetensors happy.gguf --layers 1-11",
-                "  steer4j convert repeng-export.gguf imported.safetensors"})
+                "  steer4j convert repeng-export.gguf imported.safetensors",
+                "  steer4j convert helpfulness_vector.pt@3 helpfulness.safetensors",
+                "  steer4j convert vectors/sycophancy sycophancy.gguf --layers 10-20",
+                "  steer4j convert control_vector.pt cv.safetensors --model-layers 32"})
 public final class ConvertCommand extends BaseCommand {
-    @Parameters(index = "0", paramLabel = "IN", description = "Input vector file (.safetensors or .gguf).")
+    @Parameters(index = "0", paramLabel = "IN", description = "Input vector file (.safetensors, .gguf, .svec, "
+            + ".pt[@LAYER]) or CAA folder.")
     Path in;
 
-    @Parameters(index = "1", paramLabel = "OUT", description = "Output vector file (.safetensors or .gguf).")
+    @Parameters(index = "1", paramLabel = "OUT", description = "Output vector file (.safetensors, .gguf or .svec).")
     Path outFile;
+
+    @Option(names = "--model-layers", paramLabel = "N", description = "The model's layer count, to map layer ids "
+            + "counted from the end (repeng's -1, -2, ...).")
+    Integer modelLayers;
 
     @Option(names = "--layers", paramLabel = "LIST", description = "Keep only these layers, e.g. 1-11.")
     String layers;
 
     @Override
     protected int run() throws Exception {
-        requireFile(in, "input file");
-        for (Path p : List.of(in, outFile)) {
-            String ext = CliSupport.extension(p);
-            if (!ext.equals("safetensors") && !ext.equals("gguf")) {
-                throw usage("cannot tell the vector format of '" + p + "': use the extension .safetensors "
-                        + "(steer4j) or .gguf (llama.cpp control vector)");
+        VectorArgument arg = VectorArgument.parse(in);
+        if (!arg.isFolder()) {
+            requireFile(arg.file(), "input file");
+            if (!List.of("safetensors", "gguf", "svec", "pt", "pth").contains(CliSupport.extension(arg.file()))) {
+                throw usage("cannot tell the vector format of '" + arg.file() + "': use the extension .safetensors "
+                        + "(steer4j), .gguf (llama.cpp control vector), .svec (activation-steering) or .pt/.pth "
+                        + "(torch.save), or give a folder of CAA vec_layer_L_MODEL.pt files");
             }
         }
-        SteeringVector v = VectorFiles.read(in);
+        if (!List.of("safetensors", "gguf", "svec").contains(CliSupport.extension(outFile))) {
+            throw usage("cannot tell the vector format of '" + outFile + "': use the extension .safetensors "
+                    + "(steer4j), .gguf (llama.cpp control vector) or .svec (activation-steering)");
+        }
+        if (modelLayers != null && modelLayers <= 0) {
+            throw usage("--model-layers must be positive, got " + modelLayers);
+        }
+        SteeringVector v = arg.read(modelLayers == null ? java.util.OptionalInt.empty()
+                : java.util.OptionalInt.of(modelLayers));
         if (layers != null) {
             List<Integer> keep;
             try {
@@ -51,7 +75,7 @@ public final class ConvertCommand extends BaseCommand {
             Map<Integer, float[]> sub = new TreeMap<>();
             for (int l : keep) {
                 if (!v.hasLayer(l)) {
-                    throw usage("--layers: " + in + " has no layer " + l + "; it has layers " + v.layers());
+                    throw usage("--layers: " + arg.file() + " has no layer " + l + "; it has layers " + v.layers());
                 }
                 sub.put(l, v.direction(l));
             }

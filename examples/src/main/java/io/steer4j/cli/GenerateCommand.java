@@ -1,7 +1,6 @@
 package io.steer4j.cli;
 
 import io.steer4j.core.chat.ChatMessage;
-import io.steer4j.core.format.vectorfile.VectorFiles;
 import io.steer4j.core.hook.SteeringPlan;
 import io.steer4j.core.hook.TokenScope;
 import io.steer4j.core.vector.SteeringVector;
@@ -73,7 +72,9 @@ public final class GenerateCommand extends BaseCommand {
     double repetitionPenalty;
 
     @Option(names = "--vector", paramLabel = "FILE[:STRENGTH]",
-            description = {"Steering vector file (.safetensors or .gguf) and multiplier (default 1.0).",
+            description = {"Steering vector file (.safetensors, .gguf, .svec, torch.save .pt or a CAA folder) and "
+                    + "multiplier (default 1.0); a .pt holding one bare tensor takes its layers as FILE@3 or "
+                    + "FILE@2-4.",
                     "Repeat to add several vectors; use a negative strength to steer away."})
     List<String> vectors = new ArrayList<>();
 
@@ -162,7 +163,10 @@ public final class GenerateCommand extends BaseCommand {
             throw usage(e.getMessage());
         }
         for (CliSupport.VectorSpec s : specs) {
-            requireFile(s.file(), "vector file");
+            VectorArgument a = VectorArgument.parse(s.file());
+            if (!a.isFolder()) {
+                requireFile(a.file(), "vector file");
+            }
         }
 
         try (LanguageModel lm = CliSupport.loadModel(model, deviceOption)) {
@@ -177,7 +181,7 @@ public final class GenerateCommand extends BaseCommand {
             SteeringPlan plan = SteeringPlan.NONE;
             List<String> labels = new ArrayList<>();
             for (CliSupport.VectorSpec s : specs) {
-                SteeringVector v = VectorFiles.read(s.file());
+                SteeringVector v = VectorArgument.parse(s.file()).read(java.util.OptionalInt.of(lm.numLayers()));
                 if (v.hiddenSize() != lm.hiddenSize()) {
                     throw usage("vector " + s.file() + " has hidden size " + v.hiddenSize() + " but model "
                             + model + " has " + lm.hiddenSize());

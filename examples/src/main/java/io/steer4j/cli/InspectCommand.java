@@ -12,6 +12,7 @@ import picocli.CommandLine.Parameters;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SortedMap;
@@ -22,18 +23,37 @@ import java.util.SortedMap;
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = {"Show a vector file's metadata and per-layer norms.",
-                "FILE is a steer4j .safetensors vector, a llama.cpp .gguf control vector, or any other "
-                        + ".safetensors file (its metadata and tensor list are shown)."})
+                "FILE is a steer4j .safetensors vector, a llama.cpp .gguf control vector, an activation-steering "
+                        + ".svec, a torch.save .pt (FILE@LAYER for one bare tensor), a CAA folder, or any other "
+                        + ".safetensors file (its metadata and tensor list are shown).",
+                "For files from other tools, the source_* notes say where the vector came from and how its "
+                        + "layers were translated to steer4j's (layer L = output of block L)."})
 public final class InspectCommand extends BaseCommand {
     @Parameters(paramLabel = "FILE", description = "The file to inspect.")
     Path file;
 
+    @picocli.CommandLine.Option(names = "--model-layers", paramLabel = "N", description = "The model's layer "
+            + "count, to map layer ids counted from the end (repeng's -1, -2, ...).")
+    Integer modelLayers;
+
     @Override
     protected int run() throws Exception {
-        requireFile(file, "file");
-        String ext = CliSupport.extension(file);
+        VectorArgument arg = VectorArgument.parse(file);
+        java.util.OptionalInt count = modelLayers == null ? java.util.OptionalInt.empty()
+                : java.util.OptionalInt.of(modelLayers);
+        if (arg.isFolder()) {
+            printVector(arg.read(count), "folder");
+            return Steer4jCli.EXIT_OK;
+        }
+        requireFile(arg.file(), "file");
+        String ext = CliSupport.extension(arg.file());
+        if (List.of("svec", "pt", "pth").contains(ext)) {
+            printVector(arg.read(count), ext);
+            return Steer4jCli.EXIT_OK;
+        }
         if (!ext.equals("safetensors") && !ext.equals("gguf")) {
-            throw usage("cannot inspect '" + file + "': expected a .safetensors or .gguf file");
+            throw usage("cannot inspect '" + file + "': expected a .safetensors, .gguf, .svec or .pt file, or a "
+                    + "CAA folder");
         }
         if (ext.equals("safetensors")) {
             SafetensorsHeader header;
@@ -56,7 +76,14 @@ public final class InspectCommand extends BaseCommand {
         PrintWriter o = out();
         VectorMetadata m = v.metadata();
         row(o, "file", file.toString());
-        row(o, "format", ext.equals("gguf") ? "llama.cpp GGUF control vector" : "steer4j safetensors vector");
+        row(o, "format", switch (ext) {
+            case "gguf" -> "llama.cpp GGUF control vector";
+            case "svec" -> "IBM activation-steering .svec";
+            case "pt", "pth" -> "torch.save file (" + m.notes().getOrDefault("source_layout", "?")
+                    + "), read without executing it";
+            case "folder" -> "CAA folder of torch.save files";
+            default -> "steer4j safetensors vector";
+        });
         row(o, "model", m.modelId().isEmpty() ? "(unknown)" : m.modelId());
         row(o, "hidden size", Integer.toString(m.hiddenSize()));
         row(o, "hook point", m.hookPoint());

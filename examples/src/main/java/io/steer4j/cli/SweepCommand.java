@@ -3,7 +3,6 @@ package io.steer4j.cli;
 import io.steer4j.core.dataset.ContrastiveDataset;
 import io.steer4j.core.dataset.ContrastiveDatasets;
 import io.steer4j.core.dataset.MultipleChoiceItem;
-import io.steer4j.core.format.vectorfile.VectorFiles;
 import io.steer4j.core.hook.TokenScope;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.eval.ContinuationItem;
@@ -14,6 +13,7 @@ import io.steer4j.djl.eval.SweepResult;
 import io.steer4j.djl.eval.SweepRunner;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.examples.ExampleDatasets;
+import io.steer4j.examples.SteeringDefaults;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -42,8 +42,11 @@ import java.util.Locale;
                 + "space); effect = mean logP(positive) - logP(negative).",
                 "--ab: A/B items {\"question\",\"answer_matching_behavior\":\"(A)\",\"answer_not_matching_behavior\":"
                         + "\"(B)\"} (.jsonl or .json); effect = mean P(matching letter).",
-                "Shipped files: builtin:sentiment.json (pairs), builtin:sentiment-eval.json, "
-                        + "builtin:ab-sycophancy.jsonl, builtin:neutral.txt.",
+                "Shipped files: builtin:sentiment.json and builtin:stories-sentiment.json (pairs), "
+                        + "builtin:formality.json and builtin:helpfulness.json (pairs), "
+                        + "builtin:sentiment-eval.json and builtin:stories-sentiment-eval.json (--eval), "
+                        + "builtin:ab-sycophancy.jsonl (--ab), builtin:neutral.txt and builtin:stories-neutral.txt "
+                        + "(--neutral), builtin:conditional-prompts.json.",
                 "", "Example:",
                 "  steer4j sweep --model gpt2 --dataset builtin:sentiment.json --layers 3-8 "
                         + "--strengths=-8,-4,0,2,4,8 --eval builtin:sentiment-eval.json --out sweep-out"})
@@ -55,7 +58,8 @@ public final class SweepCommand extends BaseCommand {
             description = "Model folder or Hugging Face id, e.g. gpt2.")
     String model;
 
-    @Option(names = "--vector", paramLabel = "FILE", description = "Steering vector (.safetensors or .gguf).")
+    @Option(names = "--vector", paramLabel = "FILE",
+            description = "Steering vector (.safetensors, .gguf, .svec, torch.save .pt[@LAYER] or a CAA folder).")
     Path vector;
 
     @Option(names = "--dataset", paramLabel = "FILE",
@@ -80,8 +84,9 @@ public final class SweepCommand extends BaseCommand {
     @Option(names = "--ab", paramLabel = "FILE", description = "A/B multiple-choice items (.jsonl), or builtin:NAME.")
     String ab;
 
-    @Option(names = "--neutral", paramLabel = "FILE", defaultValue = "builtin:neutral.txt",
-            description = "Neutral texts, one per line, for perplexity (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--neutral", paramLabel = "FILE",
+            description = "Neutral texts, one per line, for perplexity (default: the shipped texts for the model's "
+                    + "family: builtin:stories-neutral.txt for Llama-style models, builtin:neutral.txt otherwise).")
     String neutral;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for the outputs.")
@@ -119,6 +124,7 @@ public final class SweepCommand extends BaseCommand {
         if (batch < 1) {
             throw usage("--batch must be >= 1, got " + batch);
         }
+        requireWritableFolder(out, "--out");
         List<Double> strengthList = parseStrengths(strengths);
         PerplexityBound bound;
         IntendedDirection dir;
@@ -130,14 +136,29 @@ public final class SweepCommand extends BaseCommand {
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
-        SteeringVector v = vector == null ? null : VectorFiles.read(requireFile(vector, "vector file"));
+        SteeringVector v = null;
+        if (vector != null) {
+            VectorArgument a = VectorArgument.parse(vector);
+            if (!a.isFolder()) {
+                requireFile(a.file(), "vector file");
+            }
+            v = a.read(java.util.OptionalInt.empty());
+        }
         ContrastiveDataset pairs = dataset == null ? null : loadPairs(dataset);
         List<ContinuationItem> items = eval == null ? null : withFile(eval, "eval file", ContinuationItem::readJson);
         List<MultipleChoiceItem> abItems = ab == null ? null
                 : withFile(ab, "A/B file", f -> ContrastiveDatasets.loadMultipleChoice(f).items());
-        List<String> neutralTexts = loadNeutral(neutral);
+        List<String> neutralTexts = neutral == null ? null : loadNeutral(neutral);
 
         try (LanguageModel lm = CliSupport.loadModel(model, deviceOption)) {
+            if (neutralTexts == null) {
+                // GPT-2's web-text lines would measure a TinyStories model's perplexity on text it never saw
+                // (stories260k: 31.8 instead of 5.74), so the default follows the model's family.
+                String family = "builtin:" + SteeringDefaults.forModel(lm).neutralTexts();
+                neutralTexts = loadNeutral(family);
+                out().println("Neutral texts for perplexity: " + family
+                        + " (the default for this model family; --neutral FILE to change)");
+            }
             SweepRunner.Builder b = SweepRunner.builder(lm).strengths(strengthList).neutralTexts(neutralTexts)
                     .perplexityBound(bound).direction(dir).scope(tokenScope).batchSize(batch)
                     .showProgress(!noProgress);

@@ -549,4 +549,17 @@ class Steer4jCliTest {
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("at layer 6"), r.out());
     }
+
+    @Test
+    void computeRefusesAnOutputWhoseFolderIsAFileBeforeLoadingTheModel(@org.junit.jupiter.api.io.TempDir Path tmp)
+            throws Exception {
+        Path file = tmp.resolve("not-a-folder");
+        java.nio.file.Files.writeString(file, "x");
+        Path out = file.resolve("v.safetensors");
+        Run r = run("compute", "--model", model, "--dataset", "builtin:sentiment.json", "--out", out.toString());
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("--out " + out + ": its folder"), r.toString());
+        assertTrue(r.err().contains(file + " is a file, not a folder"), r.toString());
+        assertFalse(r.out().contains("pair-acc"), "no vector may be computed before the check: " + r);
+    }
 }

@@ -141,4 +141,16 @@ class SweepCommandTest {
         assertTrue(r.code() != 0, r.toString());
         assertTrue(r.err().contains("evaluation set is empty"), r.toString());
     }
+
+    @Test
+    void anOutputFolderThatCannotBeCreatedIsRefusedBeforeAnyWorkByItsOwnName() throws Exception {
+        Path file = tmp.resolve("a-file");
+        Files.writeString(file, "x");
+        Path out = file.resolve("sweep-out");
+        Steer4jCliTest.Run r = run("--model", model, "--vector", vector.toString(), "--layers", "0",
+                "--strengths", "0,2", "--eval", eval.toString(), "--out", out.toString(), "--no-progress");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("--out " + out + " cannot be created: " + file + " is a file"), r.toString());
+        assertFalse(r.out().contains("layer  strength"), "no cell may run before the check: " + r);
+    }
 }

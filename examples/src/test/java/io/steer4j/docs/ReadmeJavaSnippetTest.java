@@ -26,8 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The README's "Using it from Java" example compiles as written, against the modules a user depends on. The
- * snippet's own import lines are used as they stand, so moving a type only needs the README's imports updated.
+ * The README's "Using it from Java" example compiles as written, against the modules a user depends on, and runs as
+ * written from the repository root on the real stories260k. The snippet's own import lines are used as they stand,
+ * so moving a type only needs the README's imports updated.
  */
 class ReadmeJavaSnippetTest {
     private static final Path README = Path.of("..", "README.md");
@@ -35,6 +36,36 @@ class ReadmeJavaSnippetTest {
 
     @Test
     void usingItFromJavaSnippetCompiles() throws IOException {
+        compileSnippet();
+    }
+
+    @Test
+    void usingItFromJavaSnippetRunsAsWrittenFromTheRepositoryRootOnStories260k() throws Exception {
+        io.steer4j.examples.TinyModel.requireReal("stories260k");
+        Path classes = compileSnippet();
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cp = classes + File.pathSeparator + testClassPath().stream().map(File::toString)
+                .collect(Collectors.joining(File.pathSeparator));
+        Process p = new ProcessBuilder(javaBin, "-cp", cp, "ReadmeSnippet").directory(Path.of("..").toFile())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the snippet did not finish:\n" + out);
+        org.junit.jupiter.api.Assertions.assertEquals(0, p.exitValue(), out);
+        System.out.println("README snippet on stories260k:\n" + out);
+        String plain = line(out, "plain:   ");
+        String steered = line(out, "steered: ");
+        assertFalse(plain.isBlank(), out);
+        assertFalse(steered.isBlank(), out);
+        assertFalse(plain.equals(steered), "steering at strength 2 changed nothing:\n" + out);
+    }
+
+    private static String line(String out, String prefix) {
+        return out.lines().filter(l -> l.startsWith(prefix)).map(l -> l.substring(prefix.length())).findFirst()
+                .orElseThrow(() -> new AssertionError("no line starting '" + prefix + "' in:\n" + out));
+    }
+
+    /** Compiles the snippet as the body of {@code ReadmeSnippet.main}; returns the folder of the class. */
+    private static Path compileSnippet() throws IOException {
         String snippet = usingItFromJavaSnippet();
         List<String> imports = new ArrayList<>();
         StringBuilder body = new StringBuilder();
@@ -46,8 +77,8 @@ class ReadmeJavaSnippetTest {
             }
         }
         assertFalse(imports.isEmpty(), "the README snippet should list its imports, so a reader can paste it");
-        String source = String.join("\n", imports) + "\n\nclass ReadmeSnippet {\n"
-                + "    static void run() throws Exception {\n" + body + "    }\n}\n";
+        String source = String.join("\n", imports) + "\n\npublic class ReadmeSnippet {\n"
+                + "    public static void main(String[] args) throws Exception {\n" + body + "    }\n}\n";
 
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
@@ -69,6 +100,7 @@ class ReadmeJavaSnippetTest {
                     .collect(Collectors.joining("\n"));
             assertTrue(ok, "README.md's Java snippet does not compile:\n" + errors + "\n--- as compiled ---\n" + source);
         }
+        return out;
     }
 
     /** The first java block after the "Using it from Java" heading. */

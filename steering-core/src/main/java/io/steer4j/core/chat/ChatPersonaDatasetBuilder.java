@@ -1,8 +1,11 @@
 package io.steer4j.core.chat;
 
+import io.steer4j.core.dataset.PersonaGrid;
+import io.steer4j.core.dataset.PlaceholderTemplate;
+
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
+import java.util.Map;
 
 /**
  * repeng's dataset recipe in chat form: persona pairs × suffixes, where the persona goes into the system and/or user
@@ -29,8 +32,7 @@ public final class ChatPersonaDatasetBuilder {
     private String name = "chat-persona";
     private String systemTemplate;
     private String userTemplate;
-    private final List<String[]> personaPairs = new ArrayList<>();
-    private final List<String> suffixes = new ArrayList<>();
+    private final PersonaGrid grid = new PersonaGrid();
 
     /** The dataset's name (default {@code "chat-persona"}). */
     public ChatPersonaDatasetBuilder name(String name) {
@@ -52,14 +54,13 @@ public final class ChatPersonaDatasetBuilder {
 
     /** Adds a persona pair, e.g. {@code ("empathetic", "cold")}. */
     public ChatPersonaDatasetBuilder personaPair(String positivePersona, String negativePersona) {
-        personaPairs.add(new String[] {Objects.requireNonNull(positivePersona, "positivePersona"),
-                Objects.requireNonNull(negativePersona, "negativePersona")});
+        grid.addPersonaPair(positivePersona, negativePersona);
         return this;
     }
 
     /** Adds assistant-reply beginnings; an empty suffix means the read is at the assistant prefix itself. */
     public ChatPersonaDatasetBuilder suffixes(List<String> suffixList) {
-        suffixList.forEach(s -> suffixes.add(Objects.requireNonNull(s, "suffix")));
+        grid.addSuffixes(suffixList);
         return this;
     }
 
@@ -78,43 +79,23 @@ public final class ChatPersonaDatasetBuilder {
         if (!inSystem && !userTemplate.contains(PERSONA)) {
             throw new IllegalArgumentException("the system or user template must contain " + PERSONA);
         }
-        if (personaPairs.isEmpty()) {
+        if (grid.hasNoPersonaPairs()) {
             throw new IllegalArgumentException("add at least one persona pair");
         }
-        if (suffixes.isEmpty()) {
+        if (grid.suffixCount() == 0) {
             throw new IllegalArgumentException("add at least one suffix (\"\" reads at the assistant prefix)");
         }
-        List<ChatPair> pairs = new ArrayList<>();
-        for (String suffix : suffixes) {
-            for (String[] personas : personaPairs) {
-                pairs.add(new ChatPair(conversation(personas[0], suffix), conversation(personas[1], suffix)));
-            }
-        }
+        List<ChatPair> pairs = grid.expand(this::conversation, ChatPair::new);
         return new ChatDataset(name, pairs);
     }
 
     private List<ChatMessage> conversation(String persona, String suffix) {
         List<ChatMessage> out = new ArrayList<>(3);
         if (systemTemplate != null) {
-            out.add(ChatMessage.system(fill(systemTemplate, persona)));
+            out.add(ChatMessage.system(new PlaceholderTemplate(systemTemplate).fill(Map.of(PERSONA, persona))));
         }
-        out.add(ChatMessage.user(fill(userTemplate, persona)));
+        out.add(ChatMessage.user(new PlaceholderTemplate(userTemplate).fill(Map.of(PERSONA, persona))));
         out.add(ChatMessage.assistant(suffix));
         return out;
-    }
-
-    private static String fill(String template, String persona) {
-        StringBuilder out = new StringBuilder();
-        int i = 0;
-        while (i < template.length()) {
-            if (template.startsWith(PERSONA, i)) {
-                out.append(persona);
-                i += PERSONA.length();
-            } else {
-                out.append(template.charAt(i));
-                i++;
-            }
-        }
-        return out.toString();
     }
 }

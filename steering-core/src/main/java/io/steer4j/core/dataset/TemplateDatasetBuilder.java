@@ -1,8 +1,6 @@
 package io.steer4j.core.dataset;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * Builds a dataset the way repeng users do: one template, several (positive, negative) persona pairs, and many
@@ -30,8 +28,7 @@ public final class TemplateDatasetBuilder {
 
     private String name = "template";
     private String template;
-    private final List<String[]> personaPairs = new ArrayList<>();
-    private final List<String> suffixes = new ArrayList<>();
+    private final PersonaGrid grid = new PersonaGrid();
 
     /** The dataset's name (default {@code "template"}). */
     public TemplateDatasetBuilder name(String name) {
@@ -47,14 +44,13 @@ public final class TemplateDatasetBuilder {
 
     /** Adds a persona pair, e.g. {@code ("honest", "dishonest")}. */
     public TemplateDatasetBuilder personaPair(String positivePersona, String negativePersona) {
-        personaPairs.add(new String[] {Objects.requireNonNull(positivePersona, "positivePersona"),
-                Objects.requireNonNull(negativePersona, "negativePersona")});
+        grid.addPersonaPair(positivePersona, negativePersona);
         return this;
     }
 
     /** Adds suffixes. */
     public TemplateDatasetBuilder suffixes(List<String> suffixList) {
-        suffixList.forEach(s -> suffixes.add(Objects.requireNonNull(s, "suffix")));
+        grid.addSuffixes(suffixList);
         return this;
     }
 
@@ -70,43 +66,29 @@ public final class TemplateDatasetBuilder {
             throw new IllegalArgumentException("the template must contain " + PERSONA + ", got "
                     + (template == null ? "none" : "'" + template + "'"));
         }
-        if (personaPairs.isEmpty()) {
+        if (grid.hasNoPersonaPairs()) {
             throw new IllegalArgumentException("add at least one persona pair");
         }
         boolean hasSuffix = template.contains(SUFFIX);
-        if (hasSuffix && suffixes.isEmpty()) {
+        if (hasSuffix && grid.suffixCount() == 0) {
             throw new IllegalArgumentException("the template contains " + SUFFIX + " but no suffixes were given");
         }
-        if (!hasSuffix && !suffixes.isEmpty()) {
-            throw new IllegalArgumentException(suffixes.size() + " suffixes given but the template has no "
+        if (!hasSuffix && grid.suffixCount() > 0) {
+            throw new IllegalArgumentException(grid.suffixCount() + " suffixes given but the template has no "
                     + SUFFIX + " placeholder");
         }
-        List<String> suffixList = hasSuffix ? suffixes : List.of("");
-        List<ContrastivePair> pairs = new ArrayList<>();
-        for (String suffix : suffixList) {
-            for (String[] personas : personaPairs) {
-                pairs.add(new ContrastivePair(fill(personas[0], suffix), fill(personas[1], suffix)));
-            }
-        }
+        PlaceholderTemplate t = new PlaceholderTemplate(template);
+        List<ContrastivePair> pairs = hasSuffix
+                ? grid.expand((persona, suffix) -> t.fill(placeholders(persona, suffix)), ContrastivePair::new)
+                : grid.expand(List.of(""), (persona, suffix) -> t.fill(placeholders(persona, suffix)),
+                        ContrastivePair::new);
         return new ContrastiveDataset(name, pairs);
     }
 
-    /** Replaces both placeholders in one left-to-right pass. */
-    private String fill(String persona, String suffix) {
-        StringBuilder out = new StringBuilder();
-        int i = 0;
-        while (i < template.length()) {
-            if (template.startsWith(PERSONA, i)) {
-                out.append(persona);
-                i += PERSONA.length();
-            } else if (template.startsWith(SUFFIX, i)) {
-                out.append(suffix);
-                i += SUFFIX.length();
-            } else {
-                out.append(template.charAt(i));
-                i++;
-            }
-        }
-        return out.toString();
+    private static java.util.Map<String, String> placeholders(String persona, String suffix) {
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+        m.put(PERSONA, persona);
+        m.put(SUFFIX, suffix);
+        return m;
     }
 }

@@ -26,6 +26,12 @@ final class SweepCharts {
     static final int PANEL_WIDTH = 560;
     static final int PANEL_HEIGHT = 480;
 
+    /** Room a legend entry takes beyond its label (line sample, padding, border), and between entries, in pixels. */
+    static final int LEGEND_EXTRA_WIDTH = 70;
+    static final int LEGEND_LINE_GAP = 10;
+    /** Room above and below a legend column (title, axis titles, padding), in pixels. */
+    static final int LEGEND_EXTRA_HEIGHT = 120;
+
     /** Free space left and right of a chart title, in pixels. */
     static final int TITLE_MARGIN = 40;
 
@@ -92,9 +98,20 @@ final class SweepCharts {
 
     /** Three panels (effect, perplexity, KL against strength), one line per layer. */
     static void linePlots(SweepResult r, OutputStream os) throws IOException {
-        XYChart effect = panel("Behaviour effect", "effect (" + r.evalKind().scoreDescription() + ")");
-        XYChart ppl = panel("Neutral-text perplexity", "perplexity");
-        XYChart kl = panel("KL(unsteered || steered)", "KL (nats)");
+        PerplexityBound b = r.perplexityBound();
+        String boundLabel = b.kind() == PerplexityBound.Kind.RELATIVE
+                ? String.format(Locale.ROOT, "bound +%.0f%%", b.limit() * 100)
+                : String.format(Locale.ROOT, "bound +%.3g", b.limit());
+        List<String> legend = new ArrayList<>();
+        for (int layer : r.layers()) {
+            legend.add("layer " + layer);
+        }
+        legend.add("unsteered");
+        legend.add(boundLabel);
+        int[] size = panelSize(legend);
+        XYChart effect = panel("Behaviour effect", "effect (" + r.evalKind().scoreDescription() + ")", size);
+        XYChart ppl = panel("Neutral-text perplexity", "perplexity", size);
+        XYChart kl = panel("KL(unsteered || steered)", "KL (nats)", size);
         double[] x = r.strengths().stream().mapToDouble(Double::doubleValue).toArray();
         double pplMin = r.baselinePerplexity();
         double pplMax = r.baselinePerplexity();
@@ -114,23 +131,37 @@ final class SweepCharts {
         }
         double bound = r.perplexityBound().maxPerplexity(r.baselinePerplexity());
         reference(ppl, "unsteered", x, r.baselinePerplexity(), Color.GRAY, SeriesLines.DASH_DASH);
-        PerplexityBound b = r.perplexityBound();
-        String label = b.kind() == PerplexityBound.Kind.RELATIVE
-                ? String.format(Locale.ROOT, "bound +%.0f%%", b.limit() * 100)
-                : String.format(Locale.ROOT, "bound +%.3g", b.limit());
-        reference(ppl, label, x, bound, Color.BLACK, SeriesLines.DOT_DOT);
+        reference(ppl, boundLabel, x, bound, Color.BLACK, SeriesLines.DOT_DOT);
         if (pplMin > 0 && pplMax / pplMin > 20) {
             ppl.getStyler().setYAxisLogarithmic(true);
         }
         BitmapEncoder.saveBitmap(List.of(effect, ppl, kl), 1, 3, os, BitmapEncoder.BitmapFormat.PNG);
     }
 
-    private static XYChart panel(String title, String yTitle) {
-        XYChart c = new XYChartBuilder().width(PANEL_WIDTH).height(PANEL_HEIGHT).title(title).xAxisTitle("strength")
+    /**
+     * Width and height of each panel, so that a legend of {@code entries} fits beside the plot whatever their
+     * number: a legend below the plot was cut off past ~7 entries ("bou…" for the perplexity bound), and a sweep of
+     * a 24-layer model has 26 entries. The legend is one column to the right; the panel widens by its widest label
+     * and grows taller when the column needs it.
+     */
+    static int[] panelSize(List<String> entries) {
+        java.awt.Font font = new XYChartBuilder().build().getStyler().getLegendFont();
+        int widest = 0;
+        for (String e : entries) {
+            widest = Math.max(widest, textWidth(font, e));
+        }
+        int lineHeight = font.getSize() + LEGEND_LINE_GAP;
+        int width = PANEL_WIDTH + widest + LEGEND_EXTRA_WIDTH;
+        int height = Math.max(PANEL_HEIGHT, entries.size() * lineHeight + LEGEND_EXTRA_HEIGHT);
+        return new int[] {width, height};
+    }
+
+    private static XYChart panel(String title, String yTitle, int[] size) {
+        XYChart c = new XYChartBuilder().width(size[0]).height(size[1]).title(title).xAxisTitle("strength")
                 .yAxisTitle(yTitle).build();
         c.getStyler().setChartBackgroundColor(Color.WHITE);
-        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
-        c.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
+        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        c.getStyler().setLegendLayout(Styler.LegendLayout.Vertical);
         c.getStyler().setMarkerSize(6);
         c.getStyler().setXAxisDecimalPattern("0.##");
         return c;

@@ -3,7 +3,10 @@ package io.steer4j.djl.steering;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.steer4j.core.chat.ChatMessage;
+import io.steer4j.core.dataset.ContrastiveDataset;
+import io.steer4j.core.dataset.ContrastivePair;
 import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.chat.ChatFormat;
 import io.steer4j.djl.chat.ChatPrompt;
 import io.steer4j.djl.chat.ChatResult;
@@ -32,6 +35,21 @@ import java.util.List;
  * <p>An empty plan runs the plain model exactly (no hook is installed), and an addition of strength 0 is skipped,
  * so it too reproduces the unsteered output bit for bit.
  *
+ * <p>The common flow (load, compute a vector from pairs, generate with and without it) needs only this class,
+ * {@link ContrastivePair} and {@link SteeringVector}:
+ *
+ * <pre>{@code
+ * try (SteeredModel model = SteeredModel.load("gpt2")) {          // a Hugging Face id or a model folder
+ *     SteeringVector happy = model.computeVector(6, List.of(
+ *             new ContrastivePair("I love this, what a joy.", "I hate this, what a misery.")));
+ *     String plain = model.generate("I think that", 40).text();                   // greedy, unsteered
+ *     String steered = model.generate("I think that", 40, happy, 4.0).text();     // greedy, steered
+ * }
+ * }</pre>
+ *
+ * <p>The full API takes a {@link SteeringPlan} per call (several layers, weighted mixes, token scopes, ablation,
+ * clamping), a {@link GenerationConfig} (sampling, stop tokens) and a model the caller owns:
+ *
  * <pre>{@code
  * SteeredModel steered = SteeredModel.builder(model).plan(SteeringPlan.of(happy, 4.0)).build();
  * String happyText = steered.generate("I think that", GenerationConfig.greedy(40)).text();
@@ -43,6 +61,8 @@ public final class SteeredModel implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
 
     private final LanguageModel model;
+    /** Whether {@link #close()} closes {@link #model}: true only for {@link #load(String)}. */
+    private final boolean ownsModel;
     private final PlanSelector selector;
     private final Generator generator;
     /** Serves single-prompt calls when continuous batching is on, else null. */
@@ -50,8 +70,9 @@ public final class SteeredModel implements AutoCloseable {
     /** Created on the first chat call, so models without a chat template never read one. */
     private volatile ChatFormat chatFormat;
 
-    private SteeredModel(LanguageModel model, PlanSelector selector, int batchRows) {
+    private SteeredModel(LanguageModel model, PlanSelector selector, int batchRows, boolean ownsModel) {
         this.model = model;
+        this.ownsModel = ownsModel;
         this.selector = selector;
         this.generator = new Generator(model);
         this.batcher = batchRows <= 0 ? null : new ContinuousBatcher<>(model, batchRows,
@@ -62,6 +83,38 @@ public final class SteeredModel implements AutoCloseable {
             ContinuousBatcher<SteeringPlan> b = batcher;
             CLEANER.register(this, b::close);
         }
+    }
+
+    /**
+     * Loads a model on the CPU and wraps it, unsteered by default: the short entry point. The steered model owns
+     * the model, so closing it closes both.
+     *
+     * @param modelRef a model folder in Hugging Face layout, or a Hugging Face id (see {@link LanguageModel#load(String)})
+     */
+    public static SteeredModel load(String modelRef) {
+        return new SteeredModel(LanguageModel.load(modelRef), p -> SteeringPlan.NONE, 0, true);
+    }
+
+    /**
+     * A steering vector at {@code layer} ({@code resid_post}, 0-based) from contrastive pairs, with
+     * {@link SteeringVectorComputer}'s defaults: mean difference of the last token's activations, positive minus
+     * negative. Use {@link SteeringVectorComputer#builder(LanguageModel)} for other methods, positions or layers.
+     *
+     * @throws IllegalArgumentException if {@code pairs} is empty or {@code layer} is out of range
+     */
+    public SteeringVector computeVector(int layer, List<ContrastivePair> pairs) {
+        return SteeringVectorComputer.builder(model).layers(layer).keepActivations(false).build()
+                .compute(new ContrastiveDataset("pairs", pairs)).vector();
+    }
+
+    /** Greedy generation of up to {@code maxNewTokens} tokens with the plan chosen for this prompt. */
+    public GenerationResult generate(String prompt, int maxNewTokens) {
+        return generate(prompt, GenerationConfig.greedy(maxNewTokens));
+    }
+
+    /** Greedy generation of up to {@code maxNewTokens} tokens with {@code strength × vector} added. */
+    public GenerationResult generate(String prompt, int maxNewTokens, SteeringVector vector, double strength) {
+        return generate(prompt, GenerationConfig.greedy(maxNewTokens), SteeringPlan.of(vector, strength));
     }
 
     /** A steered model whose default plan is {@code plan}. */
@@ -130,13 +183,17 @@ public final class SteeredModel implements AutoCloseable {
     }
 
     /**
-     * Stops the continuous-batching thread, if any (the model stays open: it is the caller's). A steered model
-     * that is never closed has its thread stopped once it is garbage collected, or when its model is closed.
+     * Stops the continuous-batching thread, if any. The model stays open when it is the caller's (built from one),
+     * and is closed when this steered model loaded it ({@link #load(String)}). A steered model that is never
+     * closed has its thread stopped once it is garbage collected, or when its model is closed.
      */
     @Override
     public void close() {
         if (batcher != null) {
             batcher.close();
+        }
+        if (ownsModel) {
+            model.close();
         }
     }
 
@@ -356,7 +413,7 @@ public final class SteeredModel implements AutoCloseable {
          * @return the steered model; close it when continuous batching is on
          */
         public SteeredModel build() {
-            return new SteeredModel(model, selector, batchRows);
+            return new SteeredModel(model, selector, batchRows, false);
         }
     }
 }

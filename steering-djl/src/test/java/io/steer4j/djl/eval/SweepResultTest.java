@@ -128,8 +128,37 @@ class SweepResultTest {
         Path png = dir.resolve("lines.png");
         result.writeLinePlots(png);
         BufferedImage img = readPng(png);
-        assertEquals(3 * SweepCharts.PANEL_WIDTH, img.getWidth());
+        assertTrue(img.getWidth() >= 3 * SweepCharts.PANEL_WIDTH, "width " + img.getWidth());
+        assertEquals(0, img.getWidth() % 3, "three panels of one width");
         assertEquals(SweepCharts.PANEL_HEIGHT, img.getHeight());
+    }
+
+    @Test
+    void everyPanelsLegendFitsInsideItEvenForTwentySixEntries() throws IOException {
+        List<Integer> layers = new java.util.ArrayList<>();
+        List<SweepCell> cells = new java.util.ArrayList<>();
+        for (int l = 0; l < 24; l++) {
+            layers.add(l);
+            for (double st : new double[] {0.0, 2.0, 4.0}) {
+                cells.add(cell(l, st, st * l / 10, 100 + st * l));
+            }
+        }
+        SweepResult wide = new SweepResult("m", EvalKind.CONTINUATION, 1, 1, layers, List.of(0.0, 2.0, 4.0),
+                0, 100, cells, PerplexityBound.relative(0.25), IntendedDirection.INCREASE, TokenScope.all(), null);
+        Path png = dir.resolve("lines-24.png");
+        wide.writeLinePlots(png);
+        BufferedImage img = readPng(png);
+        int panel = img.getWidth() / 3;
+        assertTrue(img.getHeight() > SweepCharts.PANEL_HEIGHT, "26 legend entries need a taller panel");
+        // A legend cut off at a panel's edge leaves ink in its last columns (the old layout cut "bound +25%").
+        for (int p = 0; p < 3; p++) {
+            for (int x = (p + 1) * panel - 4; x < (p + 1) * panel; x++) {
+                for (int y = 0; y < img.getHeight(); y++) {
+                    assertEquals(0xFFFFFF, img.getRGB(x, y) & 0xFFFFFF,
+                            "ink at x " + x + ", y " + y + " on the right edge of panel " + p);
+                }
+            }
+        }
     }
 
     @Test

@@ -92,10 +92,11 @@ public final class Steer4jVectorFile {
             }
             Map<Integer, float[]> directions = new TreeMap<>();
             long hidden = -1;
+            int skipped = 0;
             for (SafetensorsTensorInfo t : header.tensors()) {
                 Matcher matcher = DIRECTION.matcher(t.name());
                 if (!matcher.matches()) {
-                    LOG.warn("{}: skipping tensor '{}' (not a direction.N tensor)", file, t.name());
+                    skipped++;
                     continue;
                 }
                 long[] shape = t.shape();
@@ -117,7 +118,13 @@ public final class Steer4jVectorFile {
                 directions.put(Integer.parseInt(matcher.group(1)), values);
             }
             if (directions.isEmpty()) {
-                throw new VectorFileFormatException(file, "no direction.N tensors: not a steering vector file");
+                // A model checkpoint given where a vector belongs has hundreds of tensors: say so once, up front.
+                throw new VectorFileFormatException(file, "no direction.N tensors"
+                        + (skipped > 0 ? " among its " + skipped + " tensors" : "")
+                        + ": not a steering vector file" + (skipped > 8 ? " (a model checkpoint?)" : ""));
+            }
+            if (skipped > 0) {
+                LOG.warn("{}: ignored {} tensor(s) not named direction.N", file, skipped);
             }
             if (hidden > Integer.MAX_VALUE) {
                 throw new VectorFileFormatException(file, "hidden size " + hidden + " is too large");

@@ -218,4 +218,18 @@ class Steer4jVectorFileTest {
             assertEquals(List.of(p), files.toList());
         }
     }
+
+    @Test
+    void aModelCheckpointGivenAsAVectorIsRefusedInOneMessageThatSaysWhatItLooksLike() throws IOException {
+        var w = new io.steer4j.core.format.safetensors.SafetensorsWriter();
+        for (int l = 0; l < 12; l++) {
+            w.addF32("model.layers." + l + ".mlp.up_proj.weight", new long[] {2, 2}, new float[4]);
+        }
+        Path file = dir.resolve("model.safetensors");
+        w.writeAtomically(file);
+        VectorFileFormatException e = assertThrows(VectorFileFormatException.class,
+                () -> Steer4jVectorFile.read(file));
+        assertTrue(e.getMessage().contains("no direction.N tensors among its 12 tensors"), e.getMessage());
+        assertTrue(e.getMessage().contains("a model checkpoint?"), e.getMessage());
+    }
 }

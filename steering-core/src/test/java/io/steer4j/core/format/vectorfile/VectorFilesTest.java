@@ -46,6 +46,38 @@ class VectorFilesTest {
         assertEquals(0, back.metadata().datasetSize());
     }
 
+    private static Path torchVectors(String name) throws Exception {
+        return Path.of(VectorFilesTest.class.getResource("/torch-vectors/" + name).toURI());
+    }
+
+    @Test
+    void ptExtensionReadsATorchSaveFileWithTheGivenOptions() throws Exception {
+        SteeringVector v = VectorFiles.read(torchVectors("bare.pt"),
+                io.steer4j.core.format.VectorImportOptions.defaults().withLayer(4));
+        assertEquals(java.util.Set.of(4), v.layers());
+        assertEquals("torch.save", v.metadata().notes().get("source_format"));
+    }
+
+    @Test
+    void folderIsReadAsCaaVectors() throws Exception {
+        assertEquals(java.util.Set.of(1, 2, 3), VectorFiles.read(torchVectors("caa/helpfulness")).layers());
+    }
+
+    @Test
+    void svecExtensionWritesAndReadsActivationSteeringJson() throws IOException {
+        Path p = dir.resolve("v.svec");
+        VectorFiles.write(sample(), p);
+        assertTrue(Files.readString(p).contains("\"model_type\":\"gpt2\""));
+        assertArrayEquals(new float[] {3, 4}, VectorFiles.read(p).direction(2));
+    }
+
+    @Test
+    void ptCannotBeWritten() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> VectorFiles.write(sample(), dir.resolve("v.pt")));
+        assertTrue(e.getMessage().contains("does not write"), e.getMessage());
+    }
+
     @Test
     void extensionMatchingIgnoresCase() throws IOException {
         Path p = dir.resolve("V.GGUF");
@@ -58,6 +90,6 @@ class VectorFilesTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> VectorFiles.write(sample(), dir.resolve("v.bin")));
         assertTrue(e.getMessage().contains(".safetensors") && e.getMessage().contains(".gguf"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> VectorFiles.read(dir.resolve("v.pt")));
+        assertThrows(IllegalArgumentException.class, () -> VectorFiles.read(dir.resolve("v.npy")));
     }
 }
