@@ -21,8 +21,9 @@ goldens="$here/src/main/resources/goldens"
 for f in llama-tiny llama3-tiny qwen2-tiny neox-tiny; do
   "$python" "$here/python/make_goldens.py" "$out/$f" "$goldens/$f.json"
 done
-# chat templates: needs Debian's python3-jinja2 (apt-get install -y python3-jinja2)
+# chat templates: needs jinja2 3.1 (the fixture ids also need torch; without it pass --keep-fixture as CHAT_FIXTURE_DIR)
 "$python" "$here/python/make_chat_goldens.py" "$out/gpt2-chat-tiny" "$goldens/chat-templates.json"
+"$python" "$here/python/make_template_differential_goldens.py" "$goldens/chat-template-differential.json"
 # torch.save / .svec vectors and hostile files for steering-core, the article's three vectors for examples
 "$python" "$here/python/write_torch_vectors.py" "$root/steering-core/src/test/resources/torch-vectors"
 cp "$root"/steering-core/src/test/resources/torch-vectors/article/* "$root/examples/src/test/resources/torch-vectors/article/"

@@ -2,14 +2,23 @@
 exercises the Jinja features HF templates rely on) rendered by Python's jinja2 exactly as Hugging Face
 transformers renders them, plus the token ids of ChatML conversations under the chat fixture's tokenizer.
 
-usage: /usr/bin/python3 make_chat_goldens.py CHAT_FIXTURE_DIR OUT_JSON
+usage: python3 make_chat_goldens.py CHAT_FIXTURE_DIR OUT_JSON [REAL_TEMPLATES_DIR]
+       python3 make_chat_goldens.py --keep-fixture OUT_JSON [REAL_TEMPLATES_DIR]
 
-  CHAT_FIXTURE_DIR  the folder written by `WriteFixtures OUT_DIR` as OUT_DIR/gpt2-chat-tiny
-                    (TinyCheckpoints.gpt2Chat: the tiny byte-level BPE plus <|im_start|> and <|im_end|>)
+  CHAT_FIXTURE_DIR    the folder written by `WriteFixtures OUT_DIR` as OUT_DIR/gpt2-chat-tiny
+                      (TinyCheckpoints.gpt2Chat: the tiny byte-level BPE plus <|im_start|> and <|im_end|>)
+  --keep-fixture      keep the fixture section (its token ids) already in OUT_JSON: computing them needs torch
+                      (make_goldens.py), rendering the templates needs only jinja2
+  REAL_TEMPLATES_DIR  published chat templates (*.jinja), default ../shared/chat-templates beside the repository
 
 Rendering follows transformers' apply_chat_template: ImmutableSandboxedEnvironment(trim_blocks=True,
 lstrip_blocks=True) with the globals raise_exception and strftime_now and HF's own tojson filter (ensure_ascii=False).
-A case whose template raises records the error message instead of a rendering. Needs Debian's python3-jinja2.
+A case whose template raises records the error message instead of a rendering. Needs jinja2 3.1.x.
+
+Besides the seven families, the goldens hold every real template of REAL_TEMPLATES_DIR rendered for more
+conversations (tool calls and tool results in the history, reasoning content, a tools list) and one-line
+"snippets" (each isolating one Jinja rule). A template Python refuses is recorded with the exception's type and
+message: steer4j must refuse it too. strftime_now sees a fixed day (DATE, midnight) so the goldens are reproducible.
 """
 import json
 import os
@@ -19,10 +28,10 @@ from datetime import datetime
 
 import jinja2
 from jinja2.exceptions import TemplateError
+from jinja2.ext import loopcontrols
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_goldens import ByteLevelBPE  # noqa: E402
 
 # The chat_template values of each family's tokenizer_config.json (public texts, as published on the hub).
 TEMPLATES = {
@@ -103,7 +112,10 @@ CASES = [
     ("history_ending_with_assistant", False),
     ("unicode_and_newlines", True),
 ]
-TOOLS = [{"type": "function", "function": {"name": "lookup_order", "parameters": {"id": "integer"}}}]
+TOOLS = [{"type": "function", "function": {"name": "lookup_order", "description": "Find an order by its number.",
+                                           "parameters": {"type": "object", "properties": {
+                                               "id": {"type": "integer", "description": "The order number"}},
+                                                          "required": ["id"]}}}]
 
 # The chat fixture's own template (ChatML) and the ASCII conversations whose ids are checked.
 FIXTURE_TEMPLATE = "qwen2"
@@ -119,12 +131,17 @@ def raise_exception(message):
     raise TemplateError(message)
 
 
+# the day strftime_now sees (midnight), as `steer4j chat-template --date 2026-01-15` fixes it
+DATE = "2026-01-15"
+
+
 def strftime_now(fmt):
-    return datetime.now().strftime(fmt)
+    return datetime.strptime(DATE, "%Y-%m-%d").strftime(fmt)
 
 
 def environment():
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    # as transformers' _compile_jinja_template configures it
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
     env.filters["tojson"] = tojson
     env.globals["raise_exception"] = raise_exception
     env.globals["strftime_now"] = strftime_now
@@ -132,48 +149,219 @@ def environment():
 
 
 def render(env, source, messages, add_generation_prompt, bos, eos, tools=None):
-    context = {"messages": messages, "add_generation_prompt": add_generation_prompt}
+    # transformers passes tools and documents always, None when absent
+    context = {"messages": messages, "tools": tools, "documents": None, "add_generation_prompt": add_generation_prompt}
     if bos is not None:
         context["bos_token"] = bos
     if eos is not None:
         context["eos_token"] = eos
-    if tools is not None:
-        context["tools"] = tools
+    return render_context(env, source, context)
+
+
+def render_context(env, source, context):
     try:
         return {"text": env.from_string(source).render(**context)}
     except TemplateError as e:
-        return {"error": str(e)}
+        if type(e) is TemplateError:
+            return {"error": str(e)}
+        return {"error": str(e), "error_type": type(e).__name__}
+    except Exception as e:  # noqa: BLE001 - Python's refusal is the golden (TypeError, ValueError, ...)
+        return {"error": str(e), "error_type": type(e).__name__}
 
 
-class ChatBPE(ByteLevelBPE):
-    """The fixture BPE with every added token split out first, as HF tokenizers does."""
+# Conversations for the real templates (besides CONVERSATIONS): tool calls and results, reasoning content.
+TOOL_CALL = {"id": "call_1", "type": "function",
+             "function": {"name": "lookup_order", "arguments": {"id": 4521}}}
+REAL_CONVERSATIONS = {
+    "tool_call_and_result": [
+        {"role": "user", "content": "Where is order 4521?"},
+        {"role": "assistant", "content": None, "tool_calls": [TOOL_CALL]},
+        {"role": "tool", "name": "lookup_order", "tool_call_id": "call_1", "content": "{\"status\": \"shipped\"}"},
+    ],
+    "tool_call_then_answer": [
+        SYSTEM,
+        {"role": "user", "content": "Where is order 4521?"},
+        {"role": "assistant", "content": "", "tool_calls": [TOOL_CALL]},
+        {"role": "tool", "name": "lookup_order", "tool_call_id": "call_1", "content": "shipped"},
+        {"role": "assistant", "content": "It has shipped."},
+        {"role": "user", "content": "Thanks!"},
+    ],
+    "reasoning": [
+        {"role": "user", "content": "What is 2+2?"},
+        {"role": "assistant", "content": "<think>\nAdd them.\n</think>\n\n4", "reasoning_content": "Add them."},
+        {"role": "user", "content": "And 3+3?"},
+    ],
+}
+# (conversation, add_generation_prompt, with tools)
+REAL_CASES = [
+    ("single_user", True, False),
+    ("system_multi_turn", True, False),
+    ("system_multi_turn", False, False),
+    ("unicode_and_newlines", True, False),
+    ("single_user", True, True),
+    ("tool_call_and_result", True, True),
+    ("tool_call_then_answer", False, True),
+    ("reasoning", True, False),
+]
+# bos/eos of the real templates' models (those not named here: <s> and </s>)
+REAL_TOKENS = {
+    "Qwen": (None, "<|im_end|>"),
+    "NousResearch": ("<|begin_of_text|>", "<|im_end|>"),
+    "meta-llama": ("<|begin_of_text|>", "<|eot_id|>"),
+    "fireworks": ("<|begin_of_text|>", "<|eot_id|>"),
+    "meetkai": ("<|begin_of_text|>", "<|eot_id|>"),
+    "deepseek": ("<\uff5cbegin\u2581of\u2581sentence\uff5c>", "<\uff5cend\u2581of\u2581sentence\uff5c>"),
+    "llama-cpp-deepseek": ("<\uff5cbegin\u2581of\u2581sentence\uff5c>", "<\uff5cend\u2581of\u2581sentence\uff5c>"),
+    "google": ("<bos>", "<eos>"),
+    "CohereForAI": ("<BOS_TOKEN>", "<|END_OF_TURN_TOKEN|>"),
+    "ByteDance": ("<seed:bos>", "<seed:eos>"),
+    "microsoft": ("<s>", "<|endoftext|>"),
+}
 
-    def encode(self, text):
-        pattern = "(" + "|".join(re.escape(s) for s in sorted(self.special, key=len, reverse=True)) + ")"
-        ids = []
-        for piece in re.split(pattern, text):
-            if piece in self.special:
-                ids.append(self.special[piece])
-            elif piece:
-                ids.extend(super().encode(piece))
-        return ids
+# One Jinja rule each (issue 30's list and more): the template, its variables, Python's output or refusal.
+SNIPPETS = [
+    ("a\n    {{- 'b' }}", {}),
+    ("A\n{#- c #}X", {}),
+    ("{% if not t is defined %}U{% else %}D{% endif %}", {"t": [1]}),
+    ("{{ strftime_now is defined }}", {}),
+    ("{{ strftime_now('%d %b %Y, %A %H:%M') }}", {}),
+    ("{{ 'x: '|safe + t|tojson }}", {"t": {"a": "<b>&'"}}),
+    ("{{ true }} {{ none }} {{ false }} {{ 1.0 }} {{ [1, 'a', none, true] }} {{ {'k': 'v'} }}", {}),
+    ("{% for k, v in d|items %}{{ k }}={{ v }};{% endfor %}", {"d": {"a": 1, "b": [2]}}),
+    ("{% filter upper %}abc{{ x }}{% endfilter %}", {"x": "d"}),
+    ("{{ 'abcdef'[::-1] }}|{{ [1, 2, 3, 4, 5][1::2] }}|{{ 'abcdef'[-2:] }}|{{ 'abc'[5:] }}", {}),
+    ("{{ '{{ not a tag }}' }}", {}),
+    ("{% if not a == b %}ne{% endif %}", {"a": 1, "b": 2}),
+    ("{% if not p in q %}out{% endif %}", {"p": "x", "q": "abc"}),
+    ("{% set ns = namespace(i=x - 1) %}{{ ns.i }}", {"x": 5}),
+    ("{% for m in none_value %}x{% endfor %}", {"none_value": None}),
+    ("{% for m in undefined_value %}x{% else %}empty{% endfor %}", {}),
+    ("{{ x.y }}", {}),
+    ("{{ x.y.z }}", {}),
+    ("{{ 1 + 'a' }}", {}),
+    ("{{ 'a' + 1 }}", {}),
+    ("{{ 'a' ~ 1 ~ none }}", {}),
+    ("{{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 }} {{ -7 % 3 }} {{ 7 / 2 }} {{ 2 ** 10 }} {{ 6 / 3 }}", {}),
+    ("{{ 10 / 0 }}", {}),
+    ("{{ 'a,b,,c'.split(',') }} {{ ' a  b '.split() }} {{ 'a b c'.split(' ', 1) }} {{ 'x'.rsplit('/', 1) }}", {}),
+    ("{{ 'Hello World'.startswith('Hell') }} {{ 'abc'.endswith(('x', 'c')) }} {{ 'a-b'.replace('-', '+') }}", {}),
+    ("{{ 'hello world'.title() }} {{ 'ABC'.lower() }} {{ 'abc'.upper() }} {{ 'abc'.capitalize() }}", {}),
+    ("{{ '  x  '.strip() }}|{{ 'xxaxx'.lstrip('x') }}|{{ 'xxaxx'.rstrip('x') }}|{{ '\n a \t'|trim }}", {}),
+    ("{{ 'abc'.find('c') }} {{ 'abcabc'.count('b') }} {{ 'abc'.index('b') }} {{ '12'.isdigit() }}", {}),
+    ("{{ [3, 1, 2]|sort }} {{ ['b', 'A', 'c']|sort }} {{ [1, 2]|reverse|list }} {{ 'abc'|reverse }}", {}),
+    ("{{ [1, 2, 3]|first }} {{ [1, 2, 3]|last }} {{ [1, 2, 3]|length }} {{ 'abc'|count }} {{ [1, 2]|sum }}", {}),
+    ("{{ messages|map(attribute='role')|join(',') }}|{{ messages|selectattr('role', 'equalto', 'user')|list|length }}",
+     {"messages": [{"role": "user"}, {"role": "assistant"}, {"role": "user"}]}),
+    ("{{ messages|rejectattr('role', 'eq', 'user')|map(attribute='role')|first }}",
+     {"messages": [{"role": "user"}, {"role": "assistant"}]}),
+    ("{{ [1, 2, 3, 4]|select('odd')|list }} {{ [1, 2, 3, 4]|reject('even')|list }} {{ ['a', 'B']|map('upper')|list }}",
+     {}),
+    ("{{ x|default('d') }} {{ none|default('d') }} {{ none|default('d', true) }} {{ ''|default('e', true) }}", {}),
+    ("{{ 3|string + 'x' }} {{ '4'|int + 1 }} {{ '2.5'|float }} {{ 'x'|int }} {{ 3.7|int }} {{ 2|float }}", {}),
+    ("{{ x is none }} {{ x is not none }} {{ 1 is number }} {{ 'a' is string }} {{ [1] is iterable }}"
+     " {{ {'a': 1} is mapping }} {{ x is defined }} {{ y is undefined }} {{ 3 is odd }} {{ 4 is divisibleby 2 }}"
+     " {{ true is boolean }} {{ 1 is integer }} {{ 1.5 is float }} {{ [1] is sequence }}", {"x": None}),
+    ("{{ 'a' in 'abc' }} {{ 'k' in {'k': 1} }} {{ 2 not in [1, 3] }} {{ 1 == 1.0 }} {{ [1] == [1] }}", {}),
+    ("{% for x in [1, 2, 3] %}{{ loop.index }}{{ loop.index0 }}{{ loop.revindex }}{{ loop.revindex0 }}"
+     "{{ loop.first }}{{ loop.last }}{{ loop.length }}{{ loop.previtem }}{{ loop.nextitem }}|{% endfor %}", {}),
+    ("{% for x in [1, 2, 3, 4] %}{% if x == 2 %}{% continue %}{% endif %}{% if x == 4 %}{% break %}{% endif %}"
+     "{{ x }}{% endfor %}", {}),
+    ("{% for x in [1, 2, 3, 4] if x is even %}{{ x }}{{ loop.index }}{% endfor %}", {}),
+    ("{% for a, b in [[1, 2], [3, 4]] %}{{ a + b }}{% endfor %}", {}),
+    ("{% for x in [1, 2] %}{{ loop.cycle('a', 'b') }}{% endfor %}", {}),
+    ("{% set x = 1 %}{% for i in [1] %}{% set x = 2 %}{% endfor %}{{ x }}", {}),
+    ("{% set ns = namespace(x=1) %}{% for i in [1] %}{% set ns.x = 2 %}{% endfor %}{{ ns.x }}", {}),
+    ("{% macro m(a, b='d') %}[{{ a }}{{ b }}]{% endmacro %}{{ m(1) }}{{ m(1, b=2) }}{{ m('x', 'y') }}", {}),
+    ("{% macro m(a) %}{{ caller() }}{{ a }}{% endmacro %}{% call m(1) %}inner{% endcall %}", {}),
+    ("{% set block %}a{{ 1 + 1 }}b{% endset %}[{{ block }}]", {}),
+    ("{{ 'yes' if x else 'no' }} {{ 'only' if false }}|", {"x": 0}),
+    ("{{ x and y }} {{ x or y }} {{ not x }} {{ none or 'z' }}", {"x": 1, "y": "b"}),
+    ("{{ raise_exception('Bad role: ' + r) }}", {"r": "robot"}),
+    ("{{ d.keys()|list }} {{ d.values()|list }} {{ d.items()|list }} {{ d.get('a') }} {{ d.get('z', 'n') }}",
+     {"d": {"a": 1, "b": 2}}),
+    ("{{ d|dictsort }} {{ d['a'] }} {{ d.a }} {{ l[0] }} {{ l.0 }}", {"d": {"b": 1, "a": 2}, "l": ["q"]}),
+    ("{{ {'a': 1}|tojson }} {{ [1, 'x']|tojson(indent=2) }} {{ 'caf\u00e9 <&>'|tojson }} {{ none|tojson }}", {}),
+    ("{{ '<b>' }} {{ '<b>'|safe }} {{ '<b>'|escape }} {{ '<b>'|e|safe }}", {}),
+    ("{{ ('<' | safe) ~ '>' }} {{ '<'|safe + '>' }} {{ '<'|safe + '>'|safe }}", {}),
+    ("{{ range(3)|list }} {{ range(1, 7, 2)|list }} {{ range(5, 0, -2)|list }}", {}),
+    ("{{ range(100001)|length }}", {}),
+    ("{{ range(100000)|length }}", {}),
+    ("{{ 'x' * 3 }} {{ [1] * 2 }} {{ [1] + [2] }} {{ 'a' * 0 }}", {}),
+    ("{{ 'abc'|center(7) }}|{{ 'a b'|wordcount }}|{{ 'ab'|list }}|{{ [1, [2, 3]]|first }}", {}),
+    ("{{ '%s=%d'|format('a', 3) }} {{ 'a%sb' % 'x' }}", {}),
+    ("{{ [1, 2, 3]|batch(2)|list }} {{ [1, 2, 3]|slice(2)|list }} {{ ['a', 'b']|join }}", {}),
+    ("{{ 'Line1\nLine2'|indent(2) }}|{{ 'Line1\nLine2'|indent(2, true) }}", {}),
+    ("{{ [{'a': 2}, {'a': 1}]|sort(attribute='a')|map(attribute='a')|list }} {{ [1, 5, 3]|max }} {{ [4, 2]|min }}", {}),
+    ("{{ [1, 2, 2, 3]|unique|list }} {{ 'a'|replace('a', 'b') }} {{ '-5'|abs if false else -5|abs }} {{ 2.567|round(2) }}",
+     {}),
+    ("{% include 'META-INF/MANIFEST.MF' %}", {}),
+    ("{% import 'x.j2' as x %}{{ x }}", {}),
+    ("{% from 'x.j2' import y %}{{ y }}", {}),
+    ("{% extends 'base.j2' %}", {}),
+    ("{{ 'x'.__class__ }}", {}),
+    ("{{ messages.append(1) }}", {"messages": []}),
+    ("{% set x = [1] %}{{ x.pop() }}", {}),
+    ("{{ 'x'.repeat(3) }}", {}),
+    ("{% for x in %}{% endfor %}", {}),
+    ("{% if x %}unclosed", {}),
+    ("{{ x ", {}),
+    ("{% endfor %}", {}),
+    ("{{ 'a' }}\n{%- if true %}\n  x\n{%- endif %}  \n  {% if true %}\n    y\n  {% endif %}\n{{ 'end' }}\n", {}),
+    ("{%+ if true %}\n  a{% endif %}\n  {%+ if true %}b{% endif %}", {}),
+    ("  {# comment #}\nx\n  {#- c -#}  y", {}),
+    ("{% raw %}{{ x }}{% endraw %}", {}),
+    ("{{ \"it's\" }} {{ 'tab\\there' }} {{ 'uni\\u00e9' }} {{ \"q\\\"\" }}", {}),
+    ("{{ 1e3 }} {{ 0.1 + 0.2 }} {{ 1_000 }} {{ 3.0 * 2 }} {{ 10 / 4 }} {{ -0.0 }} {{ 1e100 }}", {}),
+    ("{{ x.content is string }} {{ x['content'] }} {{ x.get('missing') is none }}", {"x": {"content": "c"}}),
+    ("{{ [1, 2][5] }}", {}),
+    ("{{ {'a': 1}['b'] }}|", {}),
+    ("{% set a, b = 1, 2 %}{{ a }}{{ b }} {{ (1, 2) }} {{ (1,) }}", {}),
+    ("{{ namespace(a=1).a }} {% set n = namespace() %}{% set n.b = 3 %}{{ n.b }}", {}),
+    ("{{ dict(a=1) }} {{ cycler is defined }} {{ range is defined }} {{ foo is defined }}", {}),
+    ("{{ 'a' is in 'abc' }} {{ 1 is eq 1 }} {{ 2 is gt 1 }} {{ 'a' is lower }} {{ 'A' is upper }}", {}),
+    ("{{ x is true }} {{ x is false }} {{ x is sameas true }}", {"x": True}),
+    ("{{ messages[0].content|trim|length }} {{ messages|length > 1 }}", {"messages": [{"content": " a "}]}),
+    ("{{ 'a' if 'b' is string else 'c' }} {{ not 'x' is string }} {{ - 2 ** 2 }} {{ (1 if true else 2) + 3 }}", {}),
+    ("{{ 'x' ~ 1 + 2 }}", {}),
+    ("{{ 'x' ~ (1 + 2) }} {{ 1 < 2 < 3 }} {{ 3 > 2 > 4 }} {{ 1 == 1 == 1 }} {{ 'b' > 'a' }}", {}),
+    ("{% for i in range(3) %}{% for j in range(2) %}{{ loop.index }}{% endfor %}{{ loop.index }}{% endfor %}", {}),
+    ("{% if x is defined and x.y is defined %}yes{% else %}no{% endif %}", {"x": {"z": 1}}),
+    ("{{ tools is none }} {{ documents is none }} {{ tools is defined }}", {"tools": None, "documents": None}),
+]
 
 
-def main(argv):
-    if len(argv) != 3:
-        print(__doc__)
-        return 2
-    fixture, out = argv[1], argv[2]
-    env = environment()
-    families = {}
-    for name, source in TEMPLATES.items():
-        bos, eos = TOKENS[name]
-        cases = []
-        for conv, gen in CASES:
-            r = render(env, source, CONVERSATIONS[conv], gen, bos, eos, TOOLS if name == "features" and gen else None)
-            r.update({"conversation": conv, "add_generation_prompt": gen, "tools": name == "features" and gen})
-            cases.append(r)
-        families[name] = {"template": source, "bos_token": bos, "eos_token": eos, "cases": cases}
+def real_templates(folder):
+    out = {}
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".jinja"):
+            continue
+        with open(os.path.join(folder, name), encoding="utf-8") as f:
+            source = f.read()
+        bos, eos = "<s>", "</s>"
+        for prefix, tokens in REAL_TOKENS.items():
+            if name.startswith(prefix):
+                bos, eos = tokens
+        out[name[:-len(".jinja")]] = (source, bos, eos)
+    return out
+
+
+def fixture_goldens(env, fixture):
+    """The fixture's ChatML renderings and their token ids (needs torch, through make_goldens)."""
+    from make_goldens import ByteLevelBPE  # noqa: E402 - imports torch
+
+    class ChatBPE(ByteLevelBPE):
+        """The fixture BPE with every added token split out first, as HF tokenizers does."""
+
+        def encode(self, text):
+            pattern = "(" + "|".join(re.escape(s) for s in sorted(self.special, key=len, reverse=True)) + ")"
+            ids = []
+            for piece in re.split(pattern, text):
+                if piece in self.special:
+                    ids.append(self.special[piece])
+                elif piece:
+                    ids.extend(super().encode(piece))
+            return ids
+
     with open(os.path.join(fixture, "tokenizer_config.json"), encoding="utf-8") as f:
         config = json.load(f)
     assert config["chat_template"] == TEMPLATES[FIXTURE_TEMPLATE], "the fixture's chat_template is not ChatML"
@@ -184,9 +372,49 @@ def main(argv):
                       config.get("eos_token"))["text"]
         fixture_cases.append({"conversation": conv, "add_generation_prompt": gen, "text": text,
                               "ids": bpe.encode(text)})
-    doc = {"jinja2_version": jinja2.__version__, "tools": TOOLS, "conversations": CONVERSATIONS,
-           "families": families, "fixture": {"name": os.path.basename(os.path.normpath(fixture)),
-                                            "cases": fixture_cases}}
+    return {"name": os.path.basename(os.path.normpath(fixture)), "cases": fixture_cases}
+
+
+def main(argv):
+    if len(argv) != 3:
+        print(__doc__)
+        return 2
+    fixture, out = argv[1], argv[2]
+    here = os.path.dirname(os.path.abspath(__file__))
+    real_dir = argv[3] if len(argv) > 3 else os.path.join(here, "..", "..", "..", "shared", "chat-templates")
+    env = environment()
+    families = {}
+    for name, source in TEMPLATES.items():
+        bos, eos = TOKENS[name]
+        cases = []
+        # the five conversations, and a one-function tools list (the features template also with the others)
+        family_cases = [(conv, gen, name == "features" and gen) for conv, gen in CASES]
+        for conv, gen, tools in family_cases + [("single_user", True, True)]:
+            r = render(env, source, CONVERSATIONS[conv], gen, bos, eos, TOOLS if tools else None)
+            r.update({"conversation": conv, "add_generation_prompt": gen, "tools": tools})
+            cases.append(r)
+        families[name] = {"template": source, "bos_token": bos, "eos_token": eos, "cases": cases}
+    conversations = dict(CONVERSATIONS, **REAL_CONVERSATIONS)
+    real = {}
+    for name, (source, bos, eos) in real_templates(real_dir).items():
+        cases = []
+        for conv, gen, tools in REAL_CASES:
+            r = render(env, source, conversations[conv], gen, bos, eos, TOOLS if tools else None)
+            r.update({"conversation": conv, "add_generation_prompt": gen, "tools": tools})
+            cases.append(r)
+        real[name] = {"template": source, "bos_token": bos, "eos_token": eos, "cases": cases}
+    snippets = []
+    for source, variables in SNIPPETS:
+        r = render_context(env, source, variables)
+        r.update({"template": source, "variables": variables})
+        snippets.append(r)
+    if fixture == "--keep-fixture":
+        with open(out, encoding="utf-8") as f:
+            fixture_section = json.load(f)["fixture"]
+    else:
+        fixture_section = fixture_goldens(env, fixture)
+    doc = {"jinja2_version": jinja2.__version__, "date": DATE, "tools": TOOLS, "conversations": conversations,
+           "families": families, "real_templates": real, "snippets": snippets, "fixture": fixture_section}
     with open(out, "w", encoding="utf-8") as f:
         json.dump(doc, f, ensure_ascii=False, indent=1)
         f.write("\n")

@@ -2,19 +2,15 @@ package io.steer4j.djl.chat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.hubspot.jinjava.Jinjava;
-import com.hubspot.jinjava.JinjavaConfig;
-import com.hubspot.jinjava.LegacyOverrides;
-import com.hubspot.jinjava.interpret.RenderResult;
-import com.hubspot.jinjava.interpret.TemplateError;
-import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import io.steer4j.core.chat.ChatMessage;
+import io.steer4j.core.chat.template.JinjaTemplate;
+import io.steer4j.core.chat.template.TemplateException;
+import io.steer4j.core.chat.template.TemplateLimits;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -29,10 +25,11 @@ import java.util.Optional;
  * ({@code trim_blocks} and {@code lstrip_blocks} on, the globals {@code raise_exception} and {@code strftime_now},
  * HF's {@code tojson} filter, the tokenizer's special tokens such as {@code bos_token} and {@code eos_token}).
  *
- * <p>The engine is HubSpot's Jinjava, the maintained Jinja implementation for the JVM. It is an optional dependency
- * of steering-djl: add {@code com.hubspot.jinjava:jinjava} to use chat templates. Renderings of the templates of
- * ChatML (Qwen2), Llama 2, Llama 3, Mistral, Zephyr, Phi-3 and Gemma are tested to equal Python's jinja2 character
- * for character.
+ * <p>The engine is steer4j's own chat-template interpreter ({@link JinjaTemplate}), which renders as Python's jinja2
+ * with transformers' sandbox settings: 19 published templates and seven families are tested to equal Python's output
+ * character for character, and Python's refusals to be refusals. A template is treated as hostile code: it has no
+ * loader ({@code include}, {@code import} fail), reaches no Java object, and renders under {@link TemplateLimits}
+ * (time, string and list sizes, {@code range()}); see {@link #withLimits(TemplateLimits)}.
  *
  * <p>The rendered text already holds the template's special tokens (a Llama 2 template writes {@code <s>} itself):
  * encode it without adding special tokens, as {@code apply_chat_template(tokenize=True)} does, or the model sees BOS
@@ -47,28 +44,36 @@ public final class ChatTemplate {
     /** Special-token fields of {@code tokenizer_config.json} that transformers passes to templates. */
     private static final List<String> SPECIAL_TOKEN_FIELDS =
             List.of("bos_token", "eos_token", "unk_token", "pad_token", "sep_token", "cls_token", "mask_token");
-    /** Context key under which a render passes its clock to {@code strftime_now}. */
-    static final String CLOCK_KEY = "__steer4j_clock__";
-
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Jinjava ENGINE = engine();
 
     private final String source;
-    /** What the engine renders: jinja2 drops one trailing newline of the source (keep_trailing_newline off). */
-    private final String engineSource;
+    private final JinjaTemplate template;
     private final Map<String, String> specialTokens;
     private final Clock clock;
+    private final TemplateLimits limits;
 
     private ChatTemplate(String source, Map<String, String> specialTokens, Clock clock) {
+        this(source, parse(source), specialTokens, clock, TemplateLimits.defaults());
+    }
+
+    private ChatTemplate(String source, JinjaTemplate template, Map<String, String> specialTokens, Clock clock,
+                         TemplateLimits limits) {
+        this.source = source;
+        this.template = template;
+        this.specialTokens = Collections.unmodifiableMap(new LinkedHashMap<>(specialTokens));
+        this.clock = clock;
+        this.limits = limits;
+    }
+
+    private static JinjaTemplate parse(String source) {
         if (source == null || source.isEmpty()) {
             throw new ChatTemplateException("the chat template is empty");
         }
-        this.source = source;
-        this.engineSource = source.endsWith("\r\n") ? source.substring(0, source.length() - 2)
-                : source.endsWith("\n") || source.endsWith("\r") ? source.substring(0, source.length() - 1) : source;
-        TemplateSupportCheck.check(this.engineSource, ENGINE.getGlobalContext());
-        this.specialTokens = Collections.unmodifiableMap(new LinkedHashMap<>(specialTokens));
-        this.clock = clock;
+        try {
+            return JinjaTemplate.parse(source);
+        } catch (TemplateException e) {
+            throw new ChatTemplateException("the chat template cannot be parsed: " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -217,7 +222,23 @@ public final class ChatTemplate {
         if (clock == null) {
             throw new IllegalArgumentException("clock is null");
         }
-        return new ChatTemplate(source, specialTokens, clock);
+        return new ChatTemplate(source, template, specialTokens, clock, limits);
+    }
+
+    /**
+     * This template rendering under other limits (the defaults, {@link TemplateLimits#defaults()}, allow 10 s and
+     * 16 Mi characters per string).
+     */
+    public ChatTemplate withLimits(TemplateLimits limits) {
+        if (limits == null) {
+            throw new IllegalArgumentException("limits is null");
+        }
+        return new ChatTemplate(source, template, specialTokens, clock, limits);
+    }
+
+    /** The limits each render runs under. */
+    public TemplateLimits limits() {
+        return limits;
     }
 
     /** The Jinja source. */
@@ -272,18 +293,36 @@ public final class ChatTemplate {
 
     /** transformers' continue_final_message: cut after the last occurrence of the final message's text. */
     static String continueFinalMessage(String rendered, String finalMessage) {
-        String stripped = PythonStringMethods.strip(finalMessage, null, true, true);
+        String stripped = pythonStrip(finalMessage, true);
         int at = stripped.isEmpty() ? -1 : rendered.lastIndexOf(stripped);
         if (at < 0) {
             throw new ChatTemplateException("the final message does not appear in the rendered chat, so it cannot be"
                     + " continued (the template changes its text): '" + finalMessage + "'");
         }
-        String lstripped = PythonStringMethods.strip(finalMessage, null, true, false);
+        String lstripped = pythonStrip(finalMessage, false);
         // transformers compares len(lstrip) characters with the whole message: equal only when the template kept it
         int lengthKept = lstripped.length();
         String kept = rendered.substring(at, Math.min(rendered.length(), at + lengthKept));
         int end = kept.equals(finalMessage) ? at + lengthKept : at + stripped.length();
         return rendered.substring(0, Math.min(end, rendered.length()));
+    }
+
+    /** Python's str.strip() (both sides) or str.lstrip(), with Python's whitespace. */
+    private static String pythonStrip(String s, boolean right) {
+        int b = 0;
+        int e = s.length();
+        while (b < e && pythonSpace(s.charAt(b))) {
+            b++;
+        }
+        while (right && e > b && pythonSpace(s.charAt(e - 1))) {
+            e--;
+        }
+        return s.substring(b, e);
+    }
+
+    private static boolean pythonSpace(char c) {
+        return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '\u001c' && c <= '\u001f') || c == '\u0085'
+                || (c > 0x7f && Character.isSpaceChar(c));
     }
 
     /**
@@ -306,96 +345,37 @@ public final class ChatTemplate {
             map.put("content", m.content());
             msgs.add(map);
         }
+        return renderMessages(msgs, addGenerationPrompt, extraContext);
+    }
+
+    /**
+     * Renders messages given as maps, as transformers takes them: besides {@code role} and {@code content} they may
+     * hold {@code tool_calls}, {@code reasoning_content}, {@code name}, ... (values: maps, lists, strings, numbers,
+     * booleans, null). {@code tools} and {@code documents} are None unless {@code extraContext} gives them, as in
+     * {@code apply_chat_template}.
+     *
+     * @throws ChatTemplateException as {@link #render(List, boolean)}, or when a value is no JSON-like value
+     */
+    public String renderMessages(List<? extends Map<String, ?>> messages, boolean addGenerationPrompt,
+                                 Map<String, ?> extraContext) {
+        if (messages == null || messages.isEmpty()) {
+            throw new ChatTemplateException("a conversation needs at least one message");
+        }
         Map<String, Object> context = new HashMap<>(specialTokens);
-        context.put("messages", msgs);
+        context.put("messages", messages);
+        context.put("tools", null);
+        context.put("documents", null);
         context.put("add_generation_prompt", addGenerationPrompt);
         context.putAll(extraContext);
-        context.put(CLOCK_KEY, clock);
-        RenderResult result;
         try {
-            result = ENGINE.renderForResult(engineSource, context);
-        } catch (TemplateRaised e) {
-            throw new ChatTemplateException(e.getMessage(), true, null);
-        } catch (ChatTemplateException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw new ChatTemplateException("the chat template cannot be rendered: " + e.getMessage(), e);
-        }
-        for (TemplateError error : result.getErrors()) {
-            Throwable cause = error.getException();
-            for (Throwable t = cause; t != null; t = t.getCause()) {
-                if (t instanceof TemplateRaised raised) {
-                    throw new ChatTemplateException(raised.getMessage(), true, null);
-                }
-                if (t instanceof ChatTemplateException cte) {
-                    throw cte;
-                }
+            return template.render(context, limits, clock);
+        } catch (TemplateException e) {
+            if (e.raisedByTemplate()) {
+                throw new ChatTemplateException(e.getMessage(), true, e);
             }
+            throw new ChatTemplateException("the chat template cannot be rendered: " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new ChatTemplateException(e.getMessage(), e);
         }
-        if (!result.getErrors().isEmpty()) {
-            TemplateError first = result.getErrors().get(0);
-            throw new ChatTemplateException("the chat template uses something the JVM Jinja engine does not support"
-                    + " or has an error, at line " + first.getLineno() + ": " + first.getMessage()
-                    + (first.getFieldName() == null ? "" : " ('" + first.getFieldName() + "')"), first.getException());
-        }
-        return result.getOutput();
-    }
-
-    /** Thrown by {@code raise_exception(message)} inside a template. */
-    static final class TemplateRaised extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        TemplateRaised(String message) {
-            super(message, null, false, false);
-        }
-    }
-
-    /** The template global {@code raise_exception(message)}. */
-    public static Object raiseException(Object message) {
-        throw new TemplateRaised(String.valueOf(message));
-    }
-
-    /** The template global {@code strftime_now(format)}: the current time formatted as Python's strftime does. */
-    public static String strftimeNow(String format) {
-        Object clock = com.hubspot.jinjava.interpret.JinjavaInterpreter.getCurrent() == null ? null
-                : com.hubspot.jinjava.interpret.JinjavaInterpreter.getCurrent().getContext().get(CLOCK_KEY);
-        Clock c = clock instanceof Clock k ? k : Clock.systemDefaultZone();
-        return PythonStrftime.format(format, ZonedDateTime.now(c));
-    }
-
-    private static Jinjava engine() {
-        // Python's str methods first, then Jinjava's own resolution (read-only: templates cannot mutate inputs)
-        jinjava.javax.el.CompositeELResolver resolver = new jinjava.javax.el.CompositeELResolver();
-        resolver.add(new PythonStringMethods());
-        resolver.add(com.hubspot.jinjava.el.JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
-        JinjavaConfig config = JinjavaConfig.newBuilder()
-                .withElResolver(resolver)
-                .withTrimBlocks(true)
-                .withLstripBlocks(true)
-                .withKeepTrailingNewline(true)
-                // Jinjava cuts range() at 1,000 items silently; Python does not (a long history loops over
-                // range(messages|length)). A bound remains so a hostile template cannot build a huge list.
-                .withRangeLimit(1_000_000)
-                // a template from a downloaded model must not be able to fill the heap with output
-                .withMaxOutputSize(64L << 20)
-                .withLegacyOverrides(LegacyOverrides.newBuilder()
-                        .withUseNaturalOperatorPrecedence(true)
-                        .withParseWhitespaceControlStrictly(true)
-                        .withEvaluateMapKeys(true)
-                        .withKeepNullableLoopValues(true)
-                        .withHandleBackslashInQuotesOnly(true)
-                        .build())
-                .build();
-        Jinjava jinjava = new Jinjava(config);
-        try {
-            jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
-                    ChatTemplate.class.getMethod("raiseException", Object.class)));
-            jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
-                    ChatTemplate.class.getMethod("strftimeNow", String.class)));
-        } catch (NoSuchMethodException e) {
-            throw new IllegalStateException(e);
-        }
-        jinjava.getGlobalContext().registerFilter(new ToJsonFilter());
-        return jinjava;
     }
 }

@@ -67,7 +67,7 @@ public final class SteeredModel implements AutoCloseable {
     private final Generator generator;
     /** Serves single-prompt calls when continuous batching is on, else null. */
     private final ContinuousBatcher<SteeringPlan> batcher;
-    /** Created on the first chat call, so models without a chat template (or without Jinjava) never read one. */
+    /** Created on the first chat call, so models without a chat template never read one. */
     private volatile ChatFormat chatFormat;
 
     private SteeredModel(LanguageModel model, PlanSelector selector, int batchRows, boolean ownsModel) {

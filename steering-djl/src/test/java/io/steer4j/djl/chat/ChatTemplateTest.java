@@ -39,16 +39,24 @@ class ChatTemplateTest {
     void anUnknownFilterIsRefusedNamingIt() {
         ChatTemplateException e = assertThrows(ChatTemplateException.class,
                 () -> ChatTemplate.of("{{ '<|im_start|>' + messages[0]['content'] | frobnicate }}", null, null));
-        assertTrue(e.getMessage().contains("the filter 'frobnicate'"), e.getMessage());
+        assertTrue(e.getMessage().contains("No filter named 'frobnicate'") && e.getMessage().contains("line 1, column 46"),
+                e.getMessage());
         assertFalse(e.getMessage().contains("im_start"), "a | inside a string literal is no filter: " + e.getMessage());
         assertFalse(e.raisedByTemplate());
     }
 
     @Test
-    void anUnknownTestAndASlicingStepAreRefusedNamingThem() {
+    void anUnknownTestIsRefusedNamingItAndItsPosition() {
         ChatTemplateException e = assertThrows(ChatTemplateException.class,
-                () -> ChatTemplate.of("{% for m in messages[::-1] %}{% if m is frobbed %}x{% endif %}{% endfor %}", null, null));
-        assertTrue(e.getMessage().contains("is frobbed") && e.getMessage().contains("[::-1]"), e.getMessage());
+                () -> ChatTemplate.of("{% for m in messages[::-1] %}\n{% if m is frobbed %}x{% endif %}{% endfor %}", null, null));
+        assertTrue(e.getMessage().contains("No test named 'frobbed'") && e.getMessage().contains("line 2, column 12"),
+                e.getMessage());
+    }
+
+    @Test
+    void slicingWithAStepWorksAsInPython() {
+        ChatTemplate t = ChatTemplate.of("{% for m in [1, 2, 3, 4, 5][::-2] %}{{ m }}{% endfor %}", null, null);
+        assertEquals("531", t.render(HI, false));
     }
 
     @Test
@@ -61,9 +69,10 @@ class ChatTemplateTest {
 
     @Test
     void aSyntaxErrorIsAnErrorWithItsLine() {
-        ChatTemplate t = ChatTemplate.of("line one\n{% for m in messages %}{{ m.role }}", null, null);
-        ChatTemplateException e = assertThrows(ChatTemplateException.class, () -> t.render(HI, false));
-        assertTrue(e.getMessage().contains("line"), e.getMessage());
+        ChatTemplateException e = assertThrows(ChatTemplateException.class,
+                () -> ChatTemplate.of("line one\n{% for m in messages %}{{ m.role }}", null, null));
+        assertTrue(e.getMessage().contains("line 2"), e.getMessage());
+        assertFalse(e.getMessage().contains("line one"), "the template's text is not quoted: " + e.getMessage());
     }
 
     @Test
@@ -99,7 +108,7 @@ class ChatTemplateTest {
     }
 
     @Test
-    void rangeIsNotCutAtJinjavasDefaultThousand() {
+    void rangeIsNotCutBelowPythonsSandboxLimit() {
         ChatTemplate t = ChatTemplate.of("{{ range(2500) | list | length }}", null, null);
         assertEquals("2500", t.render(HI, false));
     }

@@ -1,4 +1,4 @@
-package io.steer4j.djl.chat;
+package io.steer4j.core.chat.template;
 
 import java.time.ZonedDateTime;
 import java.time.format.TextStyle;
@@ -22,7 +22,7 @@ final class PythonStrftime {
                 continue;
             }
             if (i + 1 >= pattern.length()) {
-                throw new ChatTemplateException("strftime_now: the format '" + pattern + "' ends with a lone %");
+                throw Errors.value("strftime_now: the format ends with a lone %");
             }
             char d = pattern.charAt(++i);
             switch (d) {
@@ -42,8 +42,8 @@ final class PythonStrftime {
                 case 'a' -> out.append(t.getDayOfWeek().getDisplayName(TextStyle.SHORT, Locale.ENGLISH));
                 case 'A' -> out.append(t.getDayOfWeek().getDisplayName(TextStyle.FULL, Locale.ENGLISH));
                 case '%' -> out.append('%');
-                default -> throw new ChatTemplateException("strftime_now: the directive %" + d + " in '" + pattern
-                        + "' is not supported (supported: %Y %y %m %d %H %I %M %S %f %p %j %b %B %a %A %%)");
+                default -> throw Errors.value("strftime_now: the directive %" + d
+                        + " is not supported (supported: %Y %y %m %d %H %I %M %S %f %p %j %b %B %a %A %%)");
             }
         }
         return out.toString();
