@@ -8,7 +8,8 @@ import io.steer4j.djl.generation.CancellationToken;
 import io.steer4j.djl.generation.GenerationConfig;
 import io.steer4j.djl.generation.TokenListener;
 import io.steer4j.djl.model.LanguageModel;
-import io.steer4j.djl.model.VectorSupport;
+import io.steer4j.djl.model.CpuEngine;
+import io.steer4j.djl.model.LoadOptions;
 import io.steer4j.djl.steering.SteeredModel;
 
 import java.io.IOException;
@@ -49,7 +50,7 @@ final class PeerSection {
         this.prompt = prompt;
         this.newTokens = newTokens;
         this.runs = runs;
-        this.threads = VectorSupport.threads();
+        this.threads = CpuEngine.threads();
     }
 
     /** Runs the comparison and returns its figures for the JSON report (or why it was skipped). */
@@ -67,9 +68,9 @@ final class PeerSection {
             throw new IOException("peer script " + script + " not found (run bench from the repository root or pass "
                     + "--peer-script)");
         }
-        if (!lm.vectorDecode()) {
-            System.out.println("  note: the Vector API path is off in this JVM (start java with --add-modules "
-                    + "jdk.incubator.vector); 'steer4j vector' below is then libtorch too");
+        if (lm.cpuEngine() != CpuEngine.JAVA) {
+            System.out.println("  note: the Java CPU engine is off for this model (start java with "
+                    + CpuEngine.JVM_FLAG + "); 'steer4j java' below is then libtorch too");
         }
         Path dir = Files.createTempDirectory("steer4j-peer");
         Path gguf = dir.resolve("model.gguf");
@@ -99,6 +100,13 @@ final class PeerSection {
 
     private void compare(Path gguf, Map<String, Object> out) throws Exception {
         SteeredModel sm = SteeredModel.builder(lm).build();
+        try (LanguageModel torchLm = LanguageModel.load(lm.folder(),
+                LoadOptions.builder().cpuEngine(CpuEngine.LIBTORCH).build())) {
+            compare(gguf, out, sm, SteeredModel.builder(torchLm).build());
+        }
+    }
+
+    private void compare(Path gguf, Map<String, Object> out, SteeredModel sm, SteeredModel torchSm) throws Exception {
         SteeringPlan steer = controlVectorPlan();
         List<Run> vector = new ArrayList<>();
         List<Run> vectorSteered = new ArrayList<>();
@@ -108,14 +116,14 @@ final class PeerSection {
         List<Run> llamaWarm = new ArrayList<>();
         double llamaRss = 0;
         double steerRss = 0;
-        Run firstInProcess = generate(sm, SteeringPlan.NONE, "auto"); // the first generation after load
+        Run firstInProcess = generate(sm, SteeringPlan.NONE); // the first generation after load
         for (int r = 0; r < runs; r++) {
             List<JsonNode> lines = node(gguf, 2);
             llamaFirst.add(fromJson(lines.get(1)));
             llamaWarm.add(fromJson(lines.get(2)));
             llamaRss = Math.max(llamaRss, lines.get(3).get("peak_rss_mib").asDouble());
-            Run plain = generate(sm, SteeringPlan.NONE, "auto");
-            Run steered = generate(sm, steer, "auto");
+            Run plain = generate(sm, SteeringPlan.NONE);
+            Run steered = generate(sm, steer);
             vector.add(plain);
             vectorSteered.add(steered);
             steeringCost.add(steered.decodeTokensPerS() / plain.decodeTokensPerS());
@@ -124,8 +132,8 @@ final class PeerSection {
             int extra = (int) Math.min(50, Math.ceil(0.25 * plain.decodeTokensPerS() / newTokens) - 1);
             for (int k = 0; k < extra; k++) {
                 boolean steeredFirst = k % 2 == 0;
-                Run a = generate(sm, steeredFirst ? steer : SteeringPlan.NONE, "auto");
-                Run b = generate(sm, steeredFirst ? SteeringPlan.NONE : steer, "auto");
+                Run a = generate(sm, steeredFirst ? steer : SteeringPlan.NONE);
+                Run b = generate(sm, steeredFirst ? SteeringPlan.NONE : steer);
                 Run s2 = steeredFirst ? a : b;
                 Run p2 = steeredFirst ? b : a;
                 steeringCost.add(s2.decodeTokensPerS() / p2.decodeTokensPerS());
@@ -133,7 +141,7 @@ final class PeerSection {
             if (r == 0) { // before the libtorch path has touched its (memory-mapped) weights
                 steerRss = Memory.peakRssBytes() / 1048576.0;
             }
-            torch.add(generate(sm, SteeringPlan.NONE, "libtorch"));
+            torch.add(generate(torchSm, SteeringPlan.NONE));
         }
         long[] llamaIds = llamaWarm.get(0).ids();
         boolean vectorSame = Arrays.equals(llamaIds, vector.get(0).ids());
@@ -204,9 +212,8 @@ final class PeerSection {
         return b.build();
     }
 
-    private Run generate(SteeredModel sm, SteeringPlan plan, String path) {
-        System.setProperty(VectorSupport.PROPERTY, path);
-        try {
+    private Run generate(SteeredModel sm, SteeringPlan plan) {
+        {
             GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(newTokens).stopAtEos(false).build();
             List<Long> stamps = new ArrayList<>();
             TokenListener listener = (row, token, text) -> stamps.add(System.nanoTime());
@@ -215,8 +222,6 @@ final class PeerSection {
                     .get(0).tokens();
             double decodeS = (stamps.get(stamps.size() - 1) - stamps.get(0)) / 1e9;
             return new Run((stamps.get(0) - start) / 1e6, (stamps.size() - 1) / decodeS, ids);
-        } finally {
-            System.clearProperty(VectorSupport.PROPERTY);
         }
     }
 

@@ -59,7 +59,7 @@ public final class Generator {
     private void warmUpOnce() {
         ModelConfig c = model.config();
         long layerParams = 12L * c.hiddenSize() * c.hiddenSize();
-        if (!model.vectorDecode() || layerParams > TINY_LAYER_PARAMS || !WARMED.compareAndSet(false, true)) {
+        if (model.cpuEngine() != io.steer4j.djl.model.CpuEngine.JAVA || layerParams > TINY_LAYER_PARAMS || !WARMED.compareAndSet(false, true)) {
             return;
         }
         long[] prompt = model.tokenizer().encode("Once upon a time, a little girl went to the park with her dog.");

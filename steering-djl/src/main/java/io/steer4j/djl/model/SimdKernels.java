@@ -5,15 +5,15 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * SIMD loops of the Vector API decode path over float32 arrays. Only {@link VectorDecoder} uses this class, and
- * only after {@link VectorSupport#available()} said the {@code jdk.incubator.vector} module is present, so a JVM
+ * SIMD loops of the Java CPU engine over float32 arrays. Only {@link SimdDecoder} uses this class, and
+ * only after {@link CpuEngine#javaEngineAvailable()} said the {@code jdk.incubator.vector} module is present, so a JVM
  * without the module never loads it.
  */
-final class VectorKernels {
+final class SimdKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
-    private VectorKernels() {
+    private SimdKernels() {
     }
 
     /**
