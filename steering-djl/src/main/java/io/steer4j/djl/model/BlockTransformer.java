@@ -81,7 +81,7 @@ final class BlockTransformer implements DecoderTransformer {
         }
         this.simd = engine != CpuEngine.LIBTORCH && why == null ? SimdDecoder.create(c, family, weights, store) : null;
         if (simd != null) {
-            engineChoice = "the Java CPU engine (" + SpinPool.shared().size() + " threads)";
+            engineChoice = "the Java CPU engine (" + CpuEngine.threads() + " threads)";
         } else if (engine == CpuEngine.LIBTORCH) {
             engineChoice = "libtorch, as " + (overridden ? "-D" + CpuEngine.PROPERTY + "=libtorch" : "the load option")
                     + " asks";

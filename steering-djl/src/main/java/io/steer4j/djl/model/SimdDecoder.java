@@ -62,16 +62,9 @@ final class SimdDecoder {
     private final Mat head;
     private final float[] invFreq;
     private final int rotaryDims;
-    private final SpinPool pool;
-    private static final long WARM_MIN_MS = 300;
-    private static final long WARM_MAX_MS = 3000;
-    private static final int PROMPT_WARM_TOKENS = 16;
-    /** Compiled code is shared by every model of the process, so only the first one loaded warms up. */
-    private static final java.util.concurrent.atomic.AtomicBoolean WARMED =
-            new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.atomic.AtomicLong passes = new java.util.concurrent.atomic.AtomicLong();
 
-    private SimdDecoder(ModelConfig c, ModelFamily family, ModelWeights w, WeightStore store, SpinPool pool) {
+    private SimdDecoder(ModelConfig c, ModelFamily family, ModelWeights w, WeightStore store) {
         this.c = c;
         this.layerNorm = family.norm() == ModelFamily.NormKind.LAYER_NORM;
         this.gated = family.mlp() == ModelFamily.Mlp.GATED;
@@ -101,7 +94,6 @@ final class SimdDecoder {
                 : mat(store, w.lmHead(), null, c.vocabSize(), d);
         this.invFreq = c.rope() == null ? null : c.rope().inverseFrequencies();
         this.rotaryDims = c.rope() == null ? 0 : c.rope().dims();
-        this.pool = pool;
     }
 
     /**
@@ -138,15 +130,15 @@ final class SimdDecoder {
     }
 
     /**
-     * The Java engine for a loaded model whose {@link #unavailableReason} is null; the first one of the process
-     * warms the JIT up (see {@link #warmUp}).
+     * The Java engine for a loaded model whose {@link #unavailableReason} is null. Nothing starts here: the worker
+     * team ({@link SpinPool#shared}) and the kernels' compilation ({@link SimdKernels#warmUpInBackground}) start
+     * with the first pass of the process. Loading used to run decode steps until the JIT settled (0.3 to 3 s; on a
+     * busy 2-core machine the kernels alone took 2-3 s), which made a short CLI run slower than libtorch even
+     * when it ran no one-row pass at all (the demo generates in batches); throwaway work never shortens a run, it
+     * only moves time from the first generation to loading.
      */
     static SimdDecoder create(ModelConfig c, ModelFamily family, ModelWeights w, WeightStore store) {
-        SimdDecoder v = new SimdDecoder(c, family, w, store, SpinPool.shared());
-        if (WARMED.compareAndSet(false, true)) {
-            v.warmUp();
-        }
-        return v;
+        return new SimdDecoder(c, family, w, store);
     }
 
     /** One-row passes this engine has run (tests use it to show the engine really ran). */
@@ -168,65 +160,6 @@ final class SimdDecoder {
     }
 
     /**
-     * Compiles the kernels ({@link SimdKernels#warmUp}), then runs decode steps (and every 8th step a 16-token
-     * prompt) on scratch keys and values during loading until the JIT has compiled the rest: Vector
-     * API code is many times slower before C2 compiles it, so without this the user's first generation crawls.
-     * Steps run for at least {@value #WARM_MIN_MS} ms and until three steps and two prompts in a row have
-     * {@link #settled}
-     * (at most {@value #WARM_MAX_MS} ms: a slow, shared machine gives up rather than stall loading).
-     */
-    private void warmUp() {
-        long t0 = System.nanoTime();
-        SimdKernels.warmUp();
-        long kernelsMs = (System.nanoTime() - t0) / 1_000_000;
-        int slots = Math.min(c.contextLength(), 64);
-        boolean prompts = slots > PROMPT_WARM_TOKENS;
-        Kv kv = new Kv(c.numLayers(), c.numKvHeads(), c.headDim(), slots, c.contextLength());
-        long best = Long.MAX_VALUE;
-        long bestPrompt = Long.MAX_VALUE;
-        int steady = 0;
-        int steadyPrompts = prompts ? 0 : 2;
-        int steps = 0;
-        long elapsedMs = 0;
-        long[] prompt = new long[PROMPT_WARM_TOKENS];
-        while (elapsedMs < WARM_MAX_MS && (elapsedMs < WARM_MIN_MS || steady < 3 || steadyPrompts < 2)) {
-            if (kv.slots >= slots) {
-                kv.slots = 0;
-            }
-            if (steps % 8 == 0 && prompts) {
-                // a prompt-sized pass too: prompts run other kernels (token panels), and must be steady as well
-                for (int j = 0; j < prompt.length; j++) {
-                    prompt[j] = (steps + j) % c.vocabSize();
-                }
-                kv.slots = 0;
-                long s = System.nanoTime();
-                run(prompt, 0, kv, null, false);
-                long dt = System.nanoTime() - s;
-                steadyPrompts = settled(dt, bestPrompt) ? steadyPrompts + 1 : 0;
-                bestPrompt = Math.min(bestPrompt, dt);
-            }
-            long s = System.nanoTime();
-            run(new long[] {steps % c.vocabSize()}, kv.slots, kv, null, false);
-            long dt = System.nanoTime() - s;
-            steady = settled(dt, best) ? steady + 1 : 0;
-            best = Math.min(best, dt);
-            steps++;
-            elapsedMs = (System.nanoTime() - t0) / 1_000_000;
-        }
-        LOG.debug("Java CPU engine warmed up in {} ms ({} ms on the kernels alone): {} steps, fastest {} µs, "
-                + "fastest {}-token prompt {} µs", elapsedMs, kernelsMs, steps, best / 1000, PROMPT_WARM_TOKENS,
-                bestPrompt / 1000);
-    }
-
-    /**
-     * Whether a pass of {@code dt} ns looks compiled: within 25% of the fastest so far, and not itself a new
-     * fastest by more than 20% (a pass that is much faster than all before means compilation is still going on).
-     */
-    private static boolean settled(long dt, long best) {
-        return best != Long.MAX_VALUE && dt <= best * 5 / 4 && dt >= best * 4 / 5;
-    }
-
-    /**
      * The {@link BlockTransformer#forward} contract for one unpadded row with a cache: runs the tokens of
      * {@code in} after the cached ones, writes their keys and values to {@code cache}, runs the hooks.
      */
@@ -236,6 +169,7 @@ final class SimdDecoder {
         int t = tokens.length;
         int past = cache.length();
         passes.incrementAndGet();
+        SimdKernels.warmUpInBackground();
         Kv kv = cache.javaKv(past + t, c.numKvHeads(), c.headDim());
         Sites sites = hooks.isEmpty() ? null
                 : new Sites(hooks, t, c.hiddenSize(), logicalPositions, in.promptLengths(), m);
@@ -366,7 +300,7 @@ final class SimdDecoder {
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
         int work = heads * t;
-        pool.run((part, parts) -> {
+        SpinPool.shared().run((part, parts) -> {
             float[] scores = new float[past + t];
             for (int w = work * part / parts; w < work * (part + 1) / parts; w++) {
                 int j = w / heads;
@@ -419,7 +353,7 @@ final class SimdDecoder {
         float[] y = new float[t * m.out()];
         int out = m.out();
         float[] xT = t >= SimdKernels.PANEL_MIN_TOKENS ? SimdKernels.tokensMajor(x, t, m.in()) : null;
-        pool.run((part, parts) -> {
+        SpinPool.shared().run((part, parts) -> {
             // split on multiples of 16 rows so that no two threads write one cache line of y
             int blocks = (out + 15) / 16;
             int r0 = Math.min(out, blocks * part / parts * 16);

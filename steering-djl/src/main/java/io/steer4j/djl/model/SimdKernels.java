@@ -59,6 +59,23 @@ final class SimdKernels {
     }
 
     private static volatile boolean warmed;
+    private static final java.util.concurrent.atomic.AtomicBoolean warmUpStarted =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Runs {@link #warmUp} once per JVM on a low-priority daemon thread, so that the kernels are compiled while
+     * the caller goes on loading (tokenizer, libtorch weights) or computing on libtorch; passes that start before
+     * it ends run the same kernels meanwhile, which only brings their compilation forward.
+     */
+    static void warmUpInBackground() {
+        if (warmed || !warmUpStarted.compareAndSet(false, true)) {
+            return;
+        }
+        Thread t = new Thread(SimdKernels::warmUp, "steer4j-cpu-warm-up");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
+    }
     /** Calls per kernel in {@link #warmUp}: past C2's invocation threshold (a few thousand) with margin. */
     private static final int WARM_CALLS = 12_000;
 
@@ -72,6 +89,7 @@ final class SimdKernels {
      * one-vector rows cost microseconds even before compilation, so this takes well under a second.
      */
     static void warmUp() {
+        warmUpStarted.set(true);
         if (warmed) {
             return;
         }
