@@ -134,7 +134,7 @@ public final class BenchCommand extends BaseCommand {
                     : "libtorch (start java with " + io.steer4j.djl.model.CpuEngine.JVM_FLAG + " for the Java engine)");
             System.out.printf("JVM: max heap %d MiB, transparent huge pages for the heap %s%n",
                     Runtime.getRuntime().maxMemory() >> 20, jvmFlag("UseTransparentHugePages"));
-            if (sections.contains("peer")) { // first, so that its first generation is the first after load
+            if (sections.contains("peer")) { // every side in fresh processes of its own
                 Path dir = peer != null ? peer : System.getenv("STEER4J_PEER") == null ? null
                         : Path.of(System.getenv("STEER4J_PEER"));
                 report.put("peer", new PeerSection(lm, dir, peerScript, prompt(lm, 0), newTokens, runs).run());
