@@ -72,7 +72,9 @@ final class SimdDecoder {
             case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> Act.GELU_TANH;
             case "gelu" -> Act.GELU_ERF;
             case "silu", "swish" -> Act.SILU;
-            default -> Act.RELU;
+            case "relu" -> Act.RELU;
+            // BlockTransformer refuses other names before this runs; never guess an activation
+            default -> throw new ModelLoadException("unsupported activation '" + c.activation() + "'");
         };
         this.eps = (float) c.layerNormEps();
         int d = c.hiddenSize();
