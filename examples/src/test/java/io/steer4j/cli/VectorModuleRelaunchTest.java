@@ -84,6 +84,17 @@ class VectorModuleRelaunchTest {
     }
 
     @Test
+    void aJvmThatStillLacksTheModuleRunsOnLibtorchAndTheLoadLineNamesTheFlag() throws Exception {
+        Path model = TinyModel.requireReal("stories260k");
+        // marked as a relaunched child: no second relaunch, so this JVM runs without the module
+        Proc p = tool(Map.of(VectorModuleRelaunch.GUARD, "1"), "generate", "--model", model.toString(),
+                "--max-tokens", "2", "Once upon a time");
+        assertEquals(0, p.code(), p.toString());
+        assertTrue(p.err().contains("one-row CPU passes run on libtorch") && p.err().contains(CpuEngine.JVM_FLAG),
+                p.toString());
+    }
+
+    @Test
     void theChildsExitCodeIsTheTools() throws Exception {
         Path model = TinyModel.requireReal("stories260k");
         Proc p = tool("generate", "--model", model.toString(), "--no-such-option", "x");
@@ -95,12 +106,17 @@ class VectorModuleRelaunchTest {
 
     /** Runs the tool's main class in a fresh JVM without {@value CpuEngine#JVM_FLAG}, as {@code java -jar} would. */
     private static Proc tool(String... args) throws Exception {
+        return tool(Map.of(), args);
+    }
+
+    private static Proc tool(Map<String, String> env, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx1g", "-cp", System.getProperty("java.class.path"), Steer4jCli.class.getName()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().remove(VectorModuleRelaunch.GUARD);
         pb.environment().remove("JDK_JAVA_OPTIONS");
+        pb.environment().putAll(env);
         Path out = java.nio.file.Files.createTempFile("steer4j-relaunch", ".out");
         Path err = java.nio.file.Files.createTempFile("steer4j-relaunch", ".err");
         try {
