@@ -129,11 +129,12 @@ public final class BenchCommand extends BaseCommand {
                     lm.modelId(), lm.numLayers(), lm.hiddenSize(), lm.config().vocabSize(), lm.precision(),
                     lm.device(), loadS);
             long rssLoaded = Memory.rssBytes();
-            System.out.printf("batch-1 CPU decode path: %s%n", lm.vectorDecode() ? "JDK Vector API"
-                    : "libtorch (start java with --add-modules jdk.incubator.vector for the Vector API path)");
+            System.out.printf("batch-1 CPU engine: %s%n", lm.cpuEngine() == io.steer4j.djl.model.CpuEngine.JAVA
+                    ? "Java (Vector API, " + io.steer4j.djl.model.CpuEngine.threads() + " threads)"
+                    : "libtorch (start java with " + io.steer4j.djl.model.CpuEngine.JVM_FLAG + " for the Java engine)");
             System.out.printf("JVM: max heap %d MiB, transparent huge pages for the heap %s%n",
                     Runtime.getRuntime().maxMemory() >> 20, jvmFlag("UseTransparentHugePages"));
-            if (sections.contains("peer")) { // first, so that its first generation is the first after load
+            if (sections.contains("peer")) { // every side in fresh processes of its own
                 Path dir = peer != null ? peer : System.getenv("STEER4J_PEER") == null ? null
                         : Path.of(System.getenv("STEER4J_PEER"));
                 report.put("peer", new PeerSection(lm, dir, peerScript, prompt(lm, 0), newTokens, runs).run());
@@ -561,13 +562,13 @@ public final class BenchCommand extends BaseCommand {
     private void profile(LanguageModel lm) throws IOException {
         SteeredModel sm = SteeredModel.builder(lm).build();
         List<long[]> p = List.of(prompt(lm, 0));
-        // libtorch's profiler sees libtorch operators only: profile the libtorch path
-        System.setProperty(io.steer4j.djl.model.VectorSupport.PROPERTY, "libtorch");
-        try {
-            tokensPerSecond(sm, p, List.of(SteeringPlan.NONE)); // warm-up
-            OpProfile.record(lm, profile, () -> tokensPerSecond(sm, p, List.of(SteeringPlan.NONE)));
-        } finally {
-            System.clearProperty(io.steer4j.djl.model.VectorSupport.PROPERTY);
+        // libtorch's profiler sees libtorch operators only: profile a twin of the model on libtorch
+        try (LanguageModel torchLm = LanguageModel.load(lm.folder(), io.steer4j.djl.model.LoadOptions.builder()
+                .device(lm.device()).precision(lm.precision())
+                .cpuEngine(io.steer4j.djl.model.CpuEngine.LIBTORCH).build())) {
+            SteeredModel torchSm = SteeredModel.builder(torchLm).build();
+            tokensPerSecond(torchSm, p, List.of(SteeringPlan.NONE)); // warm-up
+            OpProfile.record(torchLm, profile, () -> tokensPerSecond(torchSm, p, List.of(SteeringPlan.NONE)));
         }
         List<OpProfile.Row> rows = OpProfile.summarize(profile);
         double perToken = newTokens * 1000.0;

@@ -20,7 +20,15 @@ record ChildProcess(int exitCode, String output, List<String> jsonLines) {
 
     /** Runs {@code command} to completion and collects its output. */
     static ChildProcess run(List<String> command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        return run(command, java.util.Map.of());
+    }
+
+    /** Runs {@code command} with {@code env} added to this process's environment, and collects its output. */
+    static ChildProcess run(List<String> command, java.util.Map<String, String> env)
+            throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
         List<String> json = new ArrayList<>();
         StringBuilder all = new StringBuilder();
         try (BufferedReader br = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {

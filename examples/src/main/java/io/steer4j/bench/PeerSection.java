@@ -2,14 +2,8 @@ package io.steer4j.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.steer4j.core.hook.Intervention;
-import io.steer4j.core.hook.SteeringPlan;
-import io.steer4j.djl.generation.CancellationToken;
-import io.steer4j.djl.generation.GenerationConfig;
-import io.steer4j.djl.generation.TokenListener;
+import io.steer4j.djl.model.CpuEngine;
 import io.steer4j.djl.model.LanguageModel;
-import io.steer4j.djl.model.VectorSupport;
-import io.steer4j.djl.steering.SteeredModel;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,18 +13,34 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 
 /**
  * The peer comparison of {@code steer4j bench --sections peer}: converts the checkpoint to a float32 GGUF
- * ({@link GgufModelWriter}), runs llama.cpp on it through node-llama-cpp ({@code examples/peer/llama-peer.mjs}),
- * and times steer4j's Vector API path, its libtorch path and llama.cpp in interleaved rounds on the same prompt
- * and thread count, checking that all three produce the same greedy ids.
+ * ({@link GgufModelWriter}) and, in interleaved rounds, runs llama.cpp on it through node-llama-cpp
+ * ({@code examples/peer/llama-peer.mjs}), steer4j's Java CPU engine and steer4j on libtorch, each in a fresh
+ * process ({@link PeerChild} for steer4j) with the same prompt and thread count.
+ *
+ * <p>What makes it a fair peer: every side loads in its own fresh process, and its first generation after
+ * loading is reported as such (no side is warmed up where the other is not); the node child runs with
+ * {@code UV_THREADPOOL_SIZE=1} (libuv's default pool of 4 spinning workers took cores from llama.cpp's threads and
+ * cost it a third of its speed on 2 cores); libtorch gets the same thread count as the others; the order of the
+ * three sides rotates between rounds. Every generation of every round must give llama.cpp's greedy ids: a
+ * difference is listed and fails the command (non-zero exit).
  */
 final class PeerSection {
+    /** Generations per process: the first after loading, then steady ones. */
+    static final int GENERATIONS = 3;
+    /** Steered/unsteered pairs per round, on the Java engine. */
+    static final int STEERED_PAIRS = 2;
+
     /** One generation's figures. */
     record Run(double promptMs, double decodeTokensPerS, long[] ids) {
+    }
+
+    /** What one fresh process of one side reported. */
+    record Side(String name, int round, double loadMs, List<Run> runs, List<Double> steeredOverUnsteered,
+                double peakRssMib) {
     }
 
     private final LanguageModel lm;
@@ -41,21 +51,34 @@ final class PeerSection {
     private final int runs;
     private final int threads;
     private final ObjectMapper json = new ObjectMapper();
+    /** The program that runs {@link #script}: node; tests put a stand-in there. */
+    private final List<String> launcher;
 
     PeerSection(LanguageModel lm, Path peerDir, Path script, long[] prompt, int newTokens, int runs) {
+        this(lm, peerDir, script, prompt, newTokens, runs, List.of("node"));
+    }
+
+    PeerSection(LanguageModel lm, Path peerDir, Path script, long[] prompt, int newTokens, int runs,
+                List<String> launcher) {
+        this.launcher = List.copyOf(launcher);
         this.lm = lm;
         this.peerDir = peerDir;
         this.script = script;
         this.prompt = prompt;
         this.newTokens = newTokens;
         this.runs = runs;
-        this.threads = VectorSupport.threads();
+        this.threads = CpuEngine.threads();
     }
 
-    /** Runs the comparison and returns its figures for the JSON report (or why it was skipped). */
+    /**
+     * Runs the comparison and returns its figures for the JSON report (or why it was skipped).
+     *
+     * @throws PeerMismatchException when any generation's greedy ids differ from llama.cpp's
+     */
     Map<String, Object> run() throws Exception {
         Map<String, Object> out = new LinkedHashMap<>();
-        System.out.printf("%npeer: llama.cpp (node-llama-cpp) on the same weights, %d threads each%n", threads);
+        System.out.printf("%npeer: llama.cpp (node-llama-cpp) on the same weights, %d threads each, every side in a "
+                + "fresh process per round%n", threads);
         if (peerDir == null || !Files.isDirectory(peerDir.resolve("node_modules/node-llama-cpp"))) {
             String why = "node-llama-cpp is not installed (pass --peer DIR, or set STEER4J_PEER, to a folder where "
                     + "`npm install node-llama-cpp@3.22 @node-llama-cpp/linux-x64@3.22` ran); skipped";
@@ -67,9 +90,9 @@ final class PeerSection {
             throw new IOException("peer script " + script + " not found (run bench from the repository root or pass "
                     + "--peer-script)");
         }
-        if (!lm.vectorDecode()) {
-            System.out.println("  note: the Vector API path is off in this JVM (start java with --add-modules "
-                    + "jdk.incubator.vector); 'steer4j vector' below is then libtorch too");
+        if (!CpuEngine.javaEngineAvailable()) {
+            System.out.println("  note: this JVM lacks " + CpuEngine.JVM_FLAG + "; the Java engine's child is "
+                    + "started with it anyway");
         }
         Path dir = Files.createTempDirectory("steer4j-peer");
         Path gguf = dir.resolve("model.gguf");
@@ -88,150 +111,193 @@ final class PeerSection {
 
     /** Runs {@link GgufModelWriter} in a child JVM so that its temporary arrays do not count in this one's RSS. */
     private long convertInChildJvm(Path gguf) throws Exception {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        ChildProcess p = ChildProcess.run(List.of(java.toString(), "-cp", System.getProperty("java.class.path"),
-                GgufModelWriter.class.getName(), lm.folder().toString(), gguf.toString()));
+        ChildProcess p = ChildProcess.run(List.of(java(), "-cp", System.getProperty("java.class.path"),
+                GgufModelWriter.class.getName(), lm.folder().toString(), gguf.toString()), Map.of());
         if (p.exitCode() != 0 || !Files.isRegularFile(gguf)) {
             throw new IOException("GGUF conversion failed (exit " + p.exitCode() + "):\n" + p.output());
         }
         return Files.size(gguf);
     }
 
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
     private void compare(Path gguf, Map<String, Object> out) throws Exception {
-        SteeredModel sm = SteeredModel.builder(lm).build();
-        SteeringPlan steer = controlVectorPlan();
-        List<Run> vector = new ArrayList<>();
-        List<Run> vectorSteered = new ArrayList<>();
-        List<Double> steeringCost = new ArrayList<>(); // steered / unsteered decode speed, pair by pair
-        List<Run> torch = new ArrayList<>();
-        List<Run> llamaFirst = new ArrayList<>();
-        List<Run> llamaWarm = new ArrayList<>();
-        double llamaRss = 0;
-        double steerRss = 0;
-        Run firstInProcess = generate(sm, SteeringPlan.NONE, "auto"); // the first generation after load
+        List<Side> llama = new ArrayList<>();
+        List<Side> javaEngine = new ArrayList<>();
+        List<Side> torch = new ArrayList<>();
+        String[] order = {"llama.cpp", "java", "libtorch"};
         for (int r = 0; r < runs; r++) {
-            List<JsonNode> lines = node(gguf, 2);
-            llamaFirst.add(fromJson(lines.get(1)));
-            llamaWarm.add(fromJson(lines.get(2)));
-            llamaRss = Math.max(llamaRss, lines.get(3).get("peak_rss_mib").asDouble());
-            Run plain = generate(sm, SteeringPlan.NONE, "auto");
-            Run steered = generate(sm, steer, "auto");
-            vector.add(plain);
-            vectorSteered.add(steered);
-            steeringCost.add(steered.decodeTokensPerS() / plain.decodeTokensPerS());
-            // A tiny model decodes a generation in milliseconds, where one preemption moves a single figure by
-            // tens of percent: more pairs, in alternating order, until a round has ~0.25 s of each
-            int extra = (int) Math.min(50, Math.ceil(0.25 * plain.decodeTokensPerS() / newTokens) - 1);
-            for (int k = 0; k < extra; k++) {
-                boolean steeredFirst = k % 2 == 0;
-                Run a = generate(sm, steeredFirst ? steer : SteeringPlan.NONE, "auto");
-                Run b = generate(sm, steeredFirst ? SteeringPlan.NONE : steer, "auto");
-                Run s2 = steeredFirst ? a : b;
-                Run p2 = steeredFirst ? b : a;
-                steeringCost.add(s2.decodeTokensPerS() / p2.decodeTokensPerS());
+            for (int k = 0; k < order.length; k++) {
+                String side = order[(k + r) % order.length]; // rotate: no side always runs first or last
+                switch (side) {
+                    case "llama.cpp" -> llama.add(node(gguf, r));
+                    case "java" -> javaEngine.add(steer4j(CpuEngine.JAVA, r));
+                    default -> torch.add(steer4j(CpuEngine.LIBTORCH, r));
+                }
             }
-            if (r == 0) { // before the libtorch path has touched its (memory-mapped) weights
-                steerRss = Memory.peakRssBytes() / 1048576.0;
-            }
-            torch.add(generate(sm, SteeringPlan.NONE, "libtorch"));
         }
-        long[] llamaIds = llamaWarm.get(0).ids();
-        boolean vectorSame = Arrays.equals(llamaIds, vector.get(0).ids());
-        boolean torchSame = Arrays.equals(llamaIds, torch.get(0).ids());
-        double lDecode = median(llamaWarm, Run::decodeTokensPerS);
-        double vDecode = median(vector, Run::decodeTokensPerS);
-        double tDecode = median(torch, Run::decodeTokensPerS);
-        double sDecode = median(vectorSteered, Run::decodeTokensPerS);
-        double lPrompt = prompt.length / median(llamaWarm, Run::promptMs) * 1000;
-        double vPrompt = prompt.length / median(vector, Run::promptMs) * 1000;
-        double tPrompt = prompt.length / median(torch, Run::promptMs) * 1000;
-        double lFirst = median(llamaFirst, Run::decodeTokensPerS);
+        long[] reference = llama.get(0).runs().get(0).ids();
+        List<Side> all = new ArrayList<>(llama);
+        all.addAll(javaEngine);
+        all.addAll(torch);
+        List<String> mismatches = idMismatches(reference, all);
+
         System.out.printf("  batch 1, %d-token prompt + %d new tokens, greedy, median of %d interleaved rounds%n",
                 prompt.length, newTokens, runs);
-        System.out.printf("  %-44s %12s %14s %7s %15s %7s%n", "figure", "llama.cpp", "steer4j vector", "ratio",
+        System.out.printf("  %-44s %12s %14s %7s %15s %7s%n", "figure", "llama.cpp", "steer4j java", "ratio",
                 "steer4j libtorch", "ratio");
-        row("decode, unsteered (tokens/s)", lDecode, vDecode, tDecode);
-        double steeredRatio = BenchCommand.median(steeringCost);
-        System.out.printf("  %-44s %12s %14.1f %7.3f %15s %7s   (ratio: median of %d back-to-back pairs, steered / "
-                + "unsteered; node-llama-cpp has no control-vector API)%n",
-                "decode, control vector on " + (lm.numLayers() - 1) + " layers", "-", sDecode, steeredRatio, "-", "",
-                steeringCost.size());
-        row("prompt processing (tokens/s)", lPrompt, vPrompt, tPrompt);
-        System.out.printf("  %-44s %12.1f %14.1f %7.3f %15s %7s   (first / steady: llama.cpp %.2f, steer4j %.2f)%n",
-                "first generation after load, decode (tok/s)", lFirst, firstInProcess.decodeTokensPerS(),
-                firstInProcess.decodeTokensPerS() / lFirst, "-", "", lFirst / lDecode,
-                firstInProcess.decodeTokensPerS() / vDecode);
-        System.out.printf("  %-44s %12.0f %14.0f %7.3f %15s %7s   (steer4j: whole bench process before any "
-                + "libtorch generation)%n", "peak RSS (MiB)", llamaRss, steerRss, steerRss / llamaRss, "-", "");
-        System.out.printf("  %-44s %12s %14s %7s %15s%n", "same greedy ids as llama.cpp", "-", vectorSame ? "yes" : "NO",
-                "", torchSame ? "yes" : "NO");
-        System.out.printf("  runs, decode tok/s: llama.cpp %s; steer4j vector %s; libtorch %s%n",
-                fmt(llamaWarm), fmt(vector), fmt(torch));
+        double[] load = row("load, fresh process (ms; ratio: llama / steer4j)", llama, javaEngine, torch,
+                Side::loadMs, true);
+        double[] first = row("first generation after load, decode (tok/s)", llama, javaEngine, torch,
+                s -> s.runs().get(0).decodeTokensPerS(), false);
+        double[] decode = row("decode, steady (tok/s)", llama, javaEngine, torch, s -> steady(s, Run::decodeTokensPerS),
+                false);
+        double[] pp = row("prompt processing, steady (tok/s)", llama, javaEngine, torch,
+                s -> prompt.length / steady(s, Run::promptMs) * 1000, false);
+        double[] rss = row("peak RSS (MiB; ratio: steer4j / llama)", llama, javaEngine, torch, Side::peakRssMib,
+                false);
+        List<Double> pairs = javaEngine.stream().flatMap(s -> s.steeredOverUnsteered().stream()).toList();
+        double steering = BenchCommand.median(pairs);
+        System.out.printf("  %-44s %12s %14.3f   (median of %d back-to-back pairs on the Java engine; node-llama-cpp "
+                + "has no control-vector API)%n", "decode, control vector on " + (lm.numLayers() - 1) + " layers, "
+                + "steered / unsteered", "-", steering, pairs.size());
+        System.out.printf("  same greedy ids as llama.cpp in every generation of every round: %s%n",
+                mismatches.isEmpty() ? "yes" : "NO");
+        System.out.printf("  runs, steady decode tok/s: llama.cpp %s; steer4j java %s; libtorch %s%n",
+                fmt(llama), fmt(javaEngine), fmt(torch));
         out.put("threads", threads);
-        out.put("llama_decode_tokens_per_s", lDecode);
-        out.put("vector_decode_tokens_per_s", vDecode);
-        out.put("libtorch_decode_tokens_per_s", tDecode);
-        out.put("vector_steered_decode_tokens_per_s", sDecode);
-        out.put("vector_steered_over_unsteered", steeredRatio);
-        out.put("vector_steering_pairs", steeringCost.size());
-        out.put("llama_prompt_tokens_per_s", lPrompt);
-        out.put("vector_prompt_tokens_per_s", vPrompt);
-        out.put("libtorch_prompt_tokens_per_s", tPrompt);
-        out.put("llama_first_generation_decode_tokens_per_s", lFirst);
-        out.put("vector_first_generation_decode_tokens_per_s", firstInProcess.decodeTokensPerS());
-        out.put("llama_peak_rss_mib", llamaRss);
-        out.put("steer4j_peak_rss_mib", steerRss);
-        out.put("same_ids_vector", vectorSame);
-        out.put("same_ids_libtorch", torchSame);
+        out.put("llama_load_ms", load[0]);
+        out.put("java_load_ms", load[1]);
+        out.put("libtorch_load_ms", load[2]);
+        out.put("llama_first_generation_decode_tokens_per_s", first[0]);
+        out.put("java_first_generation_decode_tokens_per_s", first[1]);
+        out.put("libtorch_first_generation_decode_tokens_per_s", first[2]);
+        out.put("llama_decode_tokens_per_s", decode[0]);
+        out.put("java_decode_tokens_per_s", decode[1]);
+        out.put("libtorch_decode_tokens_per_s", decode[2]);
+        out.put("llama_prompt_tokens_per_s", pp[0]);
+        out.put("java_prompt_tokens_per_s", pp[1]);
+        out.put("libtorch_prompt_tokens_per_s", pp[2]);
+        out.put("llama_peak_rss_mib", rss[0]);
+        out.put("java_peak_rss_mib", rss[1]);
+        out.put("libtorch_peak_rss_mib", rss[2]);
+        out.put("java_steered_over_unsteered", steering);
+        out.put("java_steering_pairs", pairs.size());
+        out.put("id_mismatches", mismatches);
+        if (!mismatches.isEmpty()) {
+            mismatches.forEach(m -> System.out.println("  ids differ: " + m));
+            throw new PeerMismatchException(mismatches);
+        }
     }
 
-    private static void row(String name, double llama, double vector, double torch) {
-        System.out.printf("  %-44s %12.1f %14.1f %7.3f %15.1f %7.3f%n", name, llama, vector, vector / llama, torch,
-                torch / llama);
+    /** Median over rounds of the median of a side's steady generations (all but the first after loading). */
+    private static double steady(Side s, java.util.function.ToDoubleFunction<Run> f) {
+        return BenchCommand.median(s.runs().subList(1, s.runs().size()).stream().mapToDouble(f).toArray());
     }
 
-    /** A plan adding a vector at every layer a GGUF control vector can address (1 .. layers-1), as llama.cpp would. */
-    private SteeringPlan controlVectorPlan() {
-        SteeringPlan.Builder b = SteeringPlan.builder();
-        SplittableRandom r = new SplittableRandom(7);
-        for (int l = 1; l < lm.numLayers(); l++) {
-            float[] v = new float[lm.hiddenSize()];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = (float) r.nextGaussian() * 0.05f;
+    private static double[] row(String name, List<Side> llama, List<Side> javaEngine, List<Side> torch,
+                                java.util.function.ToDoubleFunction<Side> f, boolean inverse) {
+        double l = BenchCommand.median(llama.stream().mapToDouble(f).toArray());
+        double j = BenchCommand.median(javaEngine.stream().mapToDouble(f).toArray());
+        double t = BenchCommand.median(torch.stream().mapToDouble(f).toArray());
+        System.out.printf("  %-44s %12.1f %14.1f %7.3f %15.1f %7.3f%n", name, l, j, inverse ? l / j : j / l, t,
+                inverse ? l / t : t / l);
+        return new double[] {l, j, t};
+    }
+
+    /**
+     * Every generation whose ids differ from {@code reference} (llama.cpp's first generation), named by side,
+     * round and generation, with the first differing position.
+     */
+    static List<String> idMismatches(long[] reference, List<Side> sides) {
+        List<String> out = new ArrayList<>();
+        for (Side s : sides) {
+            for (int g = 0; g < s.runs().size(); g++) {
+                long[] ids = s.runs().get(g).ids();
+                if (Arrays.equals(reference, ids)) {
+                    continue;
+                }
+                int i = Arrays.mismatch(reference, ids);
+                out.add(String.format("%s, round %d, generation %d: position %d is %s (llama.cpp: %s)", s.name(),
+                        s.round(), g, i, i < ids.length ? ids[i] : "missing",
+                        i < reference.length ? reference[i] : "missing"));
             }
-            b.add(Intervention.add(l, v, 1.0));
         }
-        return b.build();
+        return out;
     }
 
-    private Run generate(SteeredModel sm, SteeringPlan plan, String path) {
-        System.setProperty(VectorSupport.PROPERTY, path);
-        try {
-            GenerationConfig cfg = GenerationConfig.builder().maxNewTokens(newTokens).stopAtEos(false).build();
-            List<Long> stamps = new ArrayList<>();
-            TokenListener listener = (row, token, text) -> stamps.add(System.nanoTime());
-            long start = System.nanoTime();
-            long[] ids = sm.generateBatchIds(List.of(prompt), cfg, List.of(plan), listener, CancellationToken.NEVER)
-                    .get(0).tokens();
-            double decodeS = (stamps.get(stamps.size() - 1) - stamps.get(0)) / 1e9;
-            return new Run((stamps.get(0) - start) / 1e6, (stamps.size() - 1) / decodeS, ids);
-        } finally {
-            System.clearProperty(VectorSupport.PROPERTY);
-        }
+    /** The node child's environment: one libuv worker, so that no idle pool spins beside llama.cpp's threads. */
+    static Map<String, String> nodeEnvironment() {
+        return Map.of("UV_THREADPOOL_SIZE", "1");
     }
 
-    private List<JsonNode> node(Path gguf, int generations) throws Exception {
-        String ids = Arrays.stream(prompt).mapToObj(Long::toString).collect(Collectors.joining(","));
-        ChildProcess p = ChildProcess.run(List.of("node", script.toString(), peerDir.toString(), gguf.toString(), ids,
-                String.valueOf(newTokens), String.valueOf(threads), String.valueOf(generations)));
-        if (p.exitCode() != 0 || p.jsonLines().size() != generations + 2) {
-            throw new IOException("llama.cpp peer failed (exit " + p.exitCode() + "):\n" + p.output());
+    /**
+     * A fresh steer4j JVM for one side: the parent's heap limit, {@code threads} threads on both engines (the Java
+     * engine's team and libtorch's intra-op pool), the Vector API module for the Java engine only.
+     */
+    static List<String> steer4jCommand(String java, long maxHeapBytes, int threads, CpuEngine engine,
+                                       String classPath, List<String> childArgs) {
+        List<String> c = new ArrayList<>(List.of(java, "-Xmx" + (maxHeapBytes >> 20) + "m"));
+        if (engine == CpuEngine.JAVA) {
+            c.addAll(List.of("--add-modules", "jdk.incubator.vector"));
+        }
+        c.addAll(List.of("-D" + CpuEngine.THREADS_PROPERTY + "=" + threads, "-Dai.djl.pytorch.num_threads=" + threads,
+                "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", classPath,
+                PeerChild.class.getName()));
+        c.addAll(childArgs);
+        return c;
+    }
+
+    private String promptIds() {
+        return Arrays.stream(prompt).mapToObj(Long::toString).collect(Collectors.joining(","));
+    }
+
+    private Side steer4j(CpuEngine engine, int round) throws Exception {
+        int pairs = engine == CpuEngine.JAVA ? STEERED_PAIRS : 0;
+        List<String> cmd = steer4jCommand(java(), Runtime.getRuntime().maxMemory(), threads, engine,
+                System.getProperty("java.class.path"), List.of(lm.folder().toString(), engine.name(), promptIds(),
+                        String.valueOf(newTokens), String.valueOf(GENERATIONS), String.valueOf(pairs)));
+        ChildProcess p = ChildProcess.run(cmd, Map.of("OMP_NUM_THREADS", String.valueOf(threads)));
+        String name = engine == CpuEngine.JAVA ? "steer4j java" : "steer4j libtorch";
+        List<JsonNode> lines = lines(p, name, GENERATIONS + pairs + 2);
+        if (!lines.get(0).get("engine").asText().equals(engine.name())) {
+            throw new IOException(name + " child ran on " + lines.get(0).get("engine").asText());
+        }
+        List<Double> ratios = new ArrayList<>();
+        for (int k = 0; k < pairs; k++) {
+            ratios.add(lines.get(1 + GENERATIONS + k).get("steered_over_unsteered").asDouble());
+        }
+        return side(name, round, lines, ratios);
+    }
+
+    private Side node(Path gguf, int round) throws Exception {
+        List<String> cmd = new ArrayList<>(launcher);
+        cmd.addAll(List.of(script.toString(), peerDir.toString(), gguf.toString(), promptIds(),
+                String.valueOf(newTokens), String.valueOf(threads), String.valueOf(GENERATIONS)));
+        ChildProcess p = ChildProcess.run(cmd, nodeEnvironment());
+        return side("llama.cpp", round, lines(p, "llama.cpp peer", GENERATIONS + 2), List.of());
+    }
+
+    private List<JsonNode> lines(ChildProcess p, String name, int expected) throws IOException {
+        if (p.exitCode() != 0 || p.jsonLines().size() != expected) {
+            throw new IOException(name + " failed (exit " + p.exitCode() + "):\n" + p.output());
         }
         List<JsonNode> lines = new ArrayList<>();
         for (String line : p.jsonLines()) {
             lines.add(json.readTree(line));
         }
         return lines;
+    }
+
+    private static Side side(String name, int round, List<JsonNode> lines, List<Double> ratios) {
+        List<Run> gens = new ArrayList<>();
+        for (int g = 0; g < GENERATIONS; g++) {
+            gens.add(fromJson(lines.get(1 + g)));
+        }
+        return new Side(name, round, lines.get(0).get("load_ms").asDouble(), gens, ratios,
+                lines.get(lines.size() - 1).get("peak_rss_mib").asDouble());
     }
 
     private static Run fromJson(JsonNode n) {
@@ -242,11 +308,8 @@ final class PeerSection {
         return new Run(n.get("prompt_ms").asDouble(), n.get("decode_tokens_per_s").asDouble(), ids);
     }
 
-    private static double median(List<Run> runs, java.util.function.ToDoubleFunction<Run> f) {
-        return BenchCommand.median(runs.stream().mapToDouble(f).toArray());
-    }
-
-    private static String fmt(List<Run> runs) {
-        return runs.stream().map(r -> String.format("%.1f", r.decodeTokensPerS())).collect(Collectors.joining(" ", "[", "]"));
+    private static String fmt(List<Side> sides) {
+        return sides.stream().map(s -> String.format("%.1f", steady(s, Run::decodeTokensPerS)))
+                .collect(Collectors.joining(" ", "[", "]"));
     }
 }

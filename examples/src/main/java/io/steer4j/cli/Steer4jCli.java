@@ -89,6 +89,11 @@ public final class Steer4jCli implements Callable<Integer> {
 
     /** Runs the tool and exits with its exit code. */
     public static void main(String[] args) {
+        // The Java CPU engine needs a JVM flag that a jar cannot carry: run in a JVM that has it (see the class)
+        java.util.OptionalInt relaunched = VectorModuleRelaunch.runIfUseful(args);
+        if (relaunched.isPresent()) {
+            System.exit(relaunched.getAsInt());
+        }
         // No telemetry or engine downloads: the PyTorch native library ships in the jar.
         if (System.getProperty("ai.djl.offline") == null) {
             System.setProperty("ai.djl.offline", "true");
@@ -100,6 +105,11 @@ public final class Steer4jCli implements Callable<Integer> {
         if (System.getProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils") == null) {
             // DJL warns on every start of a machine without a CUDA driver; that is the normal CPU case
             System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error");
+        }
+        if (System.getProperty("org.slf4j.simpleLogger.log.io.steer4j.djl.model.LanguageModel") == null) {
+            // its one line at load says which engine runs the model (and which flag would make it faster)
+            System.setProperty("org.slf4j.simpleLogger.log.io.steer4j.djl.model.LanguageModel",
+                    Arrays.asList(args).contains("--verbose") ? "debug" : "info");
         }
         System.exit(commandLine().execute(args));
     }

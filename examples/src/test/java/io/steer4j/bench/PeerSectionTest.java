@@ -1,5 +1,12 @@
 package io.steer4j.bench;
 
+import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.djl.generation.CancellationToken;
+import io.steer4j.djl.generation.GenerationConfig;
+import io.steer4j.djl.generation.TokenListener;
+import io.steer4j.djl.model.CpuEngine;
+import io.steer4j.djl.model.LanguageModel;
+import io.steer4j.djl.steering.SteeredModel;
 import io.steer4j.examples.TinyModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -10,13 +17,17 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The peer section without llama.cpp installed, and the GGUF converter's output layout. That llama.cpp loads the
+ * The peer section without llama.cpp installed (a stand-in for its node script checks what the section does with
+ * a peer's output and environment), and the GGUF converter's output layout. That llama.cpp loads the
  * converted file and decodes the same greedy ids is checked by the section itself when the peer is installed.
  */
 class PeerSectionTest {
@@ -29,6 +40,66 @@ class PeerSectionTest {
         assertEquals(0, code, out);
         assertTrue(out.contains("node-llama-cpp is not installed"), out);
         assertTrue(out.contains("\"skipped\""), out);
+    }
+
+    @Test
+    void theNodeChildRunsWithOneLibuvWorker() {
+        assertEquals(Map.of("UV_THREADPOOL_SIZE", "1"), PeerSection.nodeEnvironment());
+    }
+
+    @Test
+    void bothSteer4jChildrenGetTheBenchsThreadCountOnBothEnginesAndOnlyTheJavaOneTheModule() {
+        List<String> j = PeerSection.steer4jCommand("java", 640L << 20, 3, CpuEngine.JAVA, "cp", List.of("a"));
+        List<String> t = PeerSection.steer4jCommand("java", 640L << 20, 3, CpuEngine.LIBTORCH, "cp", List.of("a"));
+        for (List<String> c : List.of(j, t)) {
+            assertTrue(c.contains("-Xmx640m") && c.contains("-Dsteer4j.cpu.threads=3")
+                    && c.contains("-Dai.djl.pytorch.num_threads=3"), c.toString());
+            assertEquals(List.of(PeerChild.class.getName(), "a"), c.subList(c.size() - 2, c.size()));
+        }
+        assertTrue(j.contains("jdk.incubator.vector"), j.toString());
+        assertFalse(t.contains("jdk.incubator.vector"), t.toString());
+    }
+
+    @Test
+    void idsAreComparedInEveryGenerationOfEveryRound() {
+        long[] ref = {5, 6, 7};
+        PeerSection.Run same = new PeerSection.Run(1, 1, ref.clone());
+        PeerSection.Side ok = new PeerSection.Side("steer4j java", 0, 1, List.of(same, same, same), List.of(), 1);
+        PeerSection.Side bad = new PeerSection.Side("steer4j libtorch", 2, 1,
+                List.of(same, same, new PeerSection.Run(1, 1, new long[] {5, 6, 8})), List.of(), 1);
+        assertEquals(List.of(), PeerSection.idMismatches(ref, List.of(ok)));
+        assertEquals(List.of("steer4j libtorch, round 2, generation 2: position 2 is 8 (llama.cpp: 7)"),
+                PeerSection.idMismatches(ref, List.of(ok, bad)));
+    }
+
+    @Test
+    void aLaterRoundsMismatchFailsTheSectionAndTheNodeChildHadOneLibuvWorker(@TempDir Path tmp) throws Exception {
+        long[] prompt = {3, 1, 4, 1, 5};
+        int newTokens = 6;
+        Path peer = Files.createDirectories(tmp.resolve("peer/node_modules/node-llama-cpp")).getParent().getParent();
+        Path script = Files.writeString(tmp.resolve("llama-peer.mjs"), "// stand-in, run by FakeLlamaPeer");
+        try (LanguageModel lm = LanguageModel.load(TinyModel.dir())) {
+            long[] ids = SteeredModel.builder(lm).build().generateBatchIds(List.of(prompt),
+                    GenerationConfig.builder().maxNewTokens(newTokens).stopAtEos(false).build(),
+                    List.of(SteeringPlan.NONE), TokenListener.NONE, CancellationToken.NEVER).get(0).tokens();
+            long[] wrong = ids.clone();
+            wrong[wrong.length - 1] = (wrong[wrong.length - 1] + 1) % lm.config().vocabSize();
+            Files.writeString(peer.resolve("ids-0.txt"), join(ids));
+            Files.writeString(peer.resolve("ids-1.txt"), join(wrong));
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            PeerSection section = new PeerSection(lm, peer, script, prompt, newTokens, 2,
+                    List.of(java, "-cp", System.getProperty("java.class.path"), FakeLlamaPeer.class.getName()));
+            PeerMismatchException e = assertThrows(PeerMismatchException.class, section::run);
+            assertTrue(e.getMessage().contains("in 3 generation(s)"), "llama.cpp's three of round 1: "
+                    + e.getMessage());
+            assertTrue(e.getMessage().contains("llama.cpp, round 1, generation 0: position " + (newTokens - 1)),
+                    e.getMessage());
+        }
+        assertEquals("1", Files.readString(peer.resolve("uv-threadpool-size")));
+    }
+
+    private static String join(long[] ids) {
+        return java.util.Arrays.stream(ids).mapToObj(Long::toString).collect(java.util.stream.Collectors.joining(","));
     }
 
     @Test

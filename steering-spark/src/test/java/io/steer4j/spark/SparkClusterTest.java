@@ -12,7 +12,6 @@ import io.steer4j.djl.eval.SweepRunner;
 import io.steer4j.djl.generation.GenerationConfig;
 import io.steer4j.djl.generation.GenerationResult;
 import io.steer4j.djl.model.LanguageModel;
-import io.steer4j.djl.model.VectorSupport;
 import io.steer4j.djl.steering.SteeredModel;
 import io.steer4j.djl.steering.SteeringVectorComputer;
 import org.apache.spark.SparkEnv;
@@ -434,9 +433,9 @@ class SparkClusterTest {
         /** Reads the load count before asking the cache for the model (which loads it if this JVM never did). */
         static ExecutorReport of(String ref) {
             int loads = ExecutorModels.loadCount(ref);
-            boolean decode = ExecutorModels.model(ref).vectorDecode();
+            boolean decode = ExecutorModels.model(ref).cpuEngine() == io.steer4j.djl.model.CpuEngine.JAVA;
             return new ExecutorReport(SparkEnv.get().executorId(), ProcessHandle.current().pid(), loads,
-                    VectorSupport.moduleLoaded(), decode);
+                    io.steer4j.djl.model.CpuEngine.javaEngineAvailable(), decode);
         }
     }
 

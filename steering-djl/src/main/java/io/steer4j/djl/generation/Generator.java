@@ -38,47 +38,7 @@ public final class Generator {
      */
     public Generator(LanguageModel model) {
         this.model = model;
-        warmUpOnce();
     }
-
-    private static final java.util.concurrent.atomic.AtomicBoolean WARMED =
-            new java.util.concurrent.atomic.AtomicBoolean();
-    /** Parameters per layer below which a model counts as tiny for {@link #warmUpOnce}. */
-    private static final long TINY_LAYER_PARAMS = 2_000_000;
-    private static final long WARM_NANOS = 400_000_000L;
-
-    /**
-     * Runs throwaway generations for up to 0.4 s, once per JVM, when a tiny model decodes on the Vector API path.
-     *
-     * <p>Why: the model warms its kernels while loading, but on a tiny model a decode step is a few hundred
-     * microseconds and the generation loop around it (inputs, logits hand-off, sampling, text streaming) is a
-     * large share of a token; that code runs in the interpreter until the JIT has seen it thousands of times, so
-     * the first generations ran at a third of the steady speed. On a GPT-2-sized model the loop is noise beside
-     * a 30 ms step and this is skipped.
-     */
-    private void warmUpOnce() {
-        ModelConfig c = model.config();
-        long layerParams = 12L * c.hiddenSize() * c.hiddenSize();
-        if (!model.vectorDecode() || layerParams > TINY_LAYER_PARAMS || !WARMED.compareAndSet(false, true)) {
-            return;
-        }
-        long[] prompt = model.tokenizer().encode("Once upon a time, a little girl went to the park with her dog.");
-        if (prompt.length == 0 || prompt.length >= c.contextLength() / 2) {
-            return;
-        }
-        GenerationConfig cfg = GenerationConfig.builder()
-                .maxNewTokens(Math.min(32, c.contextLength() - prompt.length)).stopAtEos(false).build();
-        TokenListener streamed = (row, token, text) -> { }; // not NONE: the text stream is part of the loop
-        long deadline = System.nanoTime() + WARM_NANOS;
-        try {
-            while (System.nanoTime() < deadline) {
-                generate(List.of(prompt), cfg, HookSet.NONE, streamed, CancellationToken.NEVER);
-            }
-        } catch (RuntimeException e) { // only speed is at stake: the first real call will report a real problem
-            org.slf4j.LoggerFactory.getLogger(Generator.class).debug("generation warm-up stopped: {}", e.toString());
-        }
-    }
-
 
     /** Generates from one text prompt without hooks. */
     public GenerationResult generate(String prompt, GenerationConfig config) {

@@ -50,13 +50,18 @@ final class BlockTransformer implements DecoderTransformer {
     private final float eps;
     /** Weights in float16 ({@link Precision#FLOAT16}): some steps are upcast, see {@link Precision}. */
     private final boolean half;
-    /** The Vector API path for batch-1 CPU calls with a cache, or null where it cannot run; see {@link #forward}. */
-    private final VectorDecoder vector;
+    /** The Java CPU engine for batch-1 CPU calls with a cache, or null where libtorch runs them; see {@link #forward}. */
+    private final SimdDecoder simd;
+    /** Which engine runs one-row CPU passes, and why, for the model's load log line. */
+    private final String engineChoice;
 
     /**
-     * @param store the open checkpoint the weights came from: the Vector API path reads its own copy from it
+     * @param store     the open checkpoint the weights came from: the Java CPU engine reads its own copy from it
+     * @param requested the load option, before {@link CpuEngine#PROPERTY} may override it
+     * @throws ModelLoadException when {@link CpuEngine#JAVA} is asked for and cannot run this model
      */
-    BlockTransformer(ModelConfig c, ModelFamily family, ModelWeights weights, WeightStore store, NDManager manager) {
+    BlockTransformer(ModelConfig c, ModelFamily family, ModelWeights weights, WeightStore store, NDManager manager,
+                     CpuEngine requested) {
         this.config = c;
         this.w = weights;
         this.normKind = family.norm();
@@ -67,12 +72,37 @@ final class BlockTransformer implements DecoderTransformer {
         this.normShape = new Shape(c.hiddenSize());
         this.eps = (float) c.layerNormEps();
         this.half = weights.embed().getDataType() == DataType.FLOAT16;
-        this.vector = VectorDecoder.create(c, family, weights, store);
+        CpuEngine engine = CpuEngine.resolve(requested);
+        boolean overridden = engine != requested;
+        String why = engine == CpuEngine.LIBTORCH ? null : SimdDecoder.unavailableReason(weights);
+        if (engine == CpuEngine.JAVA && why != null) {
+            throw new ModelLoadException("the Java CPU engine was asked for" + (overridden
+                    ? " (-D" + CpuEngine.PROPERTY + "=java)" : "") + " but cannot run this model: " + why);
+        }
+        this.simd = engine != CpuEngine.LIBTORCH && why == null ? SimdDecoder.create(c, family, weights, store) : null;
+        if (simd != null) {
+            engineChoice = "the Java CPU engine (" + CpuEngine.threads() + " threads)";
+        } else if (engine == CpuEngine.LIBTORCH) {
+            engineChoice = "libtorch, as " + (overridden ? "-D" + CpuEngine.PROPERTY + "=libtorch" : "the load option")
+                    + " asks";
+        } else {
+            engineChoice = "libtorch: the Java CPU engine cannot run it, " + why;
+        }
     }
 
-    /** Whether batch-1 calls with a cache run on the Vector API path now (see {@link VectorSupport}). */
-    boolean vectorPathActive() {
-        return vector != null && VectorSupport.enabled();
+    /** Whether batch-1 CPU calls with a cache run on the Java CPU engine. */
+    boolean javaEngine() {
+        return simd != null;
+    }
+
+    /** One-row passes the Java CPU engine has run for this model. */
+    long javaEnginePasses() {
+        return simd == null ? 0 : simd.passes();
+    }
+
+    /** Which engine runs one-row CPU passes, and why (one phrase for the load log line). */
+    String engineChoice() {
+        return engineChoice;
     }
 
     private static UnaryOperator<NDArray> activation(String name) {
@@ -99,10 +129,10 @@ final class BlockTransformer implements DecoderTransformer {
         int past = cache == null ? 0 : cache.length();
         long[][] positions = in.logicalPositions(cache == null ? null : cache.nextPosition);
         long maxPosition = checkContext(positions);
-        if (batch == 1 && cache != null && vectorPathActive() && unpadded(in, cache)) {
-            // One row decoding (or prefilling) on the CPU: the Vector API path, ~4x fewer hand-offs than libtorch's
+        if (batch == 1 && cache != null && simd != null && unpadded(in, cache)) {
+            // One row decoding (or prefilling) on the CPU: the Java CPU engine, ~4x fewer hand-offs than libtorch's
             // ~500 operator calls per token and weights streamed at the machine's bandwidth (README Performance).
-            return vector.forward(in, cache, hooks, logitsMode, positions);
+            return simd.forward(in, cache, hooks, logitsMode, positions);
         }
 
         // The residual stream is [batch * t, hidden] inside the loop: with 2-D inputs libtorch's linear is one
@@ -438,7 +468,7 @@ final class BlockTransformer implements DecoderTransformer {
 
     /**
      * {@code h}'s result for {@code x} at {@code site}, owned by the step's manager {@code m}; both forward passes
-     * (this one and {@link VectorDecoder}'s) hand hooks their activations through here.
+     * (this one and {@link SimdDecoder}'s) hand hooks their activations through here.
      *
      * @throws IllegalStateException when the hook returns null or changes the shape
      */

@@ -29,9 +29,9 @@ public final class KvCache implements AutoCloseable {
     /** Logical position the next real token of each row will get. */
     final long[] nextPosition;
     private boolean closed;
-    /** The Vector API path's copy of this (single-row) cache, or null; see {@link #javaKv}. */
-    private VectorDecoder.Kv javaKv;
-    /** Per layer, the slots the libtorch buffers hold (the Vector API path may have written later ones). */
+    /** The Java CPU engine's copy of this (single-row) cache, or null; see {@link #javaKv}. */
+    private SimdDecoder.Kv javaKv;
+    /** Per layer, the slots the libtorch buffers hold (the Java CPU engine may have written later ones). */
     private final int[] torchSlots;
     /** Whether forward passes may leave last-position logits here as a Java array; see {@link #preferHostLogits}. */
     private boolean hostLogitsWanted;
@@ -50,7 +50,7 @@ public final class KvCache implements AutoCloseable {
     }
 
     /**
-     * Lets forward passes on this cache that compute the last position's logits in Java (the Vector API path)
+     * Lets forward passes on this cache that compute the last position's logits in Java (the Java CPU engine)
      * leave them as a Java array for {@link #takeHostLogits} instead of returning an NDArray: such a pass
      * returns null from {@link LanguageModel#forward} with {@link LogitsMode#LAST}. A pass that computes its logits
      * in libtorch still returns them as usual, so a caller that asks for this takes the Java logits when there are
@@ -94,7 +94,7 @@ public final class KvCache implements AutoCloseable {
 
     /**
      * Slots allocated for {@code layer} (filled or not); 0 before its first step. Both stores grow alike, so this
-     * is the libtorch buffer's size, or the Vector API path's while only that path has run.
+     * is the libtorch buffer's size, or the Java CPU engine's while only that path has run.
      */
     int capacity(int layer) {
         return keys[layer] != null ? torchCapacity(layer) : javaKv == null ? 0 : javaKv.capacity();
@@ -152,13 +152,13 @@ public final class KvCache implements AutoCloseable {
     }
 
     /**
-     * The Vector API path's keys and values with room for {@code needed} slots, holding every cached slot: slots
+     * The Java CPU engine's keys and values with room for {@code needed} slots, holding every cached slot: slots
      * the libtorch path wrote since the last Java step are copied over first (a cache may alternate between the
      * paths, e.g. a prompt pass here and continuous batching in libtorch).
      */
-    VectorDecoder.Kv javaKv(int needed, int kvHeads, int headDim) {
+    SimdDecoder.Kv javaKv(int needed, int kvHeads, int headDim) {
         if (javaKv == null) {
-            javaKv = new VectorDecoder.Kv(keys.length, kvHeads, headDim,
+            javaKv = new SimdDecoder.Kv(keys.length, kvHeads, headDim,
                     Math.min(limit, Math.max(needed, initialCapacity)), limit);
         }
         javaKv.reserve(needed);
@@ -185,7 +185,7 @@ public final class KvCache implements AutoCloseable {
         }
     }
 
-    /** Writes the Vector API path's slots {@code [from, to)} of {@code layer} into the libtorch buffers. */
+    /** Writes the Java CPU engine's slots {@code [from, to)} of {@code layer} into the libtorch buffers. */
     private void exportJavaSlots(int layer, int from, int to, NDArray like) {
         if (javaKv == null || javaKv.slots < to) {
             throw new IllegalStateException("KV cache slots " + from + ".." + to + " of layer " + layer

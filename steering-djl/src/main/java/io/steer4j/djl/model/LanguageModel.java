@@ -90,8 +90,14 @@ public final class LanguageModel implements AutoCloseable {
      * sweeps) add the tokenizer's special tokens: {@link SpecialTokens#NONE} for text that already carries them.
      */
     public static LanguageModel load(String modelRef, Device device, Precision precision, SpecialTokens specialTokens) {
+        return load(modelRef, LoadOptions.builder().device(device).precision(precision).specialTokens(specialTokens)
+                .build());
+    }
+
+    /** {@link #load(String, Device)} with every load option, the CPU engine included. */
+    public static LanguageModel load(String modelRef, LoadOptions options) {
         Path dir = ModelResolver.builder().build().resolve(modelRef);
-        LanguageModel m = load(dir, device, precision, specialTokens);
+        LanguageModel m = load(dir, options);
         boolean isPath = Files.isDirectory(Path.of(modelRef));
         return isPath ? m : m.withId(modelRef);
     }
@@ -139,8 +145,20 @@ public final class LanguageModel implements AutoCloseable {
      * @throws ModelLoadException naming what is missing or inconsistent
      */
     public static LanguageModel load(Path folder, Device device, Precision precision, SpecialTokens specialTokens) {
-        java.util.Objects.requireNonNull(precision, "precision");
-        java.util.Objects.requireNonNull(specialTokens, "specialTokens");
+        return load(folder, LoadOptions.builder().device(device).precision(precision).specialTokens(specialTokens)
+                .build());
+    }
+
+    /**
+     * Loads a Hugging Face style folder with every load option, the engine of one-row CPU passes included
+     * ({@link CpuEngine}); logs one INFO line naming that engine (and, when the faster one is off, why).
+     *
+     * @throws ModelLoadException naming what is missing or inconsistent, or why {@link CpuEngine#JAVA} cannot run
+     */
+    public static LanguageModel load(Path folder, LoadOptions options) {
+        Device device = options.device();
+        Precision precision = options.precision();
+        SpecialTokens specialTokens = options.specialTokens();
         if (!Files.isDirectory(folder)) {
             throw new ModelLoadException("model folder " + folder + " does not exist");
         }
@@ -160,8 +178,9 @@ public final class LanguageModel implements AutoCloseable {
         try (WeightStore weights = new WeightStore(folder, family.namePrefixes(), precision)) {
             // Loading runs libtorch kernels (fusing, regrouping, narrowing to float16, rotary tables): on the
             // engine thread, or the loading thread would get an OpenMP team of its own and slow every later step.
-            DecoderTransformer t = EngineThread.shared().call(() ->
-                    new BlockTransformer(config, family, family.load(config, weights, manager), weights, manager));
+            BlockTransformer t = EngineThread.shared().call(() -> new BlockTransformer(config, family,
+                    family.load(config, weights, manager), weights, manager, options.cpuEngine()));
+            LOG.info("{}: one-row CPU passes run on {}", folder.getFileName(), t.engineChoice());
             List<String> unused = weights.unused().stream().filter(n -> !family.isIgnorable(n)).toList();
             if (!unused.isEmpty()) {
                 LOG.warn("{}: {} checkpoint tensors are not used by the {} forward pass, e.g. {}", folder,
@@ -377,13 +396,17 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     /**
-     * Whether one-row calls with a KV cache (prompt passes and decode steps of {@code generate}) run on the JDK
-     * Vector API path instead of libtorch: true for float32 models on the CPU in a JVM started with
-     * {@code --add-modules jdk.incubator.vector}, unless the system property {@value VectorSupport#PROPERTY} is
-     * {@code libtorch}. Both paths give the same logits (to float32 rounding) and run the same hooks.
+     * The engine that runs one-row calls with a KV cache (prompt passes and decode steps of {@code generate}),
+     * fixed when the model loaded: {@link CpuEngine#JAVA} or {@link CpuEngine#LIBTORCH}, never {@code AUTO}. Both
+     * give the same logits (to float32 rounding) and run the same hooks.
      */
-    public boolean vectorDecode() {
-        return transformer instanceof BlockTransformer b && b.vectorPathActive();
+    public CpuEngine cpuEngine() {
+        return transformer instanceof BlockTransformer b && b.javaEngine() ? CpuEngine.JAVA : CpuEngine.LIBTORCH;
+    }
+
+    /** One-row passes the Java CPU engine has run for this model (tests show with it that the engine ran). */
+    long javaEnginePasses() {
+        return transformer instanceof BlockTransformer b ? b.javaEnginePasses() : 0;
     }
 
     /** Whether {@link #close()} has been called. */

@@ -5,8 +5,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A fixed team of threads that runs one data-parallel task at a time, for the Vector API decode path
- * ({@link VectorDecoder}): a decode step is ~50 short parallel regions (one per weight product), so handing work
+ * A fixed team of threads that runs one data-parallel task at a time, for the Java CPU engine
+ * ({@link SimdDecoder}): a decode step is ~50 short parallel regions (one per weight product), so handing work
  * over must cost about a microsecond. Workers spin on the task word for a short while after each task (the next
  * product follows within microseconds) and then park, so an idle model costs no CPU.
  *
@@ -15,8 +15,10 @@ import java.util.concurrent.locks.LockSupport;
  * milliseconds; the caller then claims that worker's parts itself, so a step degrades to one thread's speed
  * instead of waiting a scheduler time slice at every product (a fixed split did, and so do OpenMP barriers).
  *
- * <p>One pool per process is enough because every decode runs on the engine thread; {@link #run} is synchronized
- * so that a second caller waits rather than corrupting a task in flight.
+ * <p>One pool per process ({@link #shared}), created by the first model that runs on the Java engine and kept for
+ * every later one: every one-row pass runs on the engine thread anyway, and a pool per model leaked its workers,
+ * which never stop (a process loading and closing models would gather thousands of idle threads). {@link #run} is
+ * synchronized so that a second caller waits rather than corrupting a task in flight.
  */
 final class SpinPool {
     /** Spin iterations before a worker parks: ~50-100 µs, longer than the gap between two products of a step. */
@@ -37,6 +39,16 @@ final class SpinPool {
     private final AtomicInteger finished = new AtomicInteger();
     private volatile Throwable failure;
 
+    /** The process's team, {@link CpuEngine#threads()} threads counting the caller, started on first use. */
+    static SpinPool shared() {
+        return Shared.POOL;
+    }
+
+    /** Holder idiom: the workers start when a Java-engine model first needs them, never in a libtorch-only JVM. */
+    private static final class Shared {
+        static final SpinPool POOL = new SpinPool(CpuEngine.threads());
+    }
+
     SpinPool(int size) {
         if (size < 1) {
             throw new IllegalArgumentException("a pool needs at least one thread, got " + size);
@@ -45,10 +57,15 @@ final class SpinPool {
         this.parts = size * PARTS_PER_THREAD;
         this.workers = new Thread[size - 1];
         for (int i = 0; i < workers.length; i++) {
-            workers[i] = new Thread(this::work, "steer4j-vector-" + (i + 1));
+            workers[i] = new Thread(this::work, "steer4j-cpu-" + (i + 1));
             workers[i].setDaemon(true);
             workers[i].start();
         }
+    }
+
+    /** Threads of the team, the caller included. */
+    int size() {
+        return size;
     }
 
     /** Runs every part of {@code t} and returns when all have finished. */

@@ -223,7 +223,7 @@ final class WeightStore implements AutoCloseable {
     }
 
     /**
-     * The float32 values of {@code a} in row-major order of its logical shape, for the Vector API path's own copy.
+     * The float32 values of {@code a} in row-major order of its logical shape, for the Java CPU engine's own copy.
      *
      * <p>Why not {@code a.toFloatArray()}: a float32 CPU weight is a zero-copy view of the memory-mapped file, and
      * reading it through the mapping would make every page of the checkpoint resident in this process on top of
@@ -252,7 +252,7 @@ final class WeightStore implements AutoCloseable {
 
     /**
      * The float32 values of a 2-D {@code a} as its logical rows, one array per row: the layout of the Vector API
-     * path's products (see {@code VectorKernels.matmulRows}), read as {@link #floats} reads, without a flat copy
+     * path's products (see {@code SimdKernels.matmulRows}), read as {@link #floats} reads, without a flat copy
      * of the whole tensor on the way.
      */
     float[][] rows(NDArray a) {

@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** The Vector API path's thread team: every part of every task runs exactly once, and failures reach the caller. */
+/** The Java CPU engine's worker team: every part of every task runs exactly once, and failures reach the caller. */
 class SpinPoolTest {
     @Test
     void everyPartOfManyTasksRunsExactlyOnce() {

@@ -13,7 +13,7 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 /**
- * The Vector API path's copy of the weights ({@link WeightStore#floats}) holds the values libtorch sees, whether
+ * The Java CPU engine's copy of the weights ({@link WeightStore#floats}) holds the values libtorch sees, whether
  * it is read from the file (a tensor viewed in place, or GPT-2's transposed Conv1D view) or copied out of a
  * tensor libtorch built (a fused projection), and so do its rows ({@link WeightStore#rows}), the products' layout.
  */

@@ -5,15 +5,15 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * SIMD loops of the Vector API decode path over float32 arrays. Only {@link VectorDecoder} uses this class, and
- * only after {@link VectorSupport#available()} said the {@code jdk.incubator.vector} module is present, so a JVM
+ * SIMD loops of the Java CPU engine over float32 arrays. Only {@link SimdDecoder} uses this class, and
+ * only after {@link CpuEngine#javaEngineAvailable()} said the {@code jdk.incubator.vector} module is present, so a JVM
  * without the module never loads it.
  */
-final class VectorKernels {
+final class SimdKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
-    private VectorKernels() {
+    private SimdKernels() {
     }
 
     /**
@@ -59,6 +59,23 @@ final class VectorKernels {
     }
 
     private static volatile boolean warmed;
+    private static final java.util.concurrent.atomic.AtomicBoolean warmUpStarted =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Runs {@link #warmUp} once per JVM on a low-priority daemon thread, so that the kernels are compiled while
+     * the caller goes on loading (tokenizer, libtorch weights) or computing on libtorch; passes that start before
+     * it ends run the same kernels meanwhile, which only brings their compilation forward.
+     */
+    static void warmUpInBackground() {
+        if (warmed || !warmUpStarted.compareAndSet(false, true)) {
+            return;
+        }
+        Thread t = new Thread(SimdKernels::warmUp, "steer4j-cpu-warm-up");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
+    }
     /** Calls per kernel in {@link #warmUp}: past C2's invocation threshold (a few thousand) with margin. */
     private static final int WARM_CALLS = 12_000;
 
@@ -72,6 +89,7 @@ final class VectorKernels {
      * one-vector rows cost microseconds even before compilation, so this takes well under a second.
      */
     static void warmUp() {
+        warmUpStarted.set(true);
         if (warmed) {
             return;
         }

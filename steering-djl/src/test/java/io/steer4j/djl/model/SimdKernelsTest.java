@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * not multiples of the vector length or of the decode loop's two vectors, and a sub-range of rows as one thread
  * of the team computes it.
  */
-class VectorKernelsTest {
+class SimdKernelsTest {
 
     @ParameterizedTest(name = "t={0} out={1} in={2} rows [{3}, {4})")
     @CsvSource({
@@ -40,10 +40,10 @@ class VectorKernelsTest {
             wRows[r] = java.util.Arrays.copyOfRange(w, r * in, (r + 1) * in);
         }
         float[] rows = new float[t * out];
-        VectorKernels.matmulRows(x, t, in, wRows, bias, rows, out, r0, r1);
+        SimdKernels.matmulRows(x, t, in, wRows, bias, rows, out, r0, r1);
         float[] panels = new float[t * out];
-        if (t >= VectorKernels.PANEL_MIN_TOKENS) {
-            VectorKernels.matmulPanels(x, VectorKernels.tokensMajor(x, t, in), t, in, wRows, bias, panels, out, r0,
+        if (t >= SimdKernels.PANEL_MIN_TOKENS) {
+            SimdKernels.matmulPanels(x, SimdKernels.tokensMajor(x, t, in), t, in, wRows, bias, panels, out, r0,
                     r1);
         }
         for (int j = 0; j < t; j++) {
@@ -58,7 +58,7 @@ class VectorKernelsTest {
                 }
                 String at = "token " + j + " row " + r;
                 assertEquals(expected, rows[j * out + r], 1e-4 * Math.sqrt(in), "rows: " + at);
-                if (t >= VectorKernels.PANEL_MIN_TOKENS) {
+                if (t >= SimdKernels.PANEL_MIN_TOKENS) {
                     assertEquals(expected, panels[j * out + r], 1e-4 * Math.sqrt(in), "panels: " + at);
                 }
                 if (!mine) {
@@ -84,7 +84,7 @@ class VectorKernelsTest {
         float[] q = random(rnd, 2 * hd);
         float scale = (float) (4 / Math.sqrt(hd)); // sharper than 1/sqrt(hd), so the softmax is far from flat
         float[] ctx = new float[3 * hd];
-        VectorKernels.attendHead(q, hd, keys, values, base, visible, hd, scale, new float[visible], ctx, hd);
+        SimdKernels.attendHead(q, hd, keys, values, base, visible, hd, scale, new float[visible], ctx, hd);
 
         double[] p = new double[visible];
         double max = Double.NEGATIVE_INFINITY;

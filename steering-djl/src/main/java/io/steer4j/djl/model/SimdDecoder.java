@@ -16,7 +16,7 @@ import java.util.List;
 
 /**
  * The same decoder forward pass as {@link BlockTransformer}, for one row on the CPU, written as Java loops over
- * float32 arrays with SIMD kernels from the JDK's Vector API ({@link VectorKernels}) and a spinning thread team
+ * float32 arrays with SIMD kernels from the JDK's Vector API ({@link SimdKernels}) and a spinning thread team
  * ({@link SpinPool}).
  *
  * <p>Why it exists: a batch-1 decode step through libtorch is ~500 operator calls, each paying JNI, dispatch,
@@ -33,8 +33,8 @@ import java.util.List;
  * (a zero-copy mapping of the same file, left unread while only this path runs) stay for batches, GPUs and
  * scoring.
  */
-final class VectorDecoder {
-    private static final Logger LOG = LoggerFactory.getLogger(VectorDecoder.class);
+final class SimdDecoder {
+    private static final Logger LOG = LoggerFactory.getLogger(SimdDecoder.class);
 
     /** A projection: {@code w} holds the {@code out} rows of the {@code [out, in]} weight; {@code b}, bias or null. */
     private record Mat(float[][] w, float[] b, int out, int in) {
@@ -62,12 +62,9 @@ final class VectorDecoder {
     private final Mat head;
     private final float[] invFreq;
     private final int rotaryDims;
-    private final SpinPool pool;
-    private static final long WARM_MIN_MS = 300;
-    private static final long WARM_MAX_MS = 3000;
-    private static final int PROMPT_WARM_TOKENS = 16;
+    private final java.util.concurrent.atomic.AtomicLong passes = new java.util.concurrent.atomic.AtomicLong();
 
-    private VectorDecoder(ModelConfig c, ModelFamily family, ModelWeights w, WeightStore store, SpinPool pool) {
+    private SimdDecoder(ModelConfig c, ModelFamily family, ModelWeights w, WeightStore store) {
         this.c = c;
         this.layerNorm = family.norm() == ModelFamily.NormKind.LAYER_NORM;
         this.gated = family.mlp() == ModelFamily.Mlp.GATED;
@@ -75,7 +72,9 @@ final class VectorDecoder {
             case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> Act.GELU_TANH;
             case "gelu" -> Act.GELU_ERF;
             case "silu", "swish" -> Act.SILU;
-            default -> Act.RELU;
+            case "relu" -> Act.RELU;
+            // BlockTransformer refuses other names before this runs; never guess an activation
+            default -> throw new ModelLoadException("unsupported activation '" + c.activation() + "'");
         };
         this.eps = (float) c.layerNormEps();
         int d = c.hiddenSize();
@@ -97,28 +96,28 @@ final class VectorDecoder {
                 : mat(store, w.lmHead(), null, c.vocabSize(), d);
         this.invFreq = c.rope() == null ? null : c.rope().inverseFrequencies();
         this.rotaryDims = c.rope() == null ? 0 : c.rope().dims();
-        this.pool = pool;
     }
 
     /**
-     * The Vector API decoder for a loaded float32 CPU model, warmed up, or null (logged) when the module is absent,
-     * the weights are not float32 on the CPU, or they would not fit the heap.
+     * Why the Java engine cannot run a model with these weights, or null when it can: the Vector API module is
+     * absent, the weights are not float32 on the CPU, or their float32 copy would not fit the heap.
      */
-    static VectorDecoder create(ModelConfig c, ModelFamily family, ModelWeights w, WeightStore store) {
-        if (!VectorSupport.moduleLoaded()) {
-            LOG.debug("jdk.incubator.vector is not loaded (start java with --add-modules jdk.incubator.vector): "
-                    + "batch-1 CPU decoding uses libtorch");
-            return null;
+    static String unavailableReason(ModelWeights w) {
+        if (w.embed().getDevice().isGpu()) {
+            return "the weights are on a GPU";
         }
-        if (w.embed().getDataType() != DataType.FLOAT32 || w.embed().getDevice().isGpu()) {
-            return null;
+        if (w.embed().getDataType() != DataType.FLOAT32) {
+            return "the weights are " + w.embed().getDataType() + ", not float32";
+        }
+        if (!CpuEngine.javaEngineAvailable()) {
+            return "the JVM was started without the flag " + CpuEngine.JVM_FLAG + " (add it for the faster engine)";
         }
         long floats = w.embed().size() + (w.positions() == null ? 0 : w.positions().size())
                 + (w.lmHead() == w.embed() ? 0 : w.lmHead().size());
         for (ModelWeights.Layer b : w.layers()) {
             for (NDArray a : new NDArray[] {b.qkvW(), b.outW(), b.upW(), b.downW()}) {
                 if (a.size() >= Integer.MAX_VALUE) {
-                    return null;
+                    return "a weight has more than 2^31 values";
                 }
                 floats += a.size();
             }
@@ -126,13 +125,27 @@ final class VectorDecoder {
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         if (4 * floats > free / 10 * 8 || w.embed().size() >= Integer.MAX_VALUE) {
-            LOG.info("Vector API decode path off: its float32 copy of the weights ({} MB) would not fit the heap's "
-                    + "{} MB free (raise -Xmx to use it)", 4 * floats >> 20, free >> 20);
-            return null;
+            return "its float32 copy of the weights (" + (4 * floats >> 20) + " MB) would not fit the heap's "
+                    + (free >> 20) + " MB free (raise -Xmx to use it)";
         }
-        VectorDecoder v = new VectorDecoder(c, family, w, store, new SpinPool(VectorSupport.threads()));
-        v.warmUp();
-        return v;
+        return null;
+    }
+
+    /**
+     * The Java engine for a loaded model whose {@link #unavailableReason} is null. Nothing starts here: the worker
+     * team ({@link SpinPool#shared}) and the kernels' compilation ({@link SimdKernels#warmUpInBackground}) start
+     * with the first pass of the process. Loading used to run decode steps until the JIT settled (0.3 to 3 s; on a
+     * busy 2-core machine the kernels alone took 2-3 s), which made a short CLI run slower than libtorch even
+     * when it ran no one-row pass at all (the demo generates in batches); throwaway work never shortens a run, it
+     * only moves time from the first generation to loading.
+     */
+    static SimdDecoder create(ModelConfig c, ModelFamily family, ModelWeights w, WeightStore store) {
+        return new SimdDecoder(c, family, w, store);
+    }
+
+    /** One-row passes this engine has run (tests use it to show the engine really ran). */
+    long passes() {
+        return passes.get();
     }
 
     private static Mat mat(WeightStore store, NDArray w, NDArray b, int out, int in) {
@@ -149,65 +162,6 @@ final class VectorDecoder {
     }
 
     /**
-     * Compiles the kernels ({@link VectorKernels#warmUp}), then runs decode steps (and every 8th step a 16-token
-     * prompt) on scratch keys and values during loading until the JIT has compiled the rest: Vector
-     * API code is many times slower before C2 compiles it, so without this the user's first generation crawls.
-     * Steps run for at least {@value #WARM_MIN_MS} ms and until three steps and two prompts in a row have
-     * {@link #settled}
-     * (at most {@value #WARM_MAX_MS} ms: a slow, shared machine gives up rather than stall loading).
-     */
-    private void warmUp() {
-        long t0 = System.nanoTime();
-        VectorKernels.warmUp();
-        long kernelsMs = (System.nanoTime() - t0) / 1_000_000;
-        int slots = Math.min(c.contextLength(), 64);
-        boolean prompts = slots > PROMPT_WARM_TOKENS;
-        Kv kv = new Kv(c.numLayers(), c.numKvHeads(), c.headDim(), slots, c.contextLength());
-        long best = Long.MAX_VALUE;
-        long bestPrompt = Long.MAX_VALUE;
-        int steady = 0;
-        int steadyPrompts = prompts ? 0 : 2;
-        int steps = 0;
-        long elapsedMs = 0;
-        long[] prompt = new long[PROMPT_WARM_TOKENS];
-        while (elapsedMs < WARM_MAX_MS && (elapsedMs < WARM_MIN_MS || steady < 3 || steadyPrompts < 2)) {
-            if (kv.slots >= slots) {
-                kv.slots = 0;
-            }
-            if (steps % 8 == 0 && prompts) {
-                // a prompt-sized pass too: prompts run other kernels (token panels), and must be steady as well
-                for (int j = 0; j < prompt.length; j++) {
-                    prompt[j] = (steps + j) % c.vocabSize();
-                }
-                kv.slots = 0;
-                long s = System.nanoTime();
-                run(prompt, 0, kv, null, false);
-                long dt = System.nanoTime() - s;
-                steadyPrompts = settled(dt, bestPrompt) ? steadyPrompts + 1 : 0;
-                bestPrompt = Math.min(bestPrompt, dt);
-            }
-            long s = System.nanoTime();
-            run(new long[] {steps % c.vocabSize()}, kv.slots, kv, null, false);
-            long dt = System.nanoTime() - s;
-            steady = settled(dt, best) ? steady + 1 : 0;
-            best = Math.min(best, dt);
-            steps++;
-            elapsedMs = (System.nanoTime() - t0) / 1_000_000;
-        }
-        LOG.debug("Vector API decode path warmed up in {} ms ({} ms on the kernels alone): {} steps, fastest {} µs, "
-                + "fastest {}-token prompt {} µs", elapsedMs, kernelsMs, steps, best / 1000, PROMPT_WARM_TOKENS,
-                bestPrompt / 1000);
-    }
-
-    /**
-     * Whether a pass of {@code dt} ns looks compiled: within 25% of the fastest so far, and not itself a new
-     * fastest by more than 20% (a pass that is much faster than all before means compilation is still going on).
-     */
-    private static boolean settled(long dt, long best) {
-        return best != Long.MAX_VALUE && dt <= best * 5 / 4 && dt >= best * 4 / 5;
-    }
-
-    /**
      * The {@link BlockTransformer#forward} contract for one unpadded row with a cache: runs the tokens of
      * {@code in} after the cached ones, writes their keys and values to {@code cache}, runs the hooks.
      */
@@ -216,6 +170,8 @@ final class VectorDecoder {
         long[] tokens = in.flatTokens();
         int t = tokens.length;
         int past = cache.length();
+        passes.incrementAndGet();
+        SimdKernels.warmUpInBackground();
         Kv kv = cache.javaKv(past + t, c.numKvHeads(), c.headDim());
         Sites sites = hooks.isEmpty() ? null
                 : new Sites(hooks, t, c.hiddenSize(), logicalPositions, in.promptLengths(), m);
@@ -346,13 +302,13 @@ final class VectorDecoder {
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
         int work = heads * t;
-        pool.run((part, parts) -> {
+        SpinPool.shared().run((part, parts) -> {
             float[] scores = new float[past + t];
             for (int w = work * part / parts; w < work * (part + 1) / parts; w++) {
                 int j = w / heads;
                 int head = w % heads;
                 // causal: the cached slots and the new tokens up to this one; this head's slots are contiguous
-                VectorKernels.attendHead(qkv, j * width + head * hd, keys, values, kv.at(head / group, 0),
+                SimdKernels.attendHead(qkv, j * width + head * hd, keys, values, kv.at(head / group, 0),
                         past + j + 1, hd, scale, scores, ctx, j * qDim + head * hd);
             }
         });
@@ -379,8 +335,8 @@ final class VectorDecoder {
 
     private void activate(float[] v, int from, int to) {
         switch (act) {
-            case GELU_TANH -> VectorKernels.geluTanh(v, from, to);
-            case SILU -> VectorKernels.silu(v, from, to);
+            case GELU_TANH -> SimdKernels.geluTanh(v, from, to);
+            case SILU -> SimdKernels.silu(v, from, to);
             case RELU -> {
                 for (int i = from; i < to; i++) {
                     v[i] = Math.max(v[i], 0f);
@@ -398,16 +354,16 @@ final class VectorDecoder {
     private float[] matmul(float[] x, int t, Mat m) {
         float[] y = new float[t * m.out()];
         int out = m.out();
-        float[] xT = t >= VectorKernels.PANEL_MIN_TOKENS ? VectorKernels.tokensMajor(x, t, m.in()) : null;
-        pool.run((part, parts) -> {
+        float[] xT = t >= SimdKernels.PANEL_MIN_TOKENS ? SimdKernels.tokensMajor(x, t, m.in()) : null;
+        SpinPool.shared().run((part, parts) -> {
             // split on multiples of 16 rows so that no two threads write one cache line of y
             int blocks = (out + 15) / 16;
             int r0 = Math.min(out, blocks * part / parts * 16);
             int r1 = Math.min(out, blocks * (part + 1) / parts * 16);
             if (xT != null) {
-                VectorKernels.matmulPanels(x, xT, t, m.in(), m.w(), m.b(), y, out, r0, r1);
+                SimdKernels.matmulPanels(x, xT, t, m.in(), m.w(), m.b(), y, out, r0, r1);
             } else {
-                VectorKernels.matmulRows(x, t, m.in(), m.w(), m.b(), y, out, r0, r1);
+                SimdKernels.matmulRows(x, t, m.in(), m.w(), m.b(), y, out, r0, r1);
             }
         });
         return y;
@@ -451,7 +407,7 @@ final class VectorDecoder {
 
     /**
      * Keys and values of one row, head-major ({@code [kvHeads][capacity][headDim]} per layer, the libtorch
-     * buffers' order), as the Vector API path reads them: one head's slots are one contiguous run, so attention
+     * buffers' order), as the Java CPU engine reads them: one head's slots are one contiguous run, so attention
      * streams them instead of gathering a head's 64 floats from every slot. A {@link KvCache} holds one beside
      * its libtorch buffers.
      */

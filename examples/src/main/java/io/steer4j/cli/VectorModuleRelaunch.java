@@ -1,0 +1,165 @@
+package io.steer4j.cli;
+
+import io.steer4j.djl.model.CpuEngine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * Runs the command-line tool in a second JVM started with {@value CpuEngine#JVM_FLAG} when this one lacks it, so
+ * that {@code java -jar steer4j.jar ...} uses the Java CPU engine with no flags.
+ *
+ * <p>Why a relaunch: the Vector API is an incubator module in Java 17 to 25, and only the command line can add a
+ * module to the boot layer; a jar manifest has {@code Add-Opens} and {@code Add-Exports} but no
+ * {@code Add-Modules}, {@code JDK_JAVA_OPTIONS} is read by the launcher before our code runs, and a module layer
+ * created at run time would load its own copy of the API, which the JIT does not compile to SIMD instructions. A
+ * launcher script would work only for users who use it. The cost is one more JVM start (tens of milliseconds of
+ * the parent's own start, measured in docs/platforms.md), paid only for commands that load a model.
+ *
+ * <p>The child is the same {@code java} with the parent's JVM options ({@code RuntimeMXBean} input arguments, so
+ * {@code -Xmx} and {@code -D} settings carry over), the same class path and arguments; it inherits stdin and stdout,
+ * its stderr is passed through without the JVM's "Using incubator modules" warning, and its exit code becomes the
+ * parent's. The environment variable {@value #GUARD} marks the child, so a JVM that still lacks the module (a
+ * runtime image without it) runs on libtorch instead of relaunching again. Nothing is relaunched when the module is
+ * present, when {@code -D}{@value CpuEngine#PROPERTY}{@code =libtorch} asks for libtorch, or for commands that load
+ * no model (help, version, inspect, convert).
+ */
+final class VectorModuleRelaunch {
+    /** Set in the child's environment: never relaunch from a relaunched JVM. */
+    static final String GUARD = "STEER4J_RELAUNCHED";
+    /** The line the JVM prints to stderr when an incubator module is resolved. */
+    static final String INCUBATOR_WARNING = "WARNING: Using incubator modules: jdk.incubator.vector";
+    private static final Set<String> NO_MODEL = Set.of("help", "inspect", "convert");
+    private static final Set<String> HELP = Set.of("-h", "--help", "-V", "--version");
+
+    private VectorModuleRelaunch() {
+    }
+
+    /**
+     * Runs the tool in a child JVM with the module when that is useful, and returns the child's exit code; empty
+     * when this JVM should run the command itself (the module is here, not wanted or cannot be had).
+     */
+    static OptionalInt runIfUseful(String[] args) {
+        if (!wanted(args, CpuEngine.javaEngineAvailable(), System.getenv(GUARD),
+                System.getProperty(CpuEngine.PROPERTY))) {
+            return OptionalInt.empty();
+        }
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> command = command(java, ManagementFactory.getRuntimeMXBean().getInputArguments(),
+                System.getProperty("java.class.path"), Steer4jCli.class.getName(), args);
+        ProcessBuilder pb = new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.INHERIT)
+                .redirectOutput(ProcessBuilder.Redirect.INHERIT)
+                .redirectError(ProcessBuilder.Redirect.PIPE);
+        childEnvironment(pb.environment());
+        Process child;
+        try {
+            child = pb.start();
+        } catch (IOException e) { // no usable java binary: run here, on libtorch
+            return OptionalInt.empty();
+        }
+        Thread stop = new Thread(child::destroy, "steer4j-relaunch-stop");
+        Runtime.getRuntime().addShutdownHook(stop); // a parent killed alone does not leave the child running
+        Thread err = new Thread(() -> passStderr(child.getErrorStream(),
+                new FileOutputStream(FileDescriptor.err)), "steer4j-relaunch-stderr");
+        err.start();
+        try {
+            int code = child.waitFor();
+            err.join();
+            Runtime.getRuntime().removeShutdownHook(stop);
+            return OptionalInt.of(code);
+        } catch (InterruptedException e) {
+            child.destroy();
+            Thread.currentThread().interrupt();
+            return OptionalInt.of(130);
+        }
+    }
+
+    /** Whether to relaunch: the module is missing, this is not the child, libtorch was not asked for, and the command may load a model. */
+    static boolean wanted(String[] args, boolean moduleLoaded, String guard, String engineProperty) {
+        if (moduleLoaded || guard != null) {
+            return false;
+        }
+        if (engineProperty != null && engineProperty.trim().equalsIgnoreCase(CpuEngine.LIBTORCH.name())) {
+            return false;
+        }
+        String command = null;
+        for (String a : args) {
+            if (HELP.contains(a)) {
+                return false;
+            }
+            if (command == null && !a.startsWith("-")) {
+                command = a;
+            }
+        }
+        return command != null && !NO_MODEL.contains(command); // no command: the tool prints its usage
+    }
+
+    /** {@code java [parent's JVM options] --add-modules jdk.incubator.vector -cp CLASSPATH MAIN ARGS}. */
+    static List<String> command(String java, List<String> jvmOptions, String classPath, String mainClass,
+                                String[] args) {
+        List<String> c = new ArrayList<>();
+        c.add(java);
+        c.addAll(jvmOptions);
+        c.add("--add-modules");
+        c.add("jdk.incubator.vector");
+        c.add("-cp");
+        c.add(classPath);
+        c.add(mainClass);
+        c.addAll(List.of(args));
+        return c;
+    }
+
+    /**
+     * Marks the child and drops the variables whose options the input arguments already carry (the launcher and
+     * the JVM would add them a second time, and print "Picked up ..." again).
+     */
+    static void childEnvironment(Map<String, String> env) {
+        env.put(GUARD, "1");
+        env.remove("JDK_JAVA_OPTIONS");
+        env.remove("JAVA_TOOL_OPTIONS");
+    }
+
+    /** Copies the child's stderr to {@code out}, dropping the JVM's incubator warning if it is the first line. */
+    static void passStderr(InputStream in, OutputStream out) {
+        try (in) {
+            ByteArrayOutputStream first = new ByteArrayOutputStream();
+            int b;
+            while ((b = in.read()) != -1 && b != '\n') {
+                first.write(b);
+            }
+            String line = first.toString(StandardCharsets.UTF_8);
+            if (!line.strip().equals(INCUBATOR_WARNING)) {
+                first.writeTo(out);
+                if (b == '\n') {
+                    out.write('\n');
+                }
+                out.flush();
+            }
+            if (b == -1) {
+                return;
+            }
+            byte[] buf = new byte[8192];
+            int n;
+            while ((n = in.read(buf)) != -1) { // bytes as they come: progress bars redraw with \r, not lines
+                out.write(buf, 0, n);
+                out.flush();
+            }
+        } catch (IOException e) {
+            // the child's stderr closed under us: nothing left to show
+        }
+    }
+}
