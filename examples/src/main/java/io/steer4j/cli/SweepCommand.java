@@ -13,6 +13,7 @@ import io.steer4j.djl.eval.Recommendation;
 import io.steer4j.djl.eval.SweepResult;
 import io.steer4j.djl.eval.SweepRunner;
 import io.steer4j.djl.model.LanguageModel;
+import io.steer4j.djl.steering.SteeringVectorComputer;
 import io.steer4j.examples.ExampleDatasets;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -135,9 +136,9 @@ public final class SweepCommand extends BaseCommand {
         List<ContinuationItem> items = eval == null ? null : withFile(eval, "eval file", ContinuationItem::readJson);
         List<MultipleChoiceItem> abItems = ab == null ? null
                 : withFile(ab, "A/B file", f -> ContrastiveDatasets.loadMultipleChoice(f).items());
-        List<String> neutralTexts = loadNeutral(neutral);
 
         try (LanguageModel lm = CliSupport.loadModel(model, deviceOption)) {
+            List<String> neutralTexts = loadNeutral(neutral, SteeringVectorComputer.maxTextChars(lm));
             SweepRunner.Builder b = SweepRunner.builder(lm).strengths(strengthList).neutralTexts(neutralTexts)
                     .perplexityBound(bound).direction(dir).scope(tokenScope).batchSize(batch)
                     .showProgress(!noProgress);
@@ -170,7 +171,7 @@ public final class SweepCommand extends BaseCommand {
             result.writeCsv(out.resolve("sweep.csv"));
             result.writeJson(out.resolve("sweep.json"));
             result.writeHeatmap(out.resolve("heatmap.png"));
-            result.writeLinePlots(out.resolve("lines.png"));
+            boolean lines = result.writeLinePlots(out.resolve("lines.png"));
 
             PrintWriter o = out();
             o.print(result.toTable());
@@ -181,8 +182,12 @@ public final class SweepCommand extends BaseCommand {
                     BigDecimal.valueOf(rec.strength()).stripTrailingZeros().toPlainString())
                     : "recommended: none");
             o.println("rule: " + rec.rule());
-            o.printf(Locale.ROOT, "%d cells in %.1f s; wrote sweep.csv, sweep.json, heatmap.png, lines.png to %s%n",
-                    result.cells().size(), (System.nanoTime() - start) / 1e9, out);
+            if (!lines) {
+                o.println("warning: lines.png not written: the strengths or scores are too extreme to plot"
+                        + " (see sweep.csv)");
+            }
+            o.printf(Locale.ROOT, "%d cells in %.1f s; wrote sweep.csv, sweep.json, heatmap.png%s to %s%n",
+                    result.cells().size(), (System.nanoTime() - start) / 1e9, lines ? ", lines.png" : "", out);
             o.flush();
             return Steer4jCli.EXIT_OK;
         }
@@ -240,10 +245,17 @@ public final class SweepCommand extends BaseCommand {
         return withFile(arg, "dataset file", ContrastiveDatasets::load);
     }
 
-    private List<String> loadNeutral(String arg) throws IOException {
+    /** The non-blank lines of the neutral file, each refused by length before anything is tokenized. */
+    private List<String> loadNeutral(String arg, int maxLineChars) throws IOException {
         List<String> lines = withFile(arg, "neutral file", f -> Files.readAllLines(f, StandardCharsets.UTF_8));
         List<String> texts = new ArrayList<>();
-        for (String l : lines) {
+        for (int i = 0; i < lines.size(); i++) {
+            String l = lines.get(i);
+            if (l.length() > maxLineChars) {
+                throw usage("the neutral file " + arg + ", line " + (i + 1) + ": " + l.length()
+                        + " characters, more than the " + maxLineChars + " that can fit the model's context"
+                        + " (refused before tokenizing)");
+            }
             if (!l.isBlank()) {
                 texts.add(l.strip());
             }
