@@ -1,5 +1,6 @@
 package io.steer4j.djl.hub;
 
+import io.steer4j.core.format.JsonFailure;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -177,8 +178,7 @@ final class HubCache {
         try {
             root = JSON.readTree(index.toFile());
         } catch (JsonProcessingException e) { // also nesting and other stream limits: the file's fault
-            throw new BadRepositoryFileException(index.getFileName() + " is not valid JSON: "
-                    + e.getOriginalMessage());
+            throw new BadRepositoryFileException(index.getFileName() + " is " + JsonFailure.describe(e));
         }
         JsonNode map = root == null ? null : root.get("weight_map");
         if (map == null || !map.isObject() || map.size() == 0) {
