@@ -192,6 +192,11 @@ final class HubCache {
                         + index.getFileName() + " (shard names must be relative paths inside the snapshot)");
             }
             shards.add(name);
+            if (shards.size() > RepoFileNames.MAX_SHARDS) {
+                throw new BadRepositoryFileException(index.getFileName() + " lists more than "
+                        + RepoFileNames.MAX_SHARDS + " shard files (the largest published checkpoints have a few"
+                        + " hundred)");
+            }
         }
         return shards;
     }

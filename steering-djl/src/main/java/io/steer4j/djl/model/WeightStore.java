@@ -97,6 +97,10 @@ final class WeightStore implements AutoCloseable {
                 Iterator<JsonNode> it = map.elements();
                 while (it.hasNext()) {
                     shards.add(it.next().asText());
+                    if (shards.size() > RepoFileNames.MAX_SHARDS) {
+                        throw new ModelLoadException(index + " lists more than " + RepoFileNames.MAX_SHARDS
+                                + " shard files (the largest published checkpoints have a few hundred)");
+                    }
                 }
                 List<Path> out = new ArrayList<>();
                 for (String s : shards) {
