@@ -53,6 +53,9 @@ public final class UntrustedJson {
             return JSON.readTree(in);
         } catch (JsonProcessingException e) {
             throw new IOException(file + " is " + JsonFailure.describe(e));
+        } catch (java.io.CharConversionException e) {
+            // Jackson guessed UTF-16/32 from zero bytes and met an invalid character; its message quotes the bytes.
+            throw new IOException(file + " is not JSON text in a Unicode encoding");
         }
     }
 }

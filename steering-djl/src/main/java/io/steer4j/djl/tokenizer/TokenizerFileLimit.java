@@ -78,6 +78,8 @@ final class TokenizerFileLimit {
             }
         } catch (JsonProcessingException e) {
             throw new ModelLoadException(file + " is " + JsonFailure.describe(e));
+        } catch (java.io.CharConversionException e) {
+            throw new ModelLoadException(file + " is not JSON text in a Unicode encoding");
         }
     }
 

@@ -136,6 +136,9 @@ public final class SafetensorsHeader {
         } catch (JsonProcessingException e) {
             // No cause attached: Jackson's message quotes the bytes it choked on.
             throw new SafetensorsFormatException(path, "header is " + JsonFailure.describe(e));
+        } catch (java.io.CharConversionException e) {
+            // Jackson guessed UTF-16/32 from zero bytes: the format requires UTF-8, and the message quotes bytes.
+            throw new SafetensorsFormatException(path, "header is not UTF-8 JSON text");
         }
         checkNoOverlap(tensors, path);
         return new SafetensorsHeader(metadata, tensors, dataStart);
