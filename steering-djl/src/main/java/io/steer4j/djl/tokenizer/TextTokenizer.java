@@ -111,13 +111,31 @@ public final class TextTokenizer implements AutoCloseable {
             if (hf != null) {
                 return new TextTokenizer(hf, specialTokens, modelDir);
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (ModelLoadException e) {
+            if (hf != null) {
+                hf.close();
+            }
+            throw e;
+        } catch (IOException e) {
             if (hf != null) {
                 hf.close();
             }
             throw new ModelLoadException("cannot load the tokenizer in " + modelDir + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            if (hf != null) {
+                hf.close();
+            }
+            // The native library's parse errors quote values of the file (invalid type: string "..."): keep its
+            // words and position, drop the quoted text and the cause that carries it.
+            throw new ModelLoadException("cannot load the tokenizer in " + modelDir + ": "
+                    + withoutQuotedText(String.valueOf(e.getMessage())));
         }
         throw new ModelLoadException(modelDir + " has no tokenizer.json and no vocab.json + merges.txt");
+    }
+
+    /** {@code message} with every "..." or `...` span replaced by an ellipsis. */
+    static String withoutQuotedText(String message) {
+        return message.replaceAll("\"[^\"]*\"?", "\"…\"").replaceAll("`[^`]*`?", "`…`");
     }
 
     /** Whether {@link #encode(String)} adds special tokens (the load-time {@link SpecialTokens} choice). */

@@ -72,6 +72,8 @@ final class TokenizerFileLimit {
                             p.skipChildren();
                         }
                     }
+                } else if (PIPELINE_SECTIONS.contains(field)) {
+                    checkPipelineNumbers(p, file, field);
                 } else {
                     p.skipChildren();
                 }
@@ -81,6 +83,41 @@ final class TokenizerFileLimit {
         } catch (java.io.CharConversionException e) {
             throw new ModelLoadException(file + " is not JSON text in a Unicode encoding");
         }
+    }
+
+    /**
+     * The sections whose components the tokenizers library (0.21) deserializes through a helper that
+     * <em>aborts the process</em> when a number does not fit its field: a decoder whose {@code Strip} count is
+     * {@code 1e309} or {@code -1} killed the JVM with "fatal runtime error" during fuzzing. No component of these
+     * sections takes a negative, fractional or 64-bit number (they are counts, ids and type ids), so any such
+     * number is refused here, before the library sees the file.
+     */
+    private static final java.util.Set<String> PIPELINE_SECTIONS = java.util.Set.of("normalizer", "pre_tokenizer",
+            "post_processor", "decoder");
+
+    /** Walks the value the parser is on, refusing a number that is not an integer in [0, 2^32). */
+    private static void checkPipelineNumbers(JsonParser p, Path file, String section) throws IOException {
+        int depth = 0;
+        JsonToken t = p.currentToken();
+        do {
+            if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
+                depth++;
+            } else if (t == JsonToken.END_OBJECT || t == JsonToken.END_ARRAY) {
+                depth--;
+            } else if (t == JsonToken.VALUE_NUMBER_FLOAT || (t == JsonToken.VALUE_NUMBER_INT
+                    && (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER || p.getLongValue() < 0
+                    || p.getLongValue() > 0xFFFF_FFFFL))) {
+                throw new ModelLoadException(file + ": " + section + " holds a number at line "
+                        + p.currentLocation().getLineNr() + ", column " + p.currentLocation().getColumnNr()
+                        + " that is not an integer in [0, 2^32): no tokenizer component takes one, and the"
+                        + " tokenizers library aborts the process on it");
+            }
+            if (depth == 0) {
+                return;
+            }
+            t = p.nextToken();
+        } while (t != null);
+        throw new ModelLoadException(file + " ends inside " + section);
     }
 
     /** Counts the entries of the array or object the parser is on, refusing past {@link #MAX_ENTRIES}. */

@@ -65,4 +65,18 @@ class TokenizerFileLimitTest {
 
         assertTrue(!e.getMessage().contains("CANARY") && e.getMessage().contains("line 1, column"), e.getMessage());
     }
+
+    /** Found by ModelFileFuzzTest: tokenizers 0.21 aborted the JVM ("fatal runtime error") on this decoder. */
+    @Test
+    void aDecoderNumberTheNativeLibraryWouldAbortOnIsRefused() throws IOException {
+        String good = java.nio.file.Files.readString(io.steer4j.djl.RealModels.require("stories260k")
+                .resolve("tokenizer.json"));
+        String bad = good.replaceFirst("\"start\":\\s*1", "\"start\": 1e309");
+        org.junit.jupiter.api.Assertions.assertNotEquals(good, bad);
+        java.nio.file.Files.writeString(dir.resolve("tokenizer.json"), bad);
+
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> TextTokenizer.load(dir));
+
+        assertTrue(e.getMessage().contains("decoder holds a number at line"), e.getMessage());
+    }
 }
