@@ -11,6 +11,7 @@ import io.steer4j.djl.generation.CancellationToken;
 import io.steer4j.djl.generation.FinishReason;
 import io.steer4j.djl.generation.GenerationConfig;
 import io.steer4j.djl.generation.GenerationResult;
+import io.steer4j.djl.generation.PromptText;
 import io.steer4j.djl.generation.TokenListener;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.steering.SteeredModel;
@@ -206,7 +207,12 @@ public final class GenerateCommand extends BaseCommand {
                 plan = plan.and(SteeringPlan.atLayers(v, s.strength(), ls).withScope(tokenScope));
                 labels.add(s.file().getFileName() + " x" + s.strength() + " at layers " + use);
             }
-            int promptTokens = lm.tokenizer().encode(prompt).length;
+            int promptTokens;
+            try {
+                promptTokens = PromptText.encode(lm, prompt, "the prompt").length;
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
+            }
             int context = lm.config().contextLength();
             if (promptTokens >= context) {   // refused before any output, rather than failing mid-stream
                 throw usage("the prompt is " + promptTokens + " tokens long; the model's context holds " + context

@@ -10,6 +10,7 @@ import io.steer4j.core.hook.HookPoint;
 import io.steer4j.core.hook.SteeringStrength;
 import io.steer4j.core.hook.TokenScope;
 import io.steer4j.core.vector.SteeringVector;
+import io.steer4j.djl.generation.PromptText;
 import io.steer4j.djl.hooks.HookSet;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.steering.SteeringVectorComputer;
@@ -285,12 +286,7 @@ public final class SweepRunner {
      * tokenized for 83 s only to be refused for its token count.
      */
     private void checkChars(long chars, String what) {
-        int maxChars = SteeringVectorComputer.maxTextChars(model);
-        if (chars > maxChars) {
-            throw new IllegalArgumentException(what + " is " + chars + " characters long, more than the " + maxChars
-                    + " that can fit the model's context of " + model.config().contextLength()
-                    + " tokens (refused before tokenizing)");
-        }
+        PromptText.checkLength(model, chars, what);
     }
 
     private void checkLength(int length, String what) {

@@ -82,7 +82,7 @@ public final class Generator {
 
     /** Generates from one text prompt without hooks. */
     public GenerationResult generate(String prompt, GenerationConfig config) {
-        return generate(List.of(model.tokenizer().encode(prompt)), config, HookSet.NONE, TokenListener.NONE,
+        return generate(List.of(PromptText.encode(model, prompt, "prompt")), config, HookSet.NONE, TokenListener.NONE,
                 CancellationToken.NEVER).get(0);
     }
 
@@ -90,7 +90,7 @@ public final class Generator {
     public List<GenerationResult> generateTexts(List<String> prompts, GenerationConfig config, HookSet hooks) {
         List<long[]> ids = new ArrayList<>();
         for (String p : prompts) {
-            ids.add(model.tokenizer().encode(p));
+            ids.add(PromptText.encode(model, p, "prompt " + ids.size()));
         }
         return generate(ids, config, hooks, TokenListener.NONE, CancellationToken.NEVER);
     }
