@@ -140,8 +140,8 @@ final class HubDownloader {
             String c = header.strip();
             String problem = null;
             if (!RepoRef.isSafeFolderName(c)) {
-                problem = "an X-Repo-Commit header of " + RepoFileNames.printable(c)
-                        + ", which is not a commit name a snapshot folder can have";
+                problem = "an X-Repo-Commit header of " + RepoFileNames.printable(c) + " for " + file
+                        + ", which is not a commit name a snapshot folder can have,";
             } else if (commit != null && !commit.equals(c)) {
                 problem = "X-Repo-Commit " + RepoFileNames.printable(c) + " for " + file + " but "
                         + RepoFileNames.printable(commit) + " before it (one download must be one commit)";
