@@ -209,10 +209,19 @@ class Steer4jCliTest {
 
     @Test
     void aPromptLongerThanTheContextIsRefusedBeforeAnythingIsPrinted() {
-        Run r = run("generate", "--model", model, "word ".repeat(5000));
+        Run r = run("generate", "--model", model, "word ".repeat(1000)); // 5,000 characters, ~1,000 tokens
         assertEquals(2, r.code(), r.toString());
         assertEquals("", r.out(), r.toString());
         assertTrue(r.err().contains("the model's context holds"), r.toString());
+    }
+
+    @Test
+    void aPromptLongerThanTheContextCouldHoldIsRefusedBeforeTokenizing() {
+        Run r = run("generate", "--model", model, "word ".repeat(5000)); // past 64 tokens x 128 characters
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("", r.out(), r.toString());
+        assertTrue(r.err().contains("25000 characters long") && r.err().contains("refused before tokenizing"),
+                r.toString());
     }
 
     @Test
