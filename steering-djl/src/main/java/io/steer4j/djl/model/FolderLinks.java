@@ -8,9 +8,10 @@ import java.util.stream.Stream;
 
 /**
  * The rule for symbolic links in a model folder, checked before any file of it is read: a link must point inside
- * the folder, or, for a Hugging Face cache snapshot ({@code <repo>/snapshots/<revision>/}), into that repository's
- * {@code <repo>/blobs/}, which is where {@code huggingface_hub} and steer4j's own downloader point them. Any other
- * link is refused, naming the link but not its target.
+ * the folder, or to a blob of a Hugging Face cache ({@code .../models--<org>--<name>/blobs/<hash>}), which is where
+ * {@code huggingface_hub} and steer4j's own downloader point a snapshot's links (and where older
+ * {@code huggingface-cli download --local-dir} pointed the large files of a local folder). Any other link is
+ * refused, naming the link but not its target.
  *
  * <p>Why: every loader reads files by name ({@code config.json}, {@code vocab.json}, ...). A folder from an
  * untrusted source whose {@code config.json} links to {@code ~/.cache/huggingface/token} would otherwise have the
@@ -51,7 +52,7 @@ final class FolderLinks {
                 } catch (NoSuchFileException e) {
                     continue;
                 }
-                if (!target.startsWith(real) && (blobs == null || !target.startsWith(blobs))) {
+                if (!target.startsWith(real) && (blobs == null || !target.startsWith(blobs)) && !isHubBlob(target)) {
                     throw new ModelLoadException(real.relativize(entry) + " in the model folder " + folder
                             + " is a symbolic link to a file outside the folder" + (blobs == null ? ""
                             : " and outside the hub cache's " + blobs) + "; steer4j refuses those so that a"
@@ -61,6 +62,14 @@ final class FolderLinks {
         } catch (IOException | java.io.UncheckedIOException e) {
             throw new ModelLoadException("cannot list the model folder " + folder + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Whether {@code target} is a file directly in a hub cache repository's {@code blobs/} folder. */
+    private static boolean isHubBlob(Path target) {
+        Path dir = target.getParent();
+        Path repo = dir == null ? null : dir.getParent();
+        return repo != null && dir.getFileName() != null && dir.getFileName().toString().equals("blobs")
+                && repo.getFileName() != null && repo.getFileName().toString().startsWith("models--");
     }
 
     /** {@code <repo>/blobs} (real path) when {@code snapshot} is {@code <repo>/snapshots/<revision>}, else null. */

@@ -77,6 +77,18 @@ class SecretFileLinkTest {
     }
 
     @Test
+    void aLocalFolderLinkingItsWeightsIntoAHubCacheBlobStillLoads() throws IOException {
+        Path d = copyOfStories();
+        Path blob = Files.createDirectories(tmp.resolve("cache/models--x--stories/blobs")).resolve("0123abcd");
+        Files.move(d.resolve("model.safetensors"), blob);
+        Files.createSymbolicLink(d.resolve("model.safetensors"), blob);
+
+        try (LanguageModel lm = LanguageModel.load(d)) {
+            assertTrue(lm.numLayers() > 0);
+        }
+    }
+
+    @Test
     void aHubCacheSnapshotLinkingIntoItsBlobsStillLoads() throws IOException {
         Path repo = tmp.resolve("models--x--stories");
         Path blobs = Files.createDirectories(repo.resolve("blobs"));
