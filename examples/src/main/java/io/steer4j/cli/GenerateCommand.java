@@ -204,7 +204,11 @@ public final class GenerateCommand extends BaseCommand {
                     }
                 }
                 int[] ls = use.stream().mapToInt(Integer::intValue).toArray();
-                plan = plan.and(SteeringPlan.atLayers(v, s.strength(), ls).withScope(tokenScope));
+                try {
+                    plan = plan.and(SteeringPlan.atLayers(v, s.strength(), ls).withScope(tokenScope));
+                } catch (IllegalArgumentException e) { // the strength bound: a usage error, as in sweep
+                    throw usage("--vector " + s.file() + ": " + e.getMessage());
+                }
                 labels.add(s.file().getFileName() + " x" + s.strength() + " at layers " + use);
             }
             int promptTokens;
