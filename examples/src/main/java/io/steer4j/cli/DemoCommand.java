@@ -135,8 +135,14 @@ public final class DemoCommand extends BaseCommand {
             // One batch: every prompt unsteered, +s and -s (each row carries its own plan).
             List<String> rows = new ArrayList<>();
             List<SteeringPlan> plans = new ArrayList<>();
-            SteeringPlan plus = SteeringPlan.of(v, s);
-            SteeringPlan minus = SteeringPlan.of(v, -s);
+            SteeringPlan plus;
+            SteeringPlan minus;
+            try {
+                plus = SteeringPlan.of(v, s);
+                minus = SteeringPlan.of(v, -s);
+            } catch (IllegalArgumentException e) { // the strength bound: a usage error, as in generate and sweep
+                throw usage("--strength: " + e.getMessage());
+            }
             for (String p : texts) {
                 for (SteeringPlan plan : List.of(SteeringPlan.NONE, plus, minus)) {
                     rows.add(p);

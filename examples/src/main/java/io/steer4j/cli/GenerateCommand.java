@@ -10,6 +10,7 @@ import io.steer4j.djl.generation.CancellationToken;
 import io.steer4j.djl.generation.FinishReason;
 import io.steer4j.djl.generation.GenerationConfig;
 import io.steer4j.djl.generation.GenerationResult;
+import io.steer4j.djl.generation.PromptText;
 import io.steer4j.djl.generation.TokenListener;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.steering.SteeredModel;
@@ -207,10 +208,19 @@ public final class GenerateCommand extends BaseCommand {
                     }
                 }
                 int[] ls = use.stream().mapToInt(Integer::intValue).toArray();
-                plan = plan.and(SteeringPlan.atLayers(v, s.strength(), ls).withScope(tokenScope));
+                try {
+                    plan = plan.and(SteeringPlan.atLayers(v, s.strength(), ls).withScope(tokenScope));
+                } catch (IllegalArgumentException e) { // the strength bound: a usage error, as in sweep
+                    throw usage("--vector " + s.file() + ": " + e.getMessage());
+                }
                 labels.add(s.file().getFileName() + " x" + s.strength() + " at layers " + use);
             }
-            int promptTokens = lm.tokenizer().encode(prompt).length;
+            int promptTokens;
+            try {
+                promptTokens = PromptText.encode(lm, prompt, "the prompt").length;
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
+            }
             int context = lm.config().contextLength();
             if (promptTokens >= context) {   // refused before any output, rather than failing mid-stream
                 throw usage("the prompt is " + promptTokens + " tokens long; the model's context holds " + context

@@ -12,6 +12,7 @@ import io.steer4j.djl.eval.Recommendation;
 import io.steer4j.djl.eval.SweepResult;
 import io.steer4j.djl.eval.SweepRunner;
 import io.steer4j.djl.model.LanguageModel;
+import io.steer4j.djl.steering.SteeringVectorComputer;
 import io.steer4j.examples.ExampleDatasets;
 import io.steer4j.examples.SteeringDefaults;
 import picocli.CommandLine.Command;
@@ -148,17 +149,17 @@ public final class SweepCommand extends BaseCommand {
         List<ContinuationItem> items = eval == null ? null : withFile(eval, "eval file", ContinuationItem::readJson);
         List<MultipleChoiceItem> abItems = ab == null ? null
                 : withFile(ab, "A/B file", f -> ContrastiveDatasets.loadMultipleChoice(f).items());
-        List<String> neutralTexts = neutral == null ? null : loadNeutral(neutral);
 
         try (LanguageModel lm = CliSupport.loadModel(model, deviceOption)) {
-            if (neutralTexts == null) {
+            String neutralArg = neutral;
+            if (neutralArg == null) {
                 // GPT-2's web-text lines would measure a TinyStories model's perplexity on text it never saw
                 // (stories260k: 31.8 instead of 5.74), so the default follows the model's family.
-                String family = "builtin:" + SteeringDefaults.forModel(lm).neutralTexts();
-                neutralTexts = loadNeutral(family);
-                out().println("Neutral texts for perplexity: " + family
+                neutralArg = "builtin:" + SteeringDefaults.forModel(lm).neutralTexts();
+                out().println("Neutral texts for perplexity: " + neutralArg
                         + " (the default for this model family; --neutral FILE to change)");
             }
+            List<String> neutralTexts = loadNeutral(neutralArg, SteeringVectorComputer.maxTextChars(lm));
             SweepRunner.Builder b = SweepRunner.builder(lm).strengths(strengthList).neutralTexts(neutralTexts)
                     .perplexityBound(bound).direction(dir).scope(tokenScope).batchSize(batch)
                     .showProgress(!noProgress);
@@ -191,7 +192,7 @@ public final class SweepCommand extends BaseCommand {
             result.writeCsv(out.resolve("sweep.csv"));
             result.writeJson(out.resolve("sweep.json"));
             result.writeHeatmap(out.resolve("heatmap.png"));
-            result.writeLinePlots(out.resolve("lines.png"));
+            boolean lines = result.writeLinePlots(out.resolve("lines.png"));
 
             PrintWriter o = out();
             o.print(result.toTable());
@@ -202,8 +203,12 @@ public final class SweepCommand extends BaseCommand {
                     BigDecimal.valueOf(rec.strength()).stripTrailingZeros().toPlainString())
                     : "recommended: none");
             o.println("rule: " + rec.rule());
-            o.printf(Locale.ROOT, "%d cells in %.1f s; wrote sweep.csv, sweep.json, heatmap.png, lines.png to %s%n",
-                    result.cells().size(), (System.nanoTime() - start) / 1e9, out);
+            if (!lines) {
+                o.println("warning: lines.png not written: the strengths or scores are too extreme to plot"
+                        + " (see sweep.csv)");
+            }
+            o.printf(Locale.ROOT, "%d cells in %.1f s; wrote sweep.csv, sweep.json, heatmap.png%s to %s%n",
+                    result.cells().size(), (System.nanoTime() - start) / 1e9, lines ? ", lines.png" : "", out);
             o.flush();
             return Steer4jCli.EXIT_OK;
         }
@@ -261,10 +266,17 @@ public final class SweepCommand extends BaseCommand {
         return withFile(arg, "dataset file", ContrastiveDatasets::load);
     }
 
-    private List<String> loadNeutral(String arg) throws IOException {
+    /** The non-blank lines of the neutral file, each refused by length before anything is tokenized. */
+    private List<String> loadNeutral(String arg, int maxLineChars) throws IOException {
         List<String> lines = withFile(arg, "neutral file", f -> Files.readAllLines(f, StandardCharsets.UTF_8));
         List<String> texts = new ArrayList<>();
-        for (String l : lines) {
+        for (int i = 0; i < lines.size(); i++) {
+            String l = lines.get(i);
+            if (l.length() > maxLineChars) {
+                throw usage("the neutral file " + arg + ", line " + (i + 1) + ": " + l.length()
+                        + " characters, more than the " + maxLineChars + " that can fit the model's context"
+                        + " (refused before tokenizing)");
+            }
             if (!l.isBlank()) {
                 texts.add(l.strip());
             }

@@ -187,6 +187,12 @@ class Steer4jCliTest {
         assertEquals(2, nan.code(), nan.toString());
         assertTrue(nan.err().contains("finite"), nan.toString());
 
+        // issue 27 row 13: 1e20 used to decode token 0 forever with exit 0
+        Run huge = run("generate", "--model", model, "--vector", vector + ":1e20", "Hi");
+        assertEquals(2, huge.code(), huge.toString());
+        assertTrue(huge.err().contains("strength 1.0E20 at layer") && huge.err().contains("steer4j allows"),
+                huge.toString());
+
         Run layer = run("generate", "--model", model, "--vector", vector.toString(), "--layers", "5", "Hi");
         assertEquals(2, layer.code(), layer.toString());
         assertTrue(layer.err().contains("layer 5 is out of range: the model has 3 layers (0..2)"), layer.toString());
@@ -209,10 +215,19 @@ class Steer4jCliTest {
 
     @Test
     void aPromptLongerThanTheContextIsRefusedBeforeAnythingIsPrinted() {
-        Run r = run("generate", "--model", model, "word ".repeat(5000));
+        Run r = run("generate", "--model", model, "word ".repeat(1000)); // 5,000 characters, ~1,000 tokens
         assertEquals(2, r.code(), r.toString());
         assertEquals("", r.out(), r.toString());
         assertTrue(r.err().contains("the model's context holds"), r.toString());
+    }
+
+    @Test
+    void aPromptLongerThanTheContextCouldHoldIsRefusedBeforeTokenizing() {
+        Run r = run("generate", "--model", model, "word ".repeat(5000)); // past 64 tokens x 128 characters
+        assertEquals(2, r.code(), r.toString());
+        assertEquals("", r.out(), r.toString());
+        assertTrue(r.err().contains("25000 characters long") && r.err().contains("refused before tokenizing"),
+                r.toString());
     }
 
     @Test

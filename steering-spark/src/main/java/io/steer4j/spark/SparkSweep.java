@@ -1,6 +1,8 @@
 package io.steer4j.spark;
 
 import io.steer4j.core.dataset.MultipleChoiceItem;
+import io.steer4j.core.format.vectorfile.VectorFiles;
+import io.steer4j.core.hook.SteeringStrength;
 import io.steer4j.core.hook.TokenScope;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.eval.ContinuationItem;
@@ -86,6 +88,12 @@ public final class SparkSweep {
             ss.add(s == 0 ? 0.0 : s);
         }
         this.strengths = List.copyOf(ss);
+        // refused on the driver, before any task ships, with the message the executors' SweepRunner would give
+        for (int l : layers) {
+            for (double s : strengths) {
+                SteeringStrength.check(s, vector.direction(l), "layer " + l);
+            }
+        }
         if ((b.continuationItems == null) == (b.multipleChoiceItems == null)) {
             throw new IllegalArgumentException("pass either continuation items or multiple-choice items");
         }

@@ -26,8 +26,8 @@ public class DatasetFormatException extends IOException {
 
     /** As {@link #DatasetFormatException(Path, int, String, String)}, with a cause. */
     public DatasetFormatException(Path file, int line, String field, String problem, Throwable cause) {
-        super(file + (line > 0 ? ":" + line : "") + ": " + (field != null ? "field '" + field + "': " : "") + problem,
-                cause);
+        super(io.steer4j.core.format.MessageLimit.cap(file + (line > 0 ? ":" + line : "") + ": "
+                + (field != null ? "field '" + field + "': " : "") + problem), cause);
         this.file = file;
         this.line = line;
         this.field = field;

@@ -15,13 +15,13 @@ public class VectorFileFormatException extends IOException {
 
     /** A problem with {@code file}, described in {@code problem}. */
     public VectorFileFormatException(Path file, String problem) {
-        super(file + ": " + problem);
+        super(io.steer4j.core.format.MessageLimit.cap(file + ": " + problem));
         this.file = file;
     }
 
     /** A problem with {@code file}, described in {@code problem}, caused by {@code cause}. */
     public VectorFileFormatException(Path file, String problem, Throwable cause) {
-        super(file + ": " + problem, cause);
+        super(io.steer4j.core.format.MessageLimit.cap(file + ": " + problem), cause);
         this.file = file;
     }
 

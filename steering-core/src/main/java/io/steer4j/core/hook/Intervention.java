@@ -12,8 +12,9 @@ package io.steer4j.core.hook;
  * @param layer        0-based layer
  * @param point        hook point
  * @param direction    vector of the model's hidden size (copied; finite values only)
- * @param strength     the coefficient (see {@link InterventionOperator}); finite, and small enough that
- *                     {@code strength × direction} (and the direction's squared norm) fit in a float
+ * @param strength     the coefficient (see {@link InterventionOperator}); finite, and within the bound of
+ *                     {@link SteeringStrength} ({@code |strength| × ‖direction‖ ≤ 1e6} for ADD, {@code |strength|
+ *                     ≤ 1e6} for CLAMP)
  * @param scope        which tokens
  * @param operator     how
  * @param preserveNorm rescale each changed token to its original L2 norm
@@ -36,14 +37,12 @@ public record Intervention(int layer, HookPoint point, float[] direction, double
         }
         direction = direction.clone();
         double norm2 = 0;
-        double maxAbs = 0;
         for (int i = 0; i < direction.length; i++) {
             if (!Float.isFinite(direction[i])) {
                 throw new IllegalArgumentException("direction for layer " + layer + " has a non-finite value "
                         + direction[i] + " at index " + i);
             }
             norm2 += (double) direction[i] * direction[i];
-            maxAbs = Math.max(maxAbs, Math.abs(direction[i]));
         }
         if (operator != InterventionOperator.ADD && norm2 == 0) {
             throw new IllegalArgumentException("operator " + operator + " needs a non-zero direction (layer " + layer + ")");
@@ -54,10 +53,12 @@ public record Intervention(int layer, HookPoint point, float[] direction, double
             throw new IllegalArgumentException("direction for layer " + layer + " has a squared norm of " + norm2
                     + ", which overflows float32; normalise the vector and put its scale in the strength");
         }
-        double added = operator == InterventionOperator.CLAMP ? Math.abs(strength) : Math.abs(strength) * maxAbs;
-        if (operator != InterventionOperator.ABLATE && added > Float.MAX_VALUE) {
-            throw new IllegalArgumentException("strength " + strength + " times the direction for layer " + layer
-                    + " (largest component " + maxAbs + ") is " + added + ", which overflows float32");
+        // CLAMP moves the projection onto the unit direction to the strength: it adds at most |strength| (plus the
+        // current projection) along a unit vector, so it is bounded like an ADD of a unit direction.
+        if (operator == InterventionOperator.ADD) {
+            SteeringStrength.check(strength, direction, "layer " + layer);
+        } else if (operator == InterventionOperator.CLAMP) {
+            SteeringStrength.check(strength, new float[] {1f}, "layer " + layer);
         }
     }
 

@@ -23,7 +23,7 @@ class InterventionOverflowTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Intervention.add(3, filled(1e18f), 1e22));
 
-        assertTrue(e.getMessage().contains("overflows float32") && e.getMessage().contains("layer 3"), e.getMessage());
+        assertTrue(e.getMessage().contains("strength 1.0E22 at layer 3"), e.getMessage());
     }
 
     @Test
@@ -36,15 +36,18 @@ class InterventionOverflowTest {
 
     @Test
     void scalingAPlanPastFloatRangeIsRefused() {
-        SteeringPlan plan = SteeringPlan.builder().add(Intervention.add(1, filled(1e10f), 1e10)).build();
+        SteeringPlan plan = SteeringPlan.builder().add(Intervention.add(1, filled(1f), 2)).build();
 
         assertThrows(IllegalArgumentException.class, () -> plan.scaled(1e20));
     }
 
     @Test
-    void largeButRepresentableStrengthIsAccepted() {
-        Intervention i = Intervention.add(0, filled(1f), 1e30);
+    void aStrengthJustWithinTheAddedNormBoundIsAccepted() {
+        // ‖filled(1)‖ = √8, so the bound is 1e6 / √8
+        double s = SteeringStrength.MAX_ADDED_NORM / Math.sqrt(8) * 0.999;
 
-        assertEquals(1e30, i.strength());
+        Intervention i = Intervention.add(0, filled(1f), s);
+
+        assertEquals(s, i.strength());
     }
 }

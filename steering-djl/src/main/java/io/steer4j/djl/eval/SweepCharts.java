@@ -97,6 +97,42 @@ final class SweepCharts {
     }
 
     /** Three panels (effect, perplexity, KL against strength), one line per layer. */
+    /**
+     * Largest magnitude a line plot's axis may span. XChart computes tick labels by stepping through the axis
+     * range; with strengths like 1e39 that loop never ends. No sweep worth reading has scores or strengths past
+     * this, and the CSV and JSON still hold every value.
+     */
+    static final double PLOTTABLE_LIMIT = 1e12;
+
+    /** Why the line plots of {@code r} cannot be drawn safely, or {@code null} when they can. */
+    static String unplottable(SweepResult r) {
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        for (double s : r.strengths()) {
+            if (!(Math.abs(s) <= PLOTTABLE_LIMIT)) {
+                return "strength " + s + " is beyond the plottable range of +-" + PLOTTABLE_LIMIT;
+            }
+            lo = Math.min(lo, s);
+            hi = Math.max(hi, s);
+        }
+        if (hi > lo && hi - lo < 1e-9 * Math.max(Math.abs(lo), Math.abs(hi))) {
+            return "strengths " + lo + " to " + hi + " differ by less than a billionth of their size";
+        }
+        for (SweepCell c : r.cells()) {
+            for (double v : new double[] {c.effect(), c.perplexity(), c.kl()}) {
+                if (Double.isFinite(v) && Math.abs(v) > PLOTTABLE_LIMIT) {
+                    return "layer " + c.layer() + ", strength " + c.strength() + " has a score of " + v
+                            + ", beyond the plottable range of +-" + PLOTTABLE_LIMIT;
+                }
+            }
+        }
+        double base = r.baselinePerplexity();
+        if (Double.isFinite(base) && Math.abs(base) > PLOTTABLE_LIMIT) {
+            return "the unsteered perplexity " + base + " is beyond the plottable range of +-" + PLOTTABLE_LIMIT;
+        }
+        return null;
+    }
+
     static void linePlots(SweepResult r, OutputStream os) throws IOException {
         PerplexityBound b = r.perplexityBound();
         String boundLabel = b.kind() == PerplexityBound.Kind.RELATIVE

@@ -28,6 +28,7 @@ import java.util.Optional;
  */
 public final class SweepResult {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SweepResult.class);
 
     private final String modelId;
     private final EvalKind kind;
@@ -317,13 +318,25 @@ public final class SweepResult {
     /**
      * Effect, perplexity and KL against strength, one line per layer, side by side in one PNG, atomically.
      *
+     * <p>XChart can spend unbounded time laying out the tick labels of an axis spanning extreme values (a strength
+     * of 1e39 hung it forever), so a grid whose strengths or finite scores lie outside
+     * &plusmn;{@value SweepCharts#PLOTTABLE_LIMIT}, or whose strengths differ by less than a billionth of their size,
+     * is not plotted: the method logs a warning naming the value and returns {@code false}, writing nothing.
+     *
      * @param png the file to write
+     * @return whether the plot was written
      * @throws IOException when the file cannot be written
      * @throws IllegalStateException when XChart (an optional dependency of steering-djl) is not on the classpath
      */
-    public void writeLinePlots(Path png) throws IOException {
+    public boolean writeLinePlots(Path png) throws IOException {
         requireXChart();
+        String why = SweepCharts.unplottable(this);
+        if (why != null) {
+            LOG.warn("Not writing {}: {}", png, why);
+            return false;
+        }
         AtomicFiles.write(png, os -> SweepCharts.linePlots(this, os));
+        return true;
     }
 
     /** Charts are the only use of XChart, so steering-djl declares it optional: say what to add when it is absent. */

@@ -7,8 +7,10 @@ import io.steer4j.core.eval.ContinuationScore;
 import io.steer4j.core.eval.KlDivergence;
 import io.steer4j.core.eval.Perplexity;
 import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.hook.SteeringStrength;
 import io.steer4j.core.hook.TokenScope;
 import io.steer4j.core.vector.SteeringVector;
+import io.steer4j.djl.generation.PromptText;
 import io.steer4j.djl.hooks.HookSet;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.steering.SteeringVectorComputer;
@@ -106,6 +108,9 @@ public final class SweepRunner {
         }
         this.layers = checkLayers(b.layers, model, givenVector);
         this.strengths = checkStrengths(b.strengths);
+        if (givenVector != null) {
+            checkAddedNorms(givenVector);
+        }
         if (b.continuationItems != null && b.multipleChoiceItems != null) {
             throw new IllegalArgumentException("pass either continuation items or multiple-choice items, not both");
         }
@@ -143,7 +148,7 @@ public final class SweepRunner {
             String text = b.neutralTexts.get(i);
             long[] ids = encode(Objects.requireNonNull(text, "neutral text " + i), "neutral text " + i);
             if (ids.length < 2) {
-                throw new IllegalArgumentException("neutral text " + i + " ('" + text + "') has " + ids.length
+                throw new IllegalArgumentException("neutral text " + i + " has " + ids.length
                         + " token; perplexity needs at least two");
             }
             checkLength(ids.length, "neutral text " + i);
@@ -198,6 +203,7 @@ public final class SweepRunner {
             vector = SteeringVectorComputer.builder(model).layers(layers).showProgress(progress)
                     .keepActivations(false).build().compute(dataset).vector();
         }
+        checkAddedNorms(vector);
         HookPoint point = HookPoint.parse(vector.metadata().hookPoint());
         LOG.info("sweeping {} layers x {} strengths on {} {} items and {} neutral texts: {} forward passes",
                 layers.size(), strengths.size(), itemCount, kind, neutralCount, forwardPasses());
@@ -267,11 +273,20 @@ public final class SweepRunner {
     }
 
     private long[] encode(String text, String what) {
+        checkChars(text.length(), what);
         long[] ids = model.tokenizer().encode(text);
         if (ids.length == 0) {
-            throw new IllegalArgumentException(what + " encodes to no tokens: '" + text + "'");
+            throw new IllegalArgumentException(what + " encodes to no tokens");
         }
         return ids;
+    }
+
+    /**
+     * Refuses a text longer than could fit the context, before tokenizing: a 50 MB neutral line used to be
+     * tokenized for 83 s only to be refused for its token count.
+     */
+    private void checkChars(long chars, String what) {
+        PromptText.checkLength(model, chars, what);
     }
 
     private void checkLength(int length, String what) {
@@ -288,6 +303,7 @@ public final class SweepRunner {
      * @throws IllegalArgumentException when either part comes to no tokens
      */
     private ContinuationTokens split(String prompt, String continuation, String what) {
+        checkChars(prompt.length() + (long) continuation.length(), what + " (prompt + continuation)");
         ContinuationTokens t = model.tokenizer().encodeContinuation(prompt, continuation);
         if (t.prompt().length == 0) {
             throw new IllegalArgumentException(what + ": the prompt encodes to no tokens: '" + prompt + "'");
@@ -328,6 +344,8 @@ public final class SweepRunner {
                     + "' write their letters differently");
         }
         // The letters are scored as the tokens they are after the question and the shared prefix.
+        checkChars(item.question().length() + 1L + item.answerMatchingBehavior().length(),
+                "multiple-choice item " + i);
         String context = item.question() + "\n" + m.group(1);
         ContinuationTokens ta = model.tokenizer().encodeContinuation(context, m.group(2));
         ContinuationTokens tb = model.tokenizer().encodeContinuation(context, n.group(2));
@@ -369,6 +387,16 @@ public final class SweepRunner {
             set.add(l);
         }
         return List.copyOf(set);
+    }
+
+    /** Every cell of the grid respects {@link SteeringStrength}'s bound, checked before the first forward pass. */
+    private void checkAddedNorms(SteeringVector v) {
+        for (int layer : layers) {
+            float[] dir = v.direction(layer);
+            for (double s : strengths) {
+                SteeringStrength.check(s, dir, "layer " + layer);
+            }
+        }
     }
 
     private static List<Double> checkStrengths(List<Double> requested) {

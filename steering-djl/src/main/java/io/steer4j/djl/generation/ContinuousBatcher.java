@@ -321,7 +321,7 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
         final CompletableFuture<GenerationResult> done = new CompletableFuture<>();
         final TokenSampler sampler;
         final boolean[] seen;
-        final long[] generated;
+        long[] generated;
         final TextStream stream;
         volatile boolean cancelled;
         NDManager manager;
@@ -342,7 +342,7 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
             for (long id : prompt) {
                 seen[(int) id] = true;
             }
-            this.generated = new long[Generator.newTokenCapacity(prompt.length, config,
+            this.generated = new long[Generator.initialTokenCapacity(prompt.length, config,
                     model.config().contextLength())];
             this.stream = new TextStream(model, listener, 0, prompt);
         }
@@ -356,6 +356,7 @@ public final class ContinuousBatcher<P> implements AutoCloseable {
         boolean accept(float[] logits) {
             long tok = sampler.next(logits, seen);
             seen[(int) tok] = true;
+            generated = Generator.withRoom(generated, count);
             generated[count++] = tok;
             lastToken = tok;
             stream.accept(generated, count);

@@ -42,7 +42,7 @@ public final class Generator {
 
     /** Generates from one text prompt without hooks. */
     public GenerationResult generate(String prompt, GenerationConfig config) {
-        return generate(List.of(model.tokenizer().encode(prompt)), config, HookSet.NONE, TokenListener.NONE,
+        return generate(List.of(PromptText.encode(model, prompt, "prompt")), config, HookSet.NONE, TokenListener.NONE,
                 CancellationToken.NEVER).get(0);
     }
 
@@ -50,7 +50,7 @@ public final class Generator {
     public List<GenerationResult> generateTexts(List<String> prompts, GenerationConfig config, HookSet hooks) {
         List<long[]> ids = new ArrayList<>();
         for (String p : prompts) {
-            ids.add(model.tokenizer().encode(p));
+            ids.add(PromptText.encode(model, p, "prompt " + ids.size()));
         }
         return generate(ids, config, hooks, TokenListener.NONE, CancellationToken.NEVER);
     }
@@ -80,7 +80,7 @@ public final class Generator {
         }
         long[][] generated = new long[batch][];
         for (int b = 0; b < batch; b++) {
-            generated[b] = new long[newTokenCapacity(promptLengths[b], config, context)];
+            generated[b] = new long[initialTokenCapacity(promptLengths[b], config, context)];
         }
         int[] count = new int[batch];
         FinishReason[] reason = new FinishReason[batch];
@@ -140,6 +140,7 @@ public final class Generator {
                     long tok = samplers[b].next(logits[b], seen[b]);
                     next[b] = tok;
                     seen[b][(int) tok] = true;
+                    generated[b] = withRoom(generated[b], count[b]);
                     generated[b][count[b]++] = tok;
                     streams[b].accept(generated[b], count[b]);
                     reason[b] = stopAfter(tok, promptLengths[b], count[b], config, model);
@@ -206,6 +207,24 @@ public final class Generator {
      */
     static int newTokenCapacity(int promptLength, GenerationConfig config, int context) {
         return Math.min(config.maxNewTokens(), Math.max(1, context - promptLength));
+    }
+
+    /**
+     * The first size of a row's token buffer: {@link #newTokenCapacity}, but at most {@link #PRESIZED_NEW_TOKENS};
+     * {@link #withRoom} doubles it as tokens arrive. The context length is a config's claim
+     * ({@code max_position_embeddings: 2147483647} is accepted for RoPE models) and {@code maxNewTokens} a caller's
+     * request, so neither may size an allocation before tokens exist: that was a "Java heap space" in 1 s.
+     */
+    static int initialTokenCapacity(int promptLength, GenerationConfig config, int context) {
+        return Math.min(newTokenCapacity(promptLength, config, context), PRESIZED_NEW_TOKENS);
+    }
+
+    /** {@code buf}, or a copy twice as long when {@code count} tokens fill it. */
+    static long[] withRoom(long[] buf, int count) {
+        if (count < buf.length) {
+            return buf;
+        }
+        return java.util.Arrays.copyOf(buf, (int) Math.min(Integer.MAX_VALUE - 8, Math.max(16L, 2L * buf.length)));
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.steer4j.djl.hub;
 
+import io.steer4j.core.format.JsonFailure;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -177,8 +178,7 @@ final class HubCache {
         try {
             root = JSON.readTree(index.toFile());
         } catch (JsonProcessingException e) { // also nesting and other stream limits: the file's fault
-            throw new BadRepositoryFileException(index.getFileName() + " is not valid JSON: "
-                    + e.getOriginalMessage());
+            throw new BadRepositoryFileException(index.getFileName() + " is " + JsonFailure.describe(e));
         }
         JsonNode map = root == null ? null : root.get("weight_map");
         if (map == null || !map.isObject() || map.size() == 0) {
@@ -192,6 +192,11 @@ final class HubCache {
                         + index.getFileName() + " (shard names must be relative paths inside the snapshot)");
             }
             shards.add(name);
+            if (shards.size() > RepoFileNames.MAX_SHARDS) {
+                throw new BadRepositoryFileException(index.getFileName() + " lists more than "
+                        + RepoFileNames.MAX_SHARDS + " shard files (the largest published checkpoints have a few"
+                        + " hundred)");
+            }
         }
         return shards;
     }

@@ -114,6 +114,8 @@ final class HubDownloader {
         final String repo;
         final String revision;
         String commit;
+        /** Files linked into the snapshot so far: once one is, the snapshot's name may no longer change. */
+        int linked;
 
         Session(String modelRef, String repo, String revision) {
             this.modelRef = modelRef;
@@ -127,6 +129,32 @@ final class HubDownloader {
 
         boolean snapshotKnown() {
             return commit != null;
+        }
+
+        /**
+         * Takes the commit a response names. Every file of one download must land in one snapshot, so a header
+         * that is not a safe folder name, that differs from the one before, or that appears only after files were
+         * placed under the revision's name is refused, naming the header, instead of splitting the download.
+         */
+        void observeCommit(String header, String file) {
+            String c = header.strip();
+            String problem = null;
+            if (!RepoRef.isSafeFolderName(c)) {
+                problem = "an X-Repo-Commit header of " + RepoFileNames.printable(c) + " for " + file
+                        + ", which is not a commit name a snapshot folder can have,";
+            } else if (commit != null && !commit.equals(c)) {
+                problem = "X-Repo-Commit " + RepoFileNames.printable(c) + " for " + file + " but "
+                        + RepoFileNames.printable(commit) + " before it (one download must be one commit)";
+            } else if (commit == null && linked > 0) {
+                problem = "X-Repo-Commit " + RepoFileNames.printable(c) + " for " + file
+                        + " but none for the files before it";
+            }
+            if (problem != null) {
+                throw new ModelResolutionException(Reason.UNSAFE_RESPONSE, modelRef, "The hub at " + endpoint
+                        + " sent " + problem + " while downloading '" + repo + "' at revision '" + revision
+                        + "'. The mirror is broken or hostile; retrying does not help.");
+            }
+            commit = c;
         }
 
         Path snapshot() {
@@ -271,10 +299,7 @@ final class HubDownloader {
             }
             try (InputStream body = response.body()) {
                 HttpHeaders headers = response.headers();
-                if (s.commit == null) {
-                    headers.firstValue("X-Repo-Commit").map(String::strip).filter(RepoRef::isSafeFolderName)
-                            .ifPresent(c -> s.commit = c);
-                }
+                headers.firstValue("X-Repo-Commit").ifPresent(c -> s.observeCommit(c, file));
                 if (etag == null) {
                     etag = etagOf(headers);
                 }
@@ -612,6 +637,7 @@ final class HubDownloader {
      */
     private void link(Session s, String file, Path blob) throws IOException {
         Path target = s.snapshot().resolve(file);
+        s.linked++;
         Files.createDirectories(target.getParent());
         Path tmp = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
         try {

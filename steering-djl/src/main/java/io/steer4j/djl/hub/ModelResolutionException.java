@@ -68,7 +68,7 @@ public final class ModelResolutionException extends RuntimeException {
     }
 
     ModelResolutionException(Reason reason, String modelRef, String message, Throwable cause) {
-        super(message, cause);
+        super(io.steer4j.core.format.MessageLimit.cap(message), cause);
         this.reason = Objects.requireNonNull(reason, "reason");
         this.modelRef = modelRef;
     }

@@ -6,6 +6,12 @@ package io.steer4j.djl.hub;
  * so an index cannot make steer4j read {@code ../../elsewhere} or an absolute path in either case.
  */
 public final class RepoFileNames {
+    /**
+     * The most shard files an index may list (1,024). The largest published checkpoints have a few hundred shards
+     * (Llama 3.1 405B: 191); an index of 20,000 shards made 20,007 requests and ran out of file handles.
+     */
+    public static final int MAX_SHARDS = 1024;
+
     private RepoFileNames() {
     }
 

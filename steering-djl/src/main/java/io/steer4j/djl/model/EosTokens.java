@@ -1,7 +1,7 @@
 package io.steer4j.djl.model;
 
+import io.steer4j.core.format.UntrustedJson;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,7 +16,6 @@ import java.util.Set;
  * by starting the next with BOS), and a generator that knew only the first would run on past them.
  */
 final class EosTokens {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private EosTokens() {
     }
@@ -40,9 +39,9 @@ final class EosTokens {
 
     private static JsonNode readJson(Path file) {
         try {
-            return JSON.readTree(file.toFile());
+            return UntrustedJson.read(file);
         } catch (IOException e) {
-            throw new ModelLoadException(file + " is not valid JSON: " + e.getMessage(), e);
+            throw new ModelLoadException(e.getMessage(), e);
         }
     }
 

@@ -162,6 +162,7 @@ public final class LanguageModel implements AutoCloseable {
         if (!Files.isDirectory(folder)) {
             throw new ModelLoadException("model folder " + folder + " does not exist");
         }
+        FolderLinks.check(folder);
         Path configJson = folder.resolve("config.json");
         if (!Files.isRegularFile(configJson)) {
             throw new ModelLoadException(folder + " has no config.json");

@@ -1,10 +1,9 @@
 package io.steer4j.djl.model;
 
+import io.steer4j.core.format.UntrustedJson;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -59,13 +58,23 @@ public record ModelConfig(String modelType, int vocabSize, int contextLength, in
         }
     }
 
+    /** A value from the file as a message may show it: printable ASCII, cut at 64 characters. */
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder("'");
+        for (int i = 0; i < Math.min(s.length(), 64); i++) {
+            char c = s.charAt(i);
+            b.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return b.append(s.length() > 64 ? "...'" : "'").toString();
+    }
+
     /** Reads {@code config.json} from a model folder. */
     public static ModelConfig read(Path configJson) {
         JsonNode n;
         try {
-            n = new ObjectMapper().readTree(Files.readString(configJson));
+            n = UntrustedJson.read(configJson);
         } catch (IOException e) {
-            throw new ModelLoadException("cannot read " + configJson + ": " + e.getMessage(), e);
+            throw new ModelLoadException("cannot read config: " + e.getMessage(), e);
         }
         if (n == null || !n.isObject()) {
             throw new ModelLoadException(configJson + " is not a JSON object");
@@ -73,8 +82,8 @@ public record ModelConfig(String modelType, int vocabSize, int contextLength, in
         String type = n.path("model_type").asText("");
         ModelFamily family = ModelFamily.forType(type);
         if (family == null) {
-            throw new ModelLoadException(configJson + ": unsupported model_type '" + type + "' (architectures "
-                    + n.path("architectures") + "); supported: " + SUPPORTED_TYPES);
+            throw new ModelLoadException(configJson + ": unsupported model_type " + printable(type) + " (architectures "
+                    + printable(n.path("architectures").toString()) + "); supported: " + SUPPORTED_TYPES);
         }
         return family.readConfig(n, configJson);
     }

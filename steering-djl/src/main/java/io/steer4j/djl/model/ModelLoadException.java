@@ -6,7 +6,7 @@ public class ModelLoadException extends RuntimeException {
      * @param message what could not be loaded and why
      */
     public ModelLoadException(String message) {
-        super(message);
+        super(io.steer4j.core.format.MessageLimit.cap(message));
     }
 
     /**
@@ -14,6 +14,6 @@ public class ModelLoadException extends RuntimeException {
      * @param cause   the underlying failure
      */
     public ModelLoadException(String message, Throwable cause) {
-        super(message, cause);
+        super(io.steer4j.core.format.MessageLimit.cap(message), cause);
     }
 }

@@ -1,11 +1,11 @@
 package io.steer4j.djl.model;
 
+import io.steer4j.core.format.UntrustedJson;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.steer4j.core.format.safetensors.SafetensorsDtype;
 import io.steer4j.core.format.safetensors.SafetensorsHeader;
 import io.steer4j.core.format.safetensors.SafetensorsTensorInfo;
@@ -90,11 +90,17 @@ final class WeightStore implements AutoCloseable {
         Path index = dir.resolve("model.safetensors.index.json");
         if (Files.isRegularFile(index)) {
             try {
-                JsonNode map = new ObjectMapper().readTree(index.toFile()).path("weight_map");
+                JsonNode root = UntrustedJson.read(index);
+                JsonNode map = root == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance()
+                        : root.path("weight_map");
                 Set<String> shards = new LinkedHashSet<>();
                 Iterator<JsonNode> it = map.elements();
                 while (it.hasNext()) {
                     shards.add(it.next().asText());
+                    if (shards.size() > RepoFileNames.MAX_SHARDS) {
+                        throw new ModelLoadException(index + " lists more than " + RepoFileNames.MAX_SHARDS
+                                + " shard files (the largest published checkpoints have a few hundred)");
+                    }
                 }
                 List<Path> out = new ArrayList<>();
                 for (String s : shards) {
@@ -113,7 +119,7 @@ final class WeightStore implements AutoCloseable {
                 }
                 return out;
             } catch (IOException e) {
-                throw new ModelLoadException("cannot read " + index + ": " + e.getMessage(), e);
+                throw new ModelLoadException("cannot read the shard index: " + e.getMessage(), e);
             }
         }
         throw new ModelLoadException(dir + " has no model.safetensors (nor model.safetensors.index.json); "

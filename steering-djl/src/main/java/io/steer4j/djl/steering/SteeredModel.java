@@ -15,6 +15,7 @@ import io.steer4j.djl.generation.ContinuousBatcher;
 import io.steer4j.djl.generation.GenerationConfig;
 import io.steer4j.djl.generation.GenerationResult;
 import io.steer4j.djl.generation.Generator;
+import io.steer4j.djl.generation.PromptText;
 import io.steer4j.djl.generation.TokenListener;
 import io.steer4j.djl.hooks.HookSet;
 import io.steer4j.djl.model.ForwardInput;
@@ -162,7 +163,7 @@ public final class SteeredModel implements AutoCloseable {
         }
         plan.validate(model.numLayers(), model.hiddenSize());
         try {
-            return batcher.generate(model.tokenizer().encode(prompt), config, plan, listener, cancel);
+            return batcher.generate(PromptText.encode(model, prompt, "prompt"), config, plan, listener, cancel);
         } finally {
             Reference.reachabilityFence(this); // no cleaning while a call is in flight
         }
@@ -222,7 +223,7 @@ public final class SteeredModel implements AutoCloseable {
         }
         List<long[]> ids = new ArrayList<>();
         for (String p : prompts) {
-            ids.add(model.tokenizer().encode(p));
+            ids.add(PromptText.encode(model, p, "prompt " + ids.size()));
         }
         return generateBatchIds(ids, config, plans, listener, cancel);
     }
@@ -291,7 +292,7 @@ public final class SteeredModel implements AutoCloseable {
     }
 
     private long[] encodeNonEmpty(String prompt) {
-        long[] ids = model.tokenizer().encode(prompt);
+        long[] ids = PromptText.encode(model, prompt, "prompt");
         if (ids.length == 0) {
             throw new IllegalArgumentException("prompt encodes to no tokens");
         }

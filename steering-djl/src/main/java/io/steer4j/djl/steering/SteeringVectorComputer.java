@@ -7,6 +7,7 @@ import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.core.vector.SteeringVectors;
 import io.steer4j.core.vector.VectorMetadata;
 import io.steer4j.core.vector.VectorMethod;
+import io.steer4j.djl.generation.PromptText;
 import io.steer4j.djl.model.LanguageModel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,7 +38,7 @@ public final class SteeringVectorComputer {
      * No token of a supported vocabulary spans more characters than this, so a text longer than
      * {@code contextLength × MAX_CHARS_PER_TOKEN} cannot fit in the context and is refused without tokenizing it.
      */
-    public static final int MAX_CHARS_PER_TOKEN = 128;
+    public static final int MAX_CHARS_PER_TOKEN = PromptText.MAX_CHARS_PER_TOKEN;
     private static final Logger LOG = LoggerFactory.getLogger(SteeringVectorComputer.class);
     private final LanguageModel model;
     private final List<Integer> layers;
@@ -77,7 +78,7 @@ public final class SteeringVectorComputer {
      * @return {@code contextLength × MAX_CHARS_PER_TOKEN}, capped at {@link Integer#MAX_VALUE}
      */
     public static int maxTextChars(LanguageModel model) {
-        return (int) Math.min(Integer.MAX_VALUE, (long) model.config().contextLength() * MAX_CHARS_PER_TOKEN);
+        return PromptText.maxChars(model);
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.steer4j.djl.tokenizer;
 
+import io.steer4j.core.format.UntrustedJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -34,7 +35,7 @@ final class ByteLevelBpeJson {
      * @throws IOException when a file cannot be read or vocab.json is not a JSON object
      */
     static byte[] build(Path dir, Path vocabFile, Path mergesFile) throws IOException {
-        JsonNode vocab = JSON.readTree(vocabFile.toFile());
+        JsonNode vocab = UntrustedJson.read(vocabFile);
         if (vocab == null || !vocab.isObject()) {
             throw new IOException(vocabFile + " is not a JSON object of token -> id");
         }
@@ -88,7 +89,7 @@ final class ByteLevelBpeJson {
             if (!Files.isRegularFile(f)) {
                 continue;
             }
-            JsonNode n = JSON.readTree(f.toFile());
+            JsonNode n = UntrustedJson.read(f);
             for (String key : List.of("bos_token", "eos_token", "unk_token", "pad_token")) {
                 JsonNode v = n == null ? null : n.get(key);
                 if (v != null && v.isObject()) {

@@ -1,10 +1,10 @@
 package io.steer4j.djl.tokenizer;
 
+import io.steer4j.core.format.UntrustedJson;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.steer4j.djl.model.ModelLoadException;
 
 import java.io.IOException;
@@ -44,7 +44,6 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 public final class TextTokenizer implements AutoCloseable {
     private static final Map<String, String> OPTIONS =
             Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false");
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HuggingFaceTokenizer tokenizer;
     private final SpecialTokens mode;
@@ -101,7 +100,7 @@ public final class TextTokenizer implements AutoCloseable {
         HuggingFaceTokenizer hf = null;
         try {
             if (Files.isRegularFile(json)) {
-                TokenizerFileLimit.check(json);
+                TokenizerFileLimit.checkTokenizerJson(json);
                 hf = HuggingFaceTokenizer.newInstance(json, OPTIONS);
             } else if (Files.isRegularFile(vocab) && Files.isRegularFile(merges)) {
                 TokenizerFileLimit.check(vocab);
@@ -112,13 +111,31 @@ public final class TextTokenizer implements AutoCloseable {
             if (hf != null) {
                 return new TextTokenizer(hf, specialTokens, modelDir);
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (ModelLoadException e) {
+            if (hf != null) {
+                hf.close();
+            }
+            throw e;
+        } catch (IOException e) {
             if (hf != null) {
                 hf.close();
             }
             throw new ModelLoadException("cannot load the tokenizer in " + modelDir + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            if (hf != null) {
+                hf.close();
+            }
+            // The native library's parse errors quote values of the file (invalid type: string "..."): keep its
+            // words and position, drop the quoted text and the cause that carries it.
+            throw new ModelLoadException("cannot load the tokenizer in " + modelDir + ": "
+                    + withoutQuotedText(String.valueOf(e.getMessage())));
         }
         throw new ModelLoadException(modelDir + " has no tokenizer.json and no vocab.json + merges.txt");
+    }
+
+    /** {@code message} with every "..." or `...` span replaced by an ellipsis. */
+    static String withoutQuotedText(String message) {
+        return message.replaceAll("\"[^\"]*\"?", "\"…\"").replaceAll("`[^`]*`?", "`…`");
     }
 
     /** Whether {@link #encode(String)} adds special tokens (the load-time {@link SpecialTokens} choice). */
@@ -243,9 +260,9 @@ public final class TextTokenizer implements AutoCloseable {
             return null;
         }
         try {
-            return JSON.readTree(file.toFile());
+            return UntrustedJson.read(file);
         } catch (IOException e) {
-            throw new ModelLoadException(file + " is not valid JSON: " + e.getMessage(), e);
+            throw new ModelLoadException(e.getMessage(), e);
         }
     }
 

@@ -1,19 +1,34 @@
 package io.steer4j.djl.tokenizer;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import io.steer4j.core.format.JsonFailure;
 import io.steer4j.djl.model.ModelLoadException;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The size cap on tokenizer files, checked before the native tokenizer reads them whole into memory. The largest
- * published {@code tokenizer.json} files (256k-token vocabularies) are about 35 MB; a file many times that is
- * crafted or corrupt, and would otherwise cost its full size in native memory before failing, if it fails at all.
+ * The caps on tokenizer files, checked before the native tokenizer reads them whole into memory: their size, and
+ * for {@code tokenizer.json} the number of vocabulary entries, merges and added tokens. The largest published
+ * {@code tokenizer.json} files (256k-token vocabularies) are about 35 MB and the largest vocabulary (XLM-V) has
+ * 902k entries; a file beyond these caps is crafted or corrupt, and would otherwise cost many times its size in
+ * native memory (an 84 MB file of 4.5 million entries took 1.7 GB and 10 s) before failing, if it fails at all.
  */
 final class TokenizerFileLimit {
     /** Tokenizer files larger than this are refused (128 MiB). */
     static final long MAX_BYTES = 128L << 20;
+    /** Entries accepted in each of {@code model.vocab}, {@code model.merges} and {@code added_tokens} (2^20). */
+    static final int MAX_ENTRIES = 1 << 20;
+
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
+            .build();
 
     private TokenizerFileLimit() {
     }
@@ -26,6 +41,106 @@ final class TokenizerFileLimit {
         if (size > MAX_BYTES) {
             throw new ModelLoadException(file + " is " + size + " bytes, more than the " + MAX_BYTES
                     + " bytes a tokenizer file may have (real ones are under 40 MB): crafted or corrupt?");
+        }
+    }
+
+    /**
+     * Checks the size, then streams {@code tokenizer.json} once, counting without keeping anything, so that a
+     * vocabulary past {@link #MAX_ENTRIES} (or a file that is not JSON) is refused before the native library sees
+     * it. Memory stays constant; time is that of one pass over the bytes (well under a second for 100 MB).
+     *
+     * @throws ModelLoadException naming the file and the section past the cap, or the position of a JSON error
+     */
+    static void checkTokenizerJson(Path file) throws IOException {
+        check(file);
+        try (InputStream in = Files.newInputStream(file); JsonParser p = JSON.createParser(in)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new ModelLoadException(file + " is not a JSON object");
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                p.nextToken();
+                if (field.equals("added_tokens")) {
+                    count(p, file, "added_tokens");
+                } else if (field.equals("model") && p.currentToken() == JsonToken.START_OBJECT) {
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String m = p.currentName();
+                        p.nextToken();
+                        if (m.equals("vocab") || m.equals("merges")) {
+                            count(p, file, "model." + m);
+                        } else {
+                            p.skipChildren();
+                        }
+                    }
+                } else if (PIPELINE_SECTIONS.contains(field)) {
+                    checkPipelineNumbers(p, file, field);
+                } else {
+                    p.skipChildren();
+                }
+            }
+        } catch (JsonProcessingException e) {
+            throw new ModelLoadException(file + " is " + JsonFailure.describe(e));
+        } catch (java.io.CharConversionException e) {
+            throw new ModelLoadException(file + " is not JSON text in a Unicode encoding");
+        }
+    }
+
+    /**
+     * The sections whose components the tokenizers library (0.21) deserializes through a helper that
+     * <em>aborts the process</em> when a number does not fit its field: a decoder whose {@code Strip} count is
+     * {@code 1e309} or {@code -1} killed the JVM with "fatal runtime error" during fuzzing. No component of these
+     * sections takes a negative, fractional or 64-bit number (they are counts, ids and type ids), so any such
+     * number is refused here, before the library sees the file.
+     */
+    private static final java.util.Set<String> PIPELINE_SECTIONS = java.util.Set.of("normalizer", "pre_tokenizer",
+            "post_processor", "decoder");
+
+    /** Walks the value the parser is on, refusing a number that is not an integer in [0, 2^32). */
+    private static void checkPipelineNumbers(JsonParser p, Path file, String section) throws IOException {
+        int depth = 0;
+        JsonToken t = p.currentToken();
+        do {
+            if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
+                depth++;
+            } else if (t == JsonToken.END_OBJECT || t == JsonToken.END_ARRAY) {
+                depth--;
+            } else if (t == JsonToken.VALUE_NUMBER_FLOAT || (t == JsonToken.VALUE_NUMBER_INT
+                    && (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER || p.getLongValue() < 0
+                    || p.getLongValue() > 0xFFFF_FFFFL))) {
+                throw new ModelLoadException(file + ": " + section + " holds a number at line "
+                        + p.currentLocation().getLineNr() + ", column " + p.currentLocation().getColumnNr()
+                        + " that is not an integer in [0, 2^32): no tokenizer component takes one, and the"
+                        + " tokenizers library aborts the process on it");
+            }
+            if (depth == 0) {
+                return;
+            }
+            t = p.nextToken();
+        } while (t != null);
+        throw new ModelLoadException(file + " ends inside " + section);
+    }
+
+    /** Counts the entries of the array or object the parser is on, refusing past {@link #MAX_ENTRIES}. */
+    private static void count(JsonParser p, Path file, String section) throws IOException {
+        JsonToken t = p.currentToken();
+        if (t != JsonToken.START_ARRAY && t != JsonToken.START_OBJECT) {
+            return; // the tokenizer library reports a wrongly typed section itself
+        }
+        JsonToken end = t == JsonToken.START_ARRAY ? JsonToken.END_ARRAY : JsonToken.END_OBJECT;
+        long n = 0;
+        JsonToken next;
+        while ((next = p.nextToken()) != end) {
+            if (next == null) {
+                throw new ModelLoadException(file + " ends inside " + section);
+            }
+            if (next == JsonToken.FIELD_NAME) {
+                p.nextToken();
+            }
+            p.skipChildren();
+            if (++n > MAX_ENTRIES) {
+                throw new ModelLoadException(file + ": " + section + " has more than " + MAX_ENTRIES
+                        + " entries (the largest published vocabulary has about 900,000): crafted or corrupt?");
+            }
         }
     }
 }

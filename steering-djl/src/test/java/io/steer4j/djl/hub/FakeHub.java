@@ -68,6 +68,8 @@ final class FakeHub implements AutoCloseable {
         /** Files sent with chunked encoding and no {@code Content-Length}. */
         final Set<String> chunked = ConcurrentHashMap.newKeySet();
         boolean gated;
+        /** Files answered with this {@code X-Repo-Commit} instead of the repository's commit. */
+        final Map<String, String> commitHeaders = new ConcurrentHashMap<>();
         /** A mirror: LFS files get a non-SHA-256 {@code X-Linked-Etag} ("v1-" + 8 hex of their sha). */
         boolean mirrorEtags;
         /** LFS files served by the hub itself (200 with {@code X-Linked-Etag}, honouring Range), no CDN hop. */
@@ -198,7 +200,7 @@ final class FakeHub implements AutoCloseable {
                 send(exchange, 404, new byte[0]);
                 return;
             }
-            exchange.getResponseHeaders().add("X-Repo-Commit", repo.commit);
+            exchange.getResponseHeaders().add("X-Repo-Commit", repo.commitHeaders.getOrDefault(file, repo.commit));
             byte[] content = repo.files.get(file);
             if (content == null) {
                 exchange.getResponseHeaders().add("X-Error-Code", "EntryNotFound");

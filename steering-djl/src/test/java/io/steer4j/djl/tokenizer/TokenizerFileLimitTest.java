@@ -33,4 +33,50 @@ class TokenizerFileLimitTest {
                 e.getMessage());
         assertTrue(allocated < 1 << 20, allocated + " bytes allocated");
     }
+
+    /** Issue 27 row 8: an 84 MB tokenizer.json of 4.5 million entries took 1.7 GB and 10 s in the native library. */
+    @Test
+    void aVocabularyPastTheEntryCapIsRefusedBeforeTheNativeTokenizerReadsIt() throws IOException {
+        Path file = dir.resolve("tokenizer.json");
+        try (java.io.Writer w = java.nio.file.Files.newBufferedWriter(file)) {
+            w.write("{\"version\":\"1.0\",\"added_tokens\":[],\"model\":{\"type\":\"BPE\",\"vocab\":{");
+            for (int i = 0; i <= TokenizerFileLimit.MAX_ENTRIES; i++) {
+                w.write((i == 0 ? "" : ",") + "\"t" + i + "\":" + i);
+            }
+            w.write("},\"merges\":[]}}");
+        }
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long before = mx.getThreadAllocatedBytes(Thread.currentThread().getId());
+
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> TextTokenizer.load(dir));
+
+        long allocated = mx.getThreadAllocatedBytes(Thread.currentThread().getId()) - before;
+        assertTrue(e.getMessage().contains("model.vocab has more than " + TokenizerFileLimit.MAX_ENTRIES),
+                e.getMessage());
+        // short-lived names only (the scan keeps nothing); the native library took 20x the file's size
+        assertTrue(allocated < 4 * java.nio.file.Files.size(file), allocated + " bytes allocated");
+    }
+
+    @Test
+    void aTokenizerJsonThatIsNotJsonIsDescribedWithoutQuotingIt() throws IOException {
+        java.nio.file.Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": hf_CANARYsecretTOKEN}");
+
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> TextTokenizer.load(dir));
+
+        assertTrue(!e.getMessage().contains("CANARY") && e.getMessage().contains("line 1, column"), e.getMessage());
+    }
+
+    /** Found by ModelFileFuzzTest: tokenizers 0.21 aborted the JVM ("fatal runtime error") on this decoder. */
+    @Test
+    void aDecoderNumberTheNativeLibraryWouldAbortOnIsRefused() throws IOException {
+        String good = java.nio.file.Files.readString(io.steer4j.djl.RealModels.require("stories260k")
+                .resolve("tokenizer.json"));
+        String bad = good.replaceFirst("\"start\":\\s*1", "\"start\": 1e309");
+        org.junit.jupiter.api.Assertions.assertNotEquals(good, bad);
+        java.nio.file.Files.writeString(dir.resolve("tokenizer.json"), bad);
+
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> TextTokenizer.load(dir));
+
+        assertTrue(e.getMessage().contains("decoder holds a number at line"), e.getMessage());
+    }
 }

@@ -7,9 +7,11 @@ import java.io.IOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -27,6 +29,12 @@ import java.util.Set;
  *
  * <p>Every count and length is checked against the bytes left before anything is allocated, so a lying header
  * yields a {@link VectorFileFormatException}, never a huge allocation or a long loop.
+ *
+ * <p>The file is memory-mapped, not read whole: only the header and the bytes the tensors occupy are touched, so a
+ * sparse or padded file (2.1 GB long, one 64-float tensor, zeros after it) costs what its tensors hold, not its
+ * length. Metadata is bounded too: at most {@link #MAX_METADATA_ENTRIES} entries, {@link #MAX_TENSORS} tensors and
+ * {@link #MAX_ARRAY_ELEMENTS} array elements in all (a control vector has a handful of scalars and no arrays; a
+ * 50 MB INT16 array used to cost 1.4 GB of boxed values).
  */
 final class GgufReader {
     static final int DEFAULT_ALIGNMENT = 32;
@@ -36,11 +44,20 @@ final class GgufReader {
     static final int MAX_DIMS = 4;
     /** Arrays of arrays deeper than this are refused, which bounds recursion on crafted input. */
     private static final int MAX_ARRAY_DEPTH = 8;
-    /** Whole file is read into memory; control vectors are a few MB, so refuse anything this large. */
+    /** A single mapping holds the file; control vectors are a few MB, so refuse anything this large. */
     static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 64;
+    /** Metadata entries accepted (llama.cpp's control vectors write three). */
+    static final int MAX_METADATA_ENTRIES = 65_536;
+    /** Tensors accepted: one per layer, and no model has this many layers. */
+    static final int MAX_TENSORS = 65_536;
+    /** Array elements accepted across all metadata values (control vectors have none). */
+    static final int MAX_ARRAY_ELEMENTS = 1 << 20;
+    /** Longest name or key quoted in a message: the rest of a crafted name is not repeated back. */
+    private static final int MAX_QUOTED_CHARS = 64;
 
     private final Path file;
     private final ByteBuffer buf;
+    private long arrayElements;
 
     private GgufReader(Path file, ByteBuffer buf) {
         this.file = file;
@@ -52,12 +69,20 @@ final class GgufReader {
         if (size > MAX_FILE_BYTES) {
             throw new VectorFileFormatException(file, "file of " + size + " bytes is too large for a control vector");
         }
-        byte[] bytes = Files.readAllBytes(file);
-        return parse(file, bytes);
+        ByteBuffer mapped;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            // Mapped, not read: pages are touched only where the header and the tensors lie.
+            mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
+        }
+        return parse(file, mapped);
     }
 
     static GgufFile parse(Path file, byte[] bytes) throws VectorFileFormatException {
-        GgufReader r = new GgufReader(file, ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN));
+        return parse(file, ByteBuffer.wrap(bytes));
+    }
+
+    private static GgufFile parse(Path file, ByteBuffer bytes) throws VectorFileFormatException {
+        GgufReader r = new GgufReader(file, bytes.order(ByteOrder.LITTLE_ENDIAN));
         try {
             return r.parse();
         } catch (BufferUnderflowException e) {
@@ -81,17 +106,25 @@ final class GgufReader {
         long kvCount = buf.getLong();
         // The smallest metadata entry is 13 bytes (empty key, type, one-byte value); the smallest tensor info 24.
         checkCount(kvCount, 13, "metadata entry count");
+        if (kvCount > MAX_METADATA_ENTRIES) {
+            throw error("metadata entry count " + kvCount + " is more than the " + MAX_METADATA_ENTRIES
+                    + " steer4j reads in a control vector (crafted or corrupt file?)");
+        }
         Map<String, Object> metadata = new LinkedHashMap<>();
         for (long k = 0; k < kvCount; k++) {
             String key = readString("metadata key " + k);
-            GgufValueType type = readType("value type of '" + key + "'");
+            GgufValueType type = readType("value type of " + quoted(key));
             Object value = readValue(type, key, 0);
             if (metadata.put(key, value) != null) {
-                throw error("duplicate metadata key '" + key + "'");
+                throw error("duplicate metadata key " + quoted(key));
             }
         }
         int alignment = alignment(metadata);
         checkCount(tensorCount, 24, "tensor count");
+        if (tensorCount > MAX_TENSORS) {
+            throw error("tensor count " + tensorCount + " is more than the " + MAX_TENSORS
+                    + " steer4j reads in a control vector (crafted or corrupt file?)");
+        }
         List<String> names = new ArrayList<>();
         List<long[]> dims = new ArrayList<>();
         List<Integer> types = new ArrayList<>();
@@ -100,25 +133,25 @@ final class GgufReader {
         for (long t = 0; t < tensorCount; t++) {
             String name = readString("tensor name " + t);
             if (!seen.add(name)) {
-                throw error("duplicate tensor name '" + name + "'");
+                throw error("duplicate tensor name " + quoted(name));
             }
-            require(4, "n_dims of tensor '" + name + "'");
+            require(4, "n_dims of tensor " + quoted(name));
             int nDims = buf.getInt();
             if (nDims < 1 || nDims > MAX_DIMS) {
-                throw error("tensor '" + name + "' has n_dims " + Integer.toUnsignedString(nDims)
+                throw error("tensor " + quoted(name) + " has n_dims " + Integer.toUnsignedString(nDims)
                         + " (must be 1.." + MAX_DIMS + ")");
             }
-            require(8L * nDims + 12, "dims, type and offset of tensor '" + name + "'");
+            require(8L * nDims + 12, "dims, type and offset of tensor " + quoted(name));
             long[] d = new long[nDims];
             for (int i = 0; i < nDims; i++) {
                 d[i] = buf.getLong();
                 if (d[i] < 0 || d[i] > buf.capacity()) {
-                    throw error("tensor '" + name + "' has impossible dimension " + Long.toUnsignedString(d[i]));
+                    throw error("tensor " + quoted(name) + " has impossible dimension " + Long.toUnsignedString(d[i]));
                 }
             }
             int type = buf.getInt();
             if (type != GGML_TYPE_F32 && type != GGML_TYPE_F16) {
-                throw error("tensor '" + name + "' has ggml type " + Integer.toUnsignedString(type)
+                throw error("tensor " + quoted(name) + " has ggml type " + Integer.toUnsignedString(type)
                         + "; control vectors must be F32 (0) or F16 (1)");
             }
             names.add(name);
@@ -148,15 +181,15 @@ final class GgufReader {
             int elementSize = types.get(t) == GGML_TYPE_F32 ? 4 : 2;
             long offset = offsets.get(t);
             if (offset < 0 || offset % alignment != 0) {
-                throw error("tensor '" + name + "' has offset " + Long.toUnsignedString(offset)
+                throw error("tensor " + quoted(name) + " has offset " + Long.toUnsignedString(offset)
                         + ", not a multiple of the alignment " + alignment);
             }
             if (offset != expectedOffset) {
-                throw error("tensor '" + name + "' has offset " + offset + " but the previous tensors end at "
+                throw error("tensor " + quoted(name) + " has offset " + offset + " but the previous tensors end at "
                         + expectedOffset + " (GGUF tensors must follow each other without gaps or overlap)");
             }
             if (count > dataSize || offset > dataSize || count * elementSize > dataSize - offset) {
-                throw error("tensor '" + name + "' data (offset " + offset + ", " + count + " elements) extends past"
+                throw error("tensor " + quoted(name) + " data (offset " + offset + ", " + count + " elements) extends past"
                         + " the end of the file (data section is " + dataSize + " bytes; truncated?)");
             }
             counts[t] = count;
@@ -189,7 +222,9 @@ final class GgufReader {
             return DEFAULT_ALIGNMENT;
         }
         if (!(a instanceof Long v) || v <= 0 || v > (1 << 20) || Long.bitCount(v) != 1) {
-            throw error("general.alignment must be a power-of-two integer, got " + a);
+            throw error("general.alignment must be a power-of-two integer of at most 2^20, got "
+                    + (a instanceof Long || a instanceof Double || a instanceof Boolean ? a : "a "
+                    + (a instanceof String ? "string" : "list")));
         }
         return (int) (long) v;
     }
@@ -197,15 +232,21 @@ final class GgufReader {
     private Object readValue(GgufValueType type, String key, int depth) throws VectorFileFormatException {
         switch (type) {
             case STRING:
-                return readString("value of '" + key + "'");
+                return readString(() -> "value of " + quoted(key));
             case ARRAY: {
                 if (depth >= MAX_ARRAY_DEPTH) {
-                    throw error("metadata '" + key + "' nests arrays deeper than " + MAX_ARRAY_DEPTH);
+                    throw error("metadata " + quoted(key) + " nests arrays deeper than " + MAX_ARRAY_DEPTH);
                 }
-                GgufValueType elementType = readType("array element type of '" + key + "'");
-                require(8, "array length of '" + key + "'");
+                GgufValueType elementType = readType("array element type of " + quoted(key));
+                require(8, "array length of " + quoted(key));
                 long count = buf.getLong();
-                checkCount(count, elementType.minSize(), "array length of '" + key + "'");
+                checkCount(count, elementType.minSize(), "array length of " + quoted(key));
+                arrayElements += count;
+                if (arrayElements > MAX_ARRAY_ELEMENTS) {
+                    throw error("metadata " + quoted(key) + " brings the array elements to " + arrayElements
+                            + ", more than the " + MAX_ARRAY_ELEMENTS + " steer4j reads in a control vector's"
+                            + " metadata (crafted or corrupt file?)");
+                }
                 List<Object> list = new ArrayList<>((int) Math.min(count, 1024));
                 for (long i = 0; i < count; i++) {
                     list.add(readValue(elementType, key, depth + 1));
@@ -213,7 +254,10 @@ final class GgufReader {
                 return list;
             }
             default:
-                require(type.size, "value of '" + key + "'");
+                if (buf.remaining() < type.size) {
+                    throw error("unexpected end of file reading value of " + quoted(key) + " at byte "
+                            + buf.position());
+                }
                 return switch (type) {
                     case UINT8 -> (long) (buf.get() & 0xFF);
                     case INT8 -> (long) buf.get();
@@ -241,10 +285,17 @@ final class GgufReader {
     }
 
     private String readString(String what) throws VectorFileFormatException {
-        require(8, "length of " + what);
+        return readString(() -> what);
+    }
+
+    /** Reads a string; {@code what} is only built for a message, not for each of a million array elements. */
+    private String readString(java.util.function.Supplier<String> what) throws VectorFileFormatException {
+        if (buf.remaining() < 8) {
+            throw error("unexpected end of file reading length of " + what.get() + " at byte " + buf.position());
+        }
         long len = buf.getLong();
         if (len < 0 || len > buf.remaining()) {
-            throw error(what + " claims " + Long.toUnsignedString(len) + " bytes but only " + buf.remaining()
+            throw error(what.get() + " claims " + Long.toUnsignedString(len) + " bytes but only " + buf.remaining()
                     + " remain (truncated or corrupt)");
         }
         byte[] b = new byte[(int) len];
@@ -268,6 +319,21 @@ final class GgufReader {
 
     static long alignUp(long position, int alignment) {
         return (position + alignment - 1) / alignment * alignment;
+    }
+
+    /** A name from the file as a message may show it: printable, and cut at {@link #MAX_QUOTED_CHARS}. */
+    private static String quoted(String name) {
+        StringBuilder b = new StringBuilder("'");
+        int n = Math.min(name.length(), MAX_QUOTED_CHARS);
+        for (int i = 0; i < n; i++) {
+            char c = name.charAt(i);
+            b.append(c < 0x20 || c == 0x7f ? '?' : c);
+        }
+        b.append('\'');
+        if (name.length() > n) {
+            b.append(" (").append(name.length()).append(" characters, cut)");
+        }
+        return b.toString();
     }
 
     private VectorFileFormatException error(String problem) {

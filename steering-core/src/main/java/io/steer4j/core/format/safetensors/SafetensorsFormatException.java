@@ -10,7 +10,7 @@ public class SafetensorsFormatException extends IOException {
      * @param problem what is wrong with it
      */
     public SafetensorsFormatException(Path file, String problem) {
-        super(file + ": " + problem);
+        super(io.steer4j.core.format.MessageLimit.cap(file + ": " + problem));
     }
 
     /**
@@ -19,6 +19,6 @@ public class SafetensorsFormatException extends IOException {
      * @param cause   the underlying failure
      */
     public SafetensorsFormatException(Path file, String problem, Throwable cause) {
-        super(file + ": " + problem, cause);
+        super(io.steer4j.core.format.MessageLimit.cap(file + ": " + problem), cause);
     }
 }

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.steer4j.core.format.JsonFailure;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -16,7 +16,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +43,20 @@ public final class SafetensorsHeader {
      * tensors per file; a header of 100 MB could otherwise list 1.7 million and cost gigabytes to index.
      */
     public static final int MAX_TENSORS = 65_536;
+    /**
+     * {@code __metadata__} entries accepted. Checkpoints write one ({@code "format": "pt"}), steer4j's vector files a
+     * few dozen; a 77 MB map of 6 million keys used to cost 2.4 GB as a JSON tree.
+     */
+    public static final int MAX_METADATA_ENTRIES = 4096;
+    /** Characters accepted across all {@code __metadata__} keys and values (16 Mi). */
+    public static final int MAX_METADATA_CHARS = 16 << 20;
+    /**
+     * Dimensions accepted in a shape. PyTorch's own limit is 64 ({@code MAX_DIMS} in its TensorIterator); a
+     * 30-million-dimension shape used to be read whole and printed back as a 90 MB error message.
+     */
+    public static final int MAX_DIMS = 64;
+    /** Longest tensor name or key quoted in a message. */
+    private static final int MAX_QUOTED_CHARS = 64;
 
     /**
      * Tensor names are not interned or canonicalised: a crafted header could otherwise fill the parser's symbol
@@ -108,7 +121,7 @@ public final class SafetensorsHeader {
                 String key = p.currentName();
                 p.nextToken();
                 if (key.equals("__metadata__")) {
-                    readMetadata(p.readValueAsTree(), metadata, path);
+                    readMetadata(p, metadata, path);
                 } else {
                     if (tensors.size() == MAX_TENSORS) {
                         throw new SafetensorsFormatException(path, "header lists more than " + MAX_TENSORS
@@ -121,24 +134,50 @@ public final class SafetensorsHeader {
                 throw new SafetensorsFormatException(path, "header has content after its JSON object");
             }
         } catch (JsonProcessingException e) {
-            throw new SafetensorsFormatException(path, "header is not valid JSON: " + e.getOriginalMessage(), e);
+            // No cause attached: Jackson's message quotes the bytes it choked on.
+            throw new SafetensorsFormatException(path, "header is " + JsonFailure.describe(e));
+        } catch (java.io.CharConversionException e) {
+            // Jackson guessed UTF-16/32 from zero bytes: the format requires UTF-8, and the message quotes bytes.
+            throw new SafetensorsFormatException(path, "header is not UTF-8 JSON text");
         }
         checkNoOverlap(tensors, path);
         return new SafetensorsHeader(metadata, tensors, dataStart);
     }
 
-    private static void readMetadata(JsonNode node, Map<String, String> out, Path path) throws IOException {
-        if (!node.isObject()) {
+    /** Streams {@code __metadata__} (the parser is on its value), within the entry and character caps. */
+    private static void readMetadata(JsonParser p, Map<String, String> out, Path path) throws IOException {
+        if (p.currentToken() != JsonToken.START_OBJECT) {
             throw new SafetensorsFormatException(path, "__metadata__ must be an object of strings");
         }
-        Iterator<Map.Entry<String, JsonNode>> it = node.fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (!e.getValue().isTextual()) {
-                throw new SafetensorsFormatException(path, "__metadata__." + e.getKey() + " must be a string");
+        long chars = 0;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String key = p.currentName();
+            if (p.nextToken() != JsonToken.VALUE_STRING) {
+                throw new SafetensorsFormatException(path, "__metadata__ entry " + quoted(key) + " must be a string");
             }
-            out.put(e.getKey(), e.getValue().asText());
+            String value = p.getText();
+            chars += key.length() + value.length();
+            if (out.size() == MAX_METADATA_ENTRIES || chars > MAX_METADATA_CHARS) {
+                throw new SafetensorsFormatException(path, "__metadata__ holds more than " + MAX_METADATA_ENTRIES
+                        + " entries or " + MAX_METADATA_CHARS + " characters (crafted or corrupt file?)");
+            }
+            out.put(key, value);
         }
+    }
+
+    /** A name from the file as a message may show it: printable, and cut at {@link #MAX_QUOTED_CHARS}. */
+    static String quoted(String name) {
+        StringBuilder b = new StringBuilder("'");
+        int n = Math.min(name.length(), MAX_QUOTED_CHARS);
+        for (int i = 0; i < n; i++) {
+            char c = name.charAt(i);
+            b.append(c < 0x20 || c == 0x7f ? '?' : c);
+        }
+        b.append('\'');
+        if (name.length() > n) {
+            b.append(" (").append(name.length()).append(" characters, cut)");
+        }
+        return b.toString();
     }
 
     /**
@@ -149,7 +188,7 @@ public final class SafetensorsHeader {
                                                     Path path) throws IOException {
         if (p.currentToken() != JsonToken.START_OBJECT) {
             p.skipChildren();
-            throw new SafetensorsFormatException(path, "tensor '" + name + "' entry is not an object");
+            throw new SafetensorsFormatException(path, "tensor " + quoted(name) + " entry is not an object");
         }
         String dtypeText = null;
         long[] shape = null;
@@ -159,53 +198,55 @@ public final class SafetensorsHeader {
             JsonToken t = p.nextToken();
             switch (field) {
                 case "dtype" -> dtypeText = t == JsonToken.VALUE_STRING ? p.getText() : null;
-                case "shape" -> shape = readLongs(p, name, path);
-                case "data_offsets" -> offsets = readLongs(p, name, path);
+                case "shape" -> shape = readLongs(p, name, MAX_DIMS, "shape", path);
+                case "data_offsets" -> offsets = readLongs(p, name, 2, "data_offsets", path);
                 default -> p.skipChildren();
             }
         }
         if (dtypeText == null || shape == null || offsets == null || offsets.length != 2) {
             throw new SafetensorsFormatException(path,
-                    "tensor '" + name + "' needs dtype (string), shape (array) and data_offsets ([begin, end])");
+                    "tensor " + quoted(name) + " needs dtype (string), shape (array) and data_offsets ([begin, end])");
         }
         SafetensorsDtype dtype;
         try {
             dtype = SafetensorsDtype.parse(dtypeText);
         } catch (IllegalArgumentException e) {
-            throw new SafetensorsFormatException(path, "tensor '" + name + "': " + e.getMessage(), e);
+            throw new SafetensorsFormatException(path, "tensor " + quoted(name) + " has an unknown dtype "
+                    + quoted(dtypeText), e);
         }
         long count = 1;
         for (long d : shape) {
             if (d < 0) {
-                throw new SafetensorsFormatException(path, "tensor '" + name + "' has an invalid dimension " + d);
+                throw new SafetensorsFormatException(path, "tensor " + quoted(name) + " has an invalid dimension " + d);
             }
             try {
                 count = Math.multiplyExact(count, d);
             } catch (ArithmeticException e) {
-                throw new SafetensorsFormatException(path, "tensor '" + name + "' shape overflows");
+                throw new SafetensorsFormatException(path, "tensor " + quoted(name) + " shape overflows");
             }
         }
         long begin = offsets[0];
         long end = offsets[1];
         if (begin < 0 || end < begin || end > dataSize) {
-            throw new SafetensorsFormatException(path, "tensor '" + name + "' data_offsets [" + begin + ", " + end
+            throw new SafetensorsFormatException(path, "tensor " + quoted(name) + " data_offsets [" + begin + ", " + end
                     + "] lie outside the data section of " + dataSize + " bytes (file truncated?)");
         }
         long expected;
         try {
             expected = Math.multiplyExact(count, (long) dtype.byteSize());
         } catch (ArithmeticException ex) {
-            throw new SafetensorsFormatException(path, "tensor '" + name + "' byte size overflows");
+            throw new SafetensorsFormatException(path, "tensor " + quoted(name) + " byte size overflows");
         }
         if (end - begin != expected) {
-            throw new SafetensorsFormatException(path, "tensor '" + name + "' holds " + (end - begin)
+            throw new SafetensorsFormatException(path, "tensor " + quoted(name) + " holds " + (end - begin)
                     + " bytes but " + dtype + " " + java.util.Arrays.toString(shape) + " needs " + expected);
         }
         return new SafetensorsTensorInfo(name, dtype, shape, dataStart + begin, end - begin);
     }
 
     /** An array of integers (the parser is on its START_ARRAY), or null when the value is not an array. */
-    private static long[] readLongs(JsonParser p, String name, Path path) throws IOException {
+    private static long[] readLongs(JsonParser p, String name, int max, String field, Path path)
+            throws IOException {
         if (p.currentToken() != JsonToken.START_ARRAY) {
             p.skipChildren();
             return null;
@@ -215,8 +256,12 @@ public final class SafetensorsHeader {
         JsonToken t;
         while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
             if (t != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
-                throw new SafetensorsFormatException(path, "tensor '" + name + "' has a non-integer value "
-                        + p.getText() + " in its shape or data_offsets");
+                throw new SafetensorsFormatException(path, "tensor " + quoted(name) + " has a non-integer value"
+                        + " in its " + field);
+            }
+            if (n == max) {
+                throw new SafetensorsFormatException(path, "tensor " + quoted(name) + " has more than " + max
+                        + " values in its " + field);
             }
             if (n == values.length) {
                 values = java.util.Arrays.copyOf(values, n * 2);
@@ -234,7 +279,7 @@ public final class SafetensorsHeader {
             SafetensorsTensorInfo cur = sorted.get(i);
             if (prev.dataOffset() + prev.byteLength() > cur.dataOffset()) {
                 throw new SafetensorsFormatException(path,
-                        "tensors '" + prev.name() + "' and '" + cur.name() + "' overlap");
+                        "tensors " + quoted(prev.name()) + " and " + quoted(cur.name()) + " overlap");
             }
         }
     }
@@ -277,7 +322,7 @@ public final class SafetensorsHeader {
      */
     public float[] readFloats(FileChannel ch, SafetensorsTensorInfo t, Path path) throws IOException {
         if (t.elementCount() > Integer.MAX_VALUE - 8) {
-            throw new SafetensorsFormatException(path, "tensor '" + t.name() + "' is too large for a Java array");
+            throw new SafetensorsFormatException(path, "tensor " + quoted(t.name()) + " is too large for a Java array");
         }
         ByteBuffer buf = ByteBuffer.allocate((int) t.byteLength()).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, buf, t.dataOffset(), path);
