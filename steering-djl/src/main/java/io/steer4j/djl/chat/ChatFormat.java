@@ -1,8 +1,8 @@
 package io.steer4j.djl.chat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.steer4j.core.chat.ChatMessage;
+import io.steer4j.core.format.UntrustedJson;
 import io.steer4j.core.hook.PositionRange;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.tokenizer.TextTokenizer;
@@ -36,7 +36,6 @@ public final class ChatFormat {
     private static final List<String> END_OF_TURN_MARKERS = List.of("<|im_end|>", "<|eot_id|>", "<|end_of_text|>",
             "<end_of_turn>", "<|end|>", "<|endoftext|>", "</s>", "<|end_of_turn|>", "<|END_OF_TURN_TOKEN|>",
             "<|EOT|>", "<eos>");
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ChatTemplate template;
     private final TextTokenizer tokenizer;
@@ -96,14 +95,14 @@ public final class ChatFormat {
             return out;
         }
         try {
-            JsonNode eos = JSON.readTree(generationConfig.toFile()).get("eos_token_id");
+            JsonNode eos = UntrustedJson.read(generationConfig).get("eos_token_id");
             if (eos != null && eos.isArray()) {
                 eos.forEach(e -> out.add(e.asLong()));
             } else if (eos != null && eos.canConvertToLong()) {
                 out.add(eos.asLong());
             }
         } catch (IOException e) {
-            throw new ChatTemplateException("cannot read " + generationConfig + ": " + e.getMessage(), e);
+            throw new ChatTemplateException("cannot read generation_config.json: " + e.getMessage());
         }
         return out;
     }

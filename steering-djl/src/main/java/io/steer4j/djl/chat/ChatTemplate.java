@@ -1,8 +1,8 @@
 package io.steer4j.djl.chat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.steer4j.core.chat.ChatMessage;
+import io.steer4j.core.format.UntrustedJson;
 import io.steer4j.core.chat.template.JinjaTemplate;
 import io.steer4j.core.chat.template.TemplateException;
 import io.steer4j.core.chat.template.TemplateLimits;
@@ -44,7 +44,6 @@ public final class ChatTemplate {
     /** Special-token fields of {@code tokenizer_config.json} that transformers passes to templates. */
     private static final List<String> SPECIAL_TOKEN_FIELDS =
             List.of("bos_token", "eos_token", "unk_token", "pad_token", "sep_token", "cls_token", "mask_token");
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String source;
     private final JinjaTemplate template;
@@ -113,9 +112,9 @@ public final class ChatTemplate {
         JsonNode config = null;
         if (Files.isRegularFile(configPath)) {
             try {
-                config = JSON.readTree(configPath.toFile());
+                config = UntrustedJson.read(configPath);
             } catch (IOException e) {
-                throw new ChatTemplateException("cannot read " + configPath + ": " + e.getMessage(), e);
+                throw new ChatTemplateException("cannot read tokenizer_config.json: " + e.getMessage());
             }
         }
         Map<String, String> tokens = specialTokens(config);
@@ -157,9 +156,9 @@ public final class ChatTemplate {
         Path configPath = modelDir.resolve("tokenizer_config.json");
         if (Files.isRegularFile(configPath)) {
             try {
-                tokens = specialTokens(JSON.readTree(configPath.toFile()));
+                tokens = specialTokens(UntrustedJson.read(configPath));
             } catch (IOException e) {
-                throw new ChatTemplateException("cannot read " + configPath + ": " + e.getMessage(), e);
+                throw new ChatTemplateException("cannot read tokenizer_config.json: " + e.getMessage());
             }
         }
         return new ChatTemplate(source, tokens, Clock.systemDefaultZone());
