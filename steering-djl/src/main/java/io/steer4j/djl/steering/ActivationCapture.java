@@ -159,6 +159,8 @@ public final class ActivationCapture {
             idx = a.index();
         } else if (read instanceof ReadPosition.PerExample p) {
             idx = p.indexer().index(text, ids);
+        } else if (read instanceof ReadPosition.Token named) {
+            idx = NamedToken.indexIn(model.tokenizer(), named.token(), ids, text);
         } else {
             idx = len - 1;
         }
