@@ -40,6 +40,8 @@ import java.util.concurrent.Callable;
                 ConvertCommand.class,
                 ActivationsCommand.class,
                 SweepCommand.class,
+                EmbedCommand.class,
+                FillMaskCommand.class,
                 io.steer4j.bench.BenchCommand.class,
                 CommandLine.HelpCommand.class,
         })
