@@ -231,7 +231,7 @@ public final class TfBertConverter {
     // --------------------------------------------------------------------------------------------- writing
 
     /** A checkpoint variable mapped to its Hugging Face tensor. */
-    private record Mapped(TensorBundle.Entry entry, String hfName, boolean transpose, long[] hfShape) {
+    record Mapped(TensorBundle.Entry entry, String hfName, boolean transpose, long[] hfShape) {
     }
 
     private static Result write(Path prefix, Path out, Boolean lowerCase, Path source) throws IOException {
