@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class ExecutorModels {
     private static final Map<String, LanguageModel> MODELS = new ConcurrentHashMap<>();
+    private static final Map<String, io.steer4j.djl.model.EncoderModel> ENCODERS = new ConcurrentHashMap<>();
     private static final Map<String, SteeringVector> VECTORS = new ConcurrentHashMap<>();
 
     private ExecutorModels() {
@@ -42,6 +43,36 @@ final class ExecutorModels {
                             + e.getMessage(), e);
                 }
                 MODELS.put(ref, m);
+            }
+            return m;
+        }
+    }
+
+    /** Whether {@code ref} (a folder or Hugging Face id) is a BERT encoder rather than a decoder. */
+    static boolean isEncoder(String ref) {
+        try {
+            Path dir = Files.isDirectory(Path.of(ref)) ? Path.of(ref)
+                    : io.steer4j.djl.hub.ModelResolver.builder().build().resolve(ref);
+            return io.steer4j.djl.model.EncoderModel.isEncoder(dir);
+        } catch (RuntimeException e) {
+            return false; // loading as a decoder reports the problem with the model
+        }
+    }
+
+    /** The encoder {@code ref} (a folder or Hugging Face id), loaded on first use in this JVM. */
+    static io.steer4j.djl.model.EncoderModel encoder(String ref) {
+        synchronized (ENCODERS) {
+            io.steer4j.djl.model.EncoderModel m = ENCODERS.get(ref);
+            if (m == null || m.isClosed()) {
+                try {
+                    Path dir = Files.isDirectory(Path.of(ref)) ? Path.of(ref)
+                            : io.steer4j.djl.hub.ModelResolver.builder().build().resolve(ref);
+                    m = io.steer4j.djl.model.EncoderModel.load(dir);
+                } catch (RuntimeException e) {
+                    throw new ModelLoadException("executor on " + host() + " could not load encoder '" + ref + "': "
+                            + e.getMessage(), e);
+                }
+                ENCODERS.put(ref, m);
             }
             return m;
         }
