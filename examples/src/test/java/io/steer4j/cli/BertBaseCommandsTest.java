@@ -79,5 +79,20 @@ class BertBaseCommandsTest {
         assertEquals(0, up.code(), up.toString());
         assertNotEquals(plain.out(), up.out());
         assertNotEquals(up.out(), down.out());
+
+        Path eval = tmp.resolve("fill-eval.json");
+        Files.writeString(eval, "[{\"prompt\": \"" + prompt + "\", \"positive\": [\"good\", \"great\"],"
+                + " \"negative\": [\"bad\", \"terrible\"]}]");
+        Path out = tmp.resolve("sweep-fill");
+        Steer4jCliTest.Run sweep = run("sweep", "--model", bert, "--vector", vector.toString(), "--layers", "9",
+                "--strengths=-4,0,4", "--fill-mask-eval", eval.toString(), "--out", out.toString());
+        assertEquals(0, sweep.code(), sweep.toString());
+        java.util.List<String> csv = Files.readAllLines(out.resolve("sweep.csv"));
+        assertEquals("layer,strength,effect,kl", csv.get(0));
+        double minus = Double.parseDouble(csv.get(1).split(",")[2]);
+        double zero = Double.parseDouble(csv.get(2).split(",")[2]);
+        double plus = Double.parseDouble(csv.get(3).split(",")[2]);
+        assertTrue(minus < zero && zero < plus, "log-odds rise with strength: " + csv);
+        assertEquals(0.0, Double.parseDouble(csv.get(2).split(",")[3]), 1e-9, "no KL at strength 0");
     }
 }

@@ -80,6 +80,29 @@ class EncoderCommandsTest {
     }
 
     @Test
+    void sweepWithAnEmbeddingEffectPrintsOneRowPerCellAndWritesCsv() throws Exception {
+        Path data = tmp.resolve("pairs.json");
+        Files.writeString(data, "[{\"positive\": \"I loved it, wonderful.\", \"negative\": \"I hated it, awful.\"},"
+                + "{\"positive\": \"A delightful day.\", \"negative\": \"A miserable day.\"}]");
+        Path eval = tmp.resolve("embed-eval.json");
+        Files.writeString(eval, "{\"texts\": [\"The train leaves at nine.\", \"She ordered a coffee.\"],"
+                + " \"positive\": [\"Superb, I am very happy.\"], \"negative\": [\"Shoddy, I am very unhappy.\"]}");
+        Path out = tmp.resolve("sweep-embed");
+        Steer4jCliTest.Run r = run("sweep", "--model", miniLm, "--dataset", data.toString(), "--layers", "4,5",
+                "--strengths=-4,0,4", "--embed-eval", eval.toString(), "--out", out.toString(), "--no-progress");
+        assertEquals(0, r.code(), r.toString());
+        java.util.List<String> csv = Files.readAllLines(out.resolve("sweep.csv"));
+        assertEquals("layer,strength,effect,drift", csv.get(0));
+        assertEquals(7, csv.size(), "header and 2 x 3 cells");
+        double low = Double.parseDouble(csv.get(4).split(",")[2]);
+        double high = Double.parseDouble(csv.get(6).split(",")[2]);
+        assertTrue(high > low, "at layer 5 strength +4 moves toward the positive pole more than -4: " + csv);
+        Steer4jCliTest.Run noEval = run("sweep", "--model", miniLm, "--dataset", data.toString(), "--out",
+                out.toString());
+        assertEquals(2, noEval.code(), noEval.toString());
+    }
+
+    @Test
     void fillMaskOnAModelWithoutTheMaskedLmHeadIsAUsageError() {
         Steer4jCliTest.Run r = run("fill-mask", "--model", miniLm, "Paris is the [MASK] of France.");
         assertEquals(2, r.code(), r.toString());
