@@ -51,19 +51,28 @@ public final class EncoderSpeedBench {
             }
             double[] a = new double[rounds];
             double[] b = new double[rounds];
+            // -Dbench.blocks=true: all steer4j rounds, then all ONNX rounds, so that neither engine's idle workers
+            // (ONNX Runtime's spin after each run, libtorch's OpenMP team) compete with the other's next run
+            boolean blocks = Boolean.getBoolean("bench.blocks");
             for (int i = 0; i < rounds; i++) {
                 long t0 = System.nanoTime();
                 embedOurs(model, rows);
+                a[i] = (System.nanoTime() - t0) / 1e6;
+                if (!blocks) {
+                    long t1 = System.nanoTime();
+                    embedOnnx(onnx, rows, d);
+                    b[i] = (System.nanoTime() - t1) / 1e6;
+                }
+            }
+            for (int i = 0; blocks && i < rounds; i++) {
                 long t1 = System.nanoTime();
                 embedOnnx(onnx, rows, d);
-                long t2 = System.nanoTime();
-                a[i] = (t1 - t0) / 1e6;
-                b[i] = (t2 - t1) / 1e6;
+                b[i] = (System.nanoTime() - t1) / 1e6;
             }
             double ms = median(a);
             double ort = median(b);
             System.out.printf("all-MiniLM-L6-v2 sentence embeddings, batch %d x %d tokens, %d threads each, %d rounds"
-                    + " (alternating)%n", BATCH, TOKENS, threads, rounds);
+                    + " (%s)%n", BATCH, TOKENS, threads, rounds, blocks ? "in blocks" : "alternating");
             System.out.printf("steer4j (libtorch, BERT forward + mean pooling + L2): median %.1f ms/batch (%.0f"
                     + " sentences/s)%n", ms, BATCH * 1000 / ms);
             System.out.printf("ONNX Runtime 1.20.0 (original ONNX file, same pooling):    median %.1f ms/batch (%.0f"
