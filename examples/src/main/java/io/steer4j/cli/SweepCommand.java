@@ -114,10 +114,27 @@ public final class SweepCommand extends BaseCommand {
     @Option(names = "--no-progress", description = "Do not draw progress bars.")
     boolean noProgress;
 
+    @Option(names = "--fill-mask-eval", paramLabel = "FILE", description = "BERT encoders: JSON array of "
+            + "{\"prompt\": \"...[MASK]...\", \"positive\": [words], \"negative\": [words]}; effect = mean log-odds of "
+            + "the positive against the negative words at the mask, side effect = KL(unsteered || steered) there.")
+    Path fillMaskEval;
+
+    @Option(names = "--embed-eval", paramLabel = "FILE", description = "BERT encoders: JSON object {\"texts\": [...],"
+            + " \"positive\": [...], \"negative\": [...]}; effect = mean cos(e, positive pole) - cos(e, negative pole)"
+            + " of the steered texts, side effect = drift 1 - cos(steered, unsteered).")
+    Path embedEval;
+
     @Override
     protected int run() throws Exception {
         if ((vector == null) == (dataset == null)) {
             throw usage("pass exactly one of --vector FILE or --dataset FILE");
+        }
+        if (java.nio.file.Files.isDirectory(Path.of(model))
+                && io.steer4j.djl.model.EncoderModel.isEncoder(Path.of(model))) {
+            return runOnEncoder();
+        }
+        if (fillMaskEval != null || embedEval != null) {
+            throw usage("--fill-mask-eval and --embed-eval are for BERT encoder folders; " + model + " is not one");
         }
         if ((eval == null) == (ab == null)) {
             throw usage("pass exactly one of --eval FILE (continuations) or --ab FILE (A/B items)");
@@ -137,14 +154,7 @@ public final class SweepCommand extends BaseCommand {
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
-        SteeringVector v = null;
-        if (vector != null) {
-            VectorArgument a = VectorArgument.parse(vector);
-            if (!a.isFolder()) {
-                requireFile(a.file(), "vector file");
-            }
-            v = a.read(java.util.OptionalInt.empty());
-        }
+        SteeringVector v = vector == null ? null : readVector(-1);
         ContrastiveDataset pairs = dataset == null ? null : loadPairs(dataset);
         List<ContinuationItem> items = eval == null ? null : withFile(eval, "eval file", ContinuationItem::readJson);
         List<MultipleChoiceItem> abItems = ab == null ? null
@@ -214,6 +224,85 @@ public final class SweepCommand extends BaseCommand {
         }
     }
 
+    /** The encoder sweep: a fill-mask or embedding effect per (layer, strength); writes sweep.csv. */
+    private int runOnEncoder() throws Exception {
+        if ((fillMaskEval == null) == (embedEval == null)) {
+            throw usage("on a BERT encoder pass exactly one of --fill-mask-eval FILE or --embed-eval FILE");
+        }
+        if (eval != null || ab != null) {
+            throw usage("--eval and --ab score decoder continuations; on a BERT encoder use --fill-mask-eval or "
+                    + "--embed-eval");
+        }
+        List<Double> strengthList = parseStrengths(strengths);
+        TokenScope tokenScope;
+        try {
+            tokenScope = TokenScope.parse(scope.strip());
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        try (io.steer4j.djl.model.EncoderModel enc = io.steer4j.djl.model.EncoderModel.load(Path.of(model))) {
+            List<Integer> layerList;
+            try {
+                layerList = CliSupport.parseLayers(layers == null ? "all" : layers, enc.numLayers());
+            } catch (IllegalArgumentException e) {
+                throw usage("--layers: " + e.getMessage());
+            }
+            SteeringVector v = vector != null ? readVector(enc.numLayers())
+                    : io.steer4j.djl.steering.SteeringVectorComputer.builder(enc).layers(layerList)
+                    .readPosition(io.steer4j.djl.steering.ReadPosition.mean()).batchSize(batch).build()
+                    .compute(loadPairs(dataset)).vector();
+            for (int l : layerList) {
+                if (!v.hasLayer(l)) {
+                    throw usage("the vector has no layer " + l + "; it has layers " + v.layers());
+                }
+            }
+            if (v.hiddenSize() != enc.hiddenSize()) {
+                throw usage("the vector has hidden size " + v.hiddenSize() + " but the model has " + enc.hiddenSize());
+            }
+            io.steer4j.djl.steering.SteeredEncoder steered = io.steer4j.djl.steering.SteeredEncoder.of(enc)
+                    .withBatchSize(Math.max(batch, 1));
+            long start = System.nanoTime();
+            List<io.steer4j.djl.eval.EncoderSweep.Cell> cells;
+            String side;
+            if (fillMaskEval != null) {
+                requireFile(fillMaskEval, "fill-mask eval file");
+                List<io.steer4j.djl.eval.EncoderSweep.FillMaskItem> items;
+                try {
+                    items = io.steer4j.djl.eval.EncoderSweep.FillMaskItem.readJson(fillMaskEval);
+                } catch (IllegalArgumentException e) {
+                    throw usage(e.getMessage());
+                }
+                cells = io.steer4j.djl.eval.EncoderSweep.fillMask(steered, v, layerList, strengthList, items,
+                        tokenScope);
+                side = "kl";
+            } else {
+                requireFile(embedEval, "embedding eval file");
+                com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readTree(embedEval.toFile());
+                List<List<String>> lists = new ArrayList<>();
+                for (String key : List.of("texts", "positive", "negative")) {
+                    List<String> l = new ArrayList<>();
+                    n.path(key).forEach(x -> l.add(x.asText()));
+                    if (l.isEmpty()) {
+                        throw usage(embedEval + ": \"" + key + "\" must be a non-empty array of texts");
+                    }
+                    lists.add(l);
+                }
+                cells = io.steer4j.djl.eval.EncoderSweep.embedding(steered, v, layerList, strengthList, lists.get(0),
+                        lists.get(1), lists.get(2), tokenScope);
+                side = "drift";
+            }
+            java.nio.file.Files.createDirectories(out);
+            java.nio.file.Files.writeString(out.resolve("sweep.csv"), io.steer4j.djl.eval.EncoderSweep.csv(cells, side));
+            PrintWriter o = out();
+            o.print(io.steer4j.djl.eval.EncoderSweep.table(cells, side));
+            o.printf(Locale.ROOT, "%d cells in %.1f s; wrote sweep.csv to %s%n", cells.size(),
+                    (System.nanoTime() - start) / 1e9, out);
+            o.flush();
+            return Steer4jCli.EXIT_OK;
+        }
+    }
+
     /** Parses {@code -8,-4,0,1.5}: finite numbers, at least one. */
     private List<Double> parseStrengths(String spec) {
         List<Double> list = new ArrayList<>();
@@ -264,6 +353,15 @@ public final class SweepCommand extends BaseCommand {
 
     private ContrastiveDataset loadPairs(String arg) throws IOException {
         return withFile(arg, "dataset file", ContrastiveDatasets::load);
+    }
+
+    /** The --vector file in any format steer4j reads; {@code modelLayers} maps layers counted from the end (-1: unknown). */
+    private SteeringVector readVector(int modelLayers) throws IOException {
+        VectorArgument a = VectorArgument.parse(vector);
+        if (!a.isFolder()) {
+            requireFile(a.file(), "vector file");
+        }
+        return a.read(modelLayers < 0 ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(modelLayers));
     }
 
     /** The non-blank lines of the neutral file, each refused by length before anything is tokenized. */

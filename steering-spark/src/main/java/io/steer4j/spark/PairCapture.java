@@ -40,9 +40,20 @@ final class PairCapture implements FlatMapFunction<Iterator<PairRow>, CapturedBa
         if (!rows.hasNext()) {
             return java.util.Collections.emptyIterator();
         }
-        LanguageModel model = ExecutorModels.model(modelRef);
-        ActivationCapture capture = new ActivationCapture(model, point, ReadPosition.parse(readPosition), batchSize,
-                false);
+        ActivationCapture capture;
+        String modelId;
+        int hidden;
+        if (ExecutorModels.isEncoder(modelRef)) {
+            io.steer4j.djl.model.EncoderModel encoder = ExecutorModels.encoder(modelRef);
+            capture = new ActivationCapture(encoder, point, ReadPosition.parse(readPosition), batchSize);
+            modelId = encoder.modelId();
+            hidden = encoder.hiddenSize();
+        } else {
+            LanguageModel model = ExecutorModels.model(modelRef);
+            capture = new ActivationCapture(model, point, ReadPosition.parse(readPosition), batchSize, false);
+            modelId = model.modelId();
+            hidden = model.hiddenSize();
+        }
         return new Iterator<>() {
             @Override
             public boolean hasNext() {
@@ -62,7 +73,7 @@ final class PairCapture implements FlatMapFunction<Iterator<PairRow>, CapturedBa
                 List<String> neg = batch.stream().map(PairRow::negative).toList();
                 Map<Integer, float[][]> p = captureNaming(capture, pos, batch, "positive");
                 Map<Integer, float[][]> n = captureNaming(capture, neg, batch, "negative");
-                return new CapturedBatch(model.modelId(), model.hiddenSize(), p, n);
+                return new CapturedBatch(modelId, hidden, p, n);
             }
         };
     }

@@ -200,7 +200,8 @@ public final class SparkVectorComputer {
     private List<Integer> allLayers(org.apache.spark.SparkContext sc) {
         String ref = modelRef;
         int n = JavaSparkContext.fromSparkContext(sc).parallelize(List.of(0), 1)
-                .map(x -> ExecutorModels.model(ref).numLayers()).first();
+                .map(x -> ExecutorModels.isEncoder(ref) ? ExecutorModels.encoder(ref).numLayers()
+                        : ExecutorModels.model(ref).numLayers()).first();
         List<Integer> all = new ArrayList<>();
         for (int l = 0; l < n; l++) {
             all.add(l);

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import io.steer4j.core.hook.HookPoint;
 import io.steer4j.djl.hooks.HookSet;
 import io.steer4j.djl.model.ForwardInput;
+import io.steer4j.djl.model.EncoderModel;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.model.LogitsMode;
 import me.tongfei.progressbar.ProgressBar;
@@ -25,6 +26,8 @@ import java.util.TreeMap;
  */
 public final class ActivationCapture {
     private final LanguageModel model;
+    /** Set instead of {@link #model} for a BERT encoder. */
+    private final EncoderActivationCapture encoder;
     private final HookPoint point;
     private final ReadPosition read;
     private final int batchSize;
@@ -39,10 +42,26 @@ public final class ActivationCapture {
             throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
         }
         this.model = model;
+        this.encoder = null;
         this.point = point;
         this.read = read;
         this.batchSize = batchSize;
         this.progress = progress;
+    }
+
+    /**
+     * A capture over a BERT encoder: right-padded batches, texts with {@code [CLS]} and {@code [SEP]}; the read
+     * position as {@link SteeringVectorComputer#builder(EncoderModel)} describes it.
+     *
+     * @param batchSize texts per forward pass
+     */
+    public ActivationCapture(EncoderModel encoder, HookPoint point, ReadPosition read, int batchSize) {
+        this.model = null;
+        this.encoder = new EncoderActivationCapture(encoder, point, read, batchSize);
+        this.point = point;
+        this.read = read;
+        this.batchSize = batchSize;
+        this.progress = false;
     }
 
     /**
@@ -54,6 +73,9 @@ public final class ActivationCapture {
      *                                  1-based number; one far too long is refused before it is tokenized)
      */
     public Map<Integer, float[][]> capture(List<String> texts, Collection<Integer> layers, String label) {
+        if (encoder != null) {
+            return encoder.capture(texts, layers, label);
+        }
         if (texts.isEmpty()) {
             throw new IllegalArgumentException("no texts to read activations from");
         }
@@ -159,6 +181,8 @@ public final class ActivationCapture {
             idx = a.index();
         } else if (read instanceof ReadPosition.PerExample p) {
             idx = p.indexer().index(text, ids);
+        } else if (read instanceof ReadPosition.Token named) {
+            idx = NamedToken.indexIn(model.tokenizer(), named.token(), ids, text);
         } else {
             idx = len - 1;
         }

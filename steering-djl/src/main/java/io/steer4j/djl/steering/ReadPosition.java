@@ -13,7 +13,13 @@ package io.steer4j.djl.steering;
  *   <li>{@link #mean()}: the mean over the tokens of the example (BOS excluded)</li>
  *   <li>{@link #at(int)}: a fixed index; negative counts from the end ({@code -2} is the second to last)</li>
  *   <li>{@link #perExample(Indexer)}: an index chosen per example, e.g. the answer letter of an A/B item</li>
+ *   <li>{@link #token(String)}: the first occurrence of a named token, e.g. {@code [MASK]} in an encoder's input</li>
+ *   <li>{@link #cls()}: index 0, an encoder's {@code [CLS]}</li>
  * </ul>
+ *
+ * <p>On encoders ({@link SteeringVectorComputer#builder(io.steer4j.djl.model.EncoderModel)}) {@link #mean()}
+ * averages every token, {@code [CLS]} and {@code [SEP]} included, as sentence-transformers' mean pooling does, so a
+ * vector read there lives where the sentence embedding is taken.
  */
 public sealed interface ReadPosition {
     /** Chooses a token index for one example from its text and token ids; negative counts from the end. */
@@ -59,6 +65,21 @@ public sealed interface ReadPosition {
         }
     }
 
+    /** The first occurrence of a token given by its text (one token of the vocabulary, e.g. {@code [MASK]}). */
+    record Token(String token) implements ReadPosition {
+        /** Validates. */
+        public Token {
+            if (token == null || token.isEmpty()) {
+                throw new IllegalArgumentException("a named read position needs a token");
+            }
+        }
+
+        @Override
+        public String id() {
+            return "token:" + token;
+        }
+    }
+
     /** Recorded in vector metadata, e.g. {@code last_token}. */
     String id();
 
@@ -93,7 +114,22 @@ public sealed interface ReadPosition {
     }
 
     /**
-     * Parses {@code last}, {@code mean} or an integer index (command-line form).
+     * @param token a token of the vocabulary, as text ({@code [MASK]}, {@code good})
+     * @return the first position holding that token in each example
+     */
+    static ReadPosition token(String token) {
+        return new Token(token);
+    }
+
+    /**
+     * @return index 0: an encoder's {@code [CLS]} token
+     */
+    static ReadPosition cls() {
+        return new At(0);
+    }
+
+    /**
+     * Parses {@code last}, {@code mean}, {@code cls}, {@code token:TEXT} or an integer index (command-line form).
      *
      * @throws IllegalArgumentException naming the accepted forms
      */
@@ -103,11 +139,16 @@ public sealed interface ReadPosition {
                 return last();
             case "mean":
                 return mean();
+            case "cls":
+                return cls();
             default:
+                if (s.startsWith("token:")) {
+                    return token(s.substring(6));
+                }
                 try {
                     return at(Integer.parseInt(s.startsWith("index:") ? s.substring(6) : s));
                 } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("unknown read position '" + s + "'; use last, mean or an index");
+                    throw new IllegalArgumentException("unknown read position '" + s + "'; use last, mean, cls, token:TEXT or an index");
                 }
         }
     }

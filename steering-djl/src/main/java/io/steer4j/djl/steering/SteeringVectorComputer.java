@@ -8,6 +8,7 @@ import io.steer4j.core.vector.SteeringVectors;
 import io.steer4j.core.vector.VectorMetadata;
 import io.steer4j.core.vector.VectorMethod;
 import io.steer4j.djl.generation.PromptText;
+import io.steer4j.djl.model.EncoderModel;
 import io.steer4j.djl.model.LanguageModel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +41,9 @@ public final class SteeringVectorComputer {
      */
     public static final int MAX_CHARS_PER_TOKEN = PromptText.MAX_CHARS_PER_TOKEN;
     private static final Logger LOG = LoggerFactory.getLogger(SteeringVectorComputer.class);
+    /** The decoder whose activations are read, or null when {@link #encoder} is set. */
     private final LanguageModel model;
+    private final EncoderModel encoder;
     private final List<Integer> layers;
     private final HookPoint point;
     private final ReadPosition read;
@@ -51,14 +54,16 @@ public final class SteeringVectorComputer {
 
     private SteeringVectorComputer(Builder b) {
         this.model = b.model;
-        this.layers = b.layers == null ? IntStream.range(0, model.numLayers()).boxed().toList() : b.layers;
+        this.encoder = b.encoder;
+        int numLayers = model != null ? model.numLayers() : encoder.numLayers();
+        this.layers = b.layers == null ? IntStream.range(0, numLayers).boxed().toList() : b.layers;
         this.point = b.point;
         this.read = b.read;
         this.method = b.method;
         this.batchSize = b.batchSize;
         this.progress = b.progress;
         this.keepActivations = b.keepActivations;
-        layers.forEach(model::checkLayer);
+        layers.forEach(model != null ? model::checkLayer : encoder::checkLayer);
     }
 
     /**
@@ -66,7 +71,20 @@ public final class SteeringVectorComputer {
      * @return a builder with the defaults listed on {@link Builder}
      */
     public static Builder builder(LanguageModel model) {
-        return new Builder(model);
+        return new Builder(java.util.Objects.requireNonNull(model, "model"), null);
+    }
+
+    /**
+     * A computer over a BERT encoder's activations: the same layers, hook points and methods, read at
+     * {@link ReadPosition#cls()}, {@link ReadPosition#mean()} (every token, as sentence-transformers pools) or a
+     * named token ({@link ReadPosition#token(String)}, e.g. {@code [MASK]}); texts get {@code [CLS]} and
+     * {@code [SEP]}.
+     *
+     * @param encoder the encoder whose activations are read
+     * @return a builder with the defaults listed on {@link Builder} (the read position included: set one)
+     */
+    public static Builder builder(EncoderModel encoder) {
+        return new Builder(null, java.util.Objects.requireNonNull(encoder, "encoder"));
     }
 
     /**
@@ -105,12 +123,18 @@ public final class SteeringVectorComputer {
                     + " vector (pairs {})", dataset.name(), identical.size(), dataset.size(),
                     identical.size() > 10 ? identical.subList(0, 10) + "..." : identical);
         }
-        ActivationCapture capture = new ActivationCapture(model, point, read, batchSize, progress);
         Map<Integer, float[][]> pos;
         Map<Integer, float[][]> neg;
         try {
-            pos = capture.capture(dataset.positives(), layers, "positives");
-            neg = capture.capture(dataset.negatives(), layers, "negatives");
+            if (model != null) {
+                ActivationCapture capture = new ActivationCapture(model, point, read, batchSize, progress);
+                pos = capture.capture(dataset.positives(), layers, "positives");
+                neg = capture.capture(dataset.negatives(), layers, "negatives");
+            } else {
+                EncoderActivationCapture capture = new EncoderActivationCapture(encoder, point, read, batchSize);
+                pos = capture.capture(dataset.positives(), layers, "positives");
+                neg = capture.capture(dataset.negatives(), layers, "negatives");
+            }
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("dataset '" + dataset.name() + "' (text #N of either side is pair N): "
                     + e.getMessage(), e);
@@ -122,8 +146,8 @@ public final class SteeringVectorComputer {
             n.put(l, ActivationMatrix.ofRows(List.of(neg.get(l))));
         }
         VectorMetadata meta = VectorMetadata.builder()
-                .modelId(model.modelId())
-                .hiddenSize(model.hiddenSize())
+                .modelId(model != null ? model.modelId() : encoder.modelId())
+                .hiddenSize(model != null ? model.hiddenSize() : encoder.hiddenSize())
                 .hookPoint(point)
                 .readPosition(read.id())
                 .createdAt(Instant.now())
@@ -142,6 +166,7 @@ public final class SteeringVectorComputer {
     /** Options; defaults: every layer, resid_post, last token, mean difference, batch 8, no progress bar. */
     public static final class Builder {
         private final LanguageModel model;
+        private final EncoderModel encoder;
         private List<Integer> layers;
         private HookPoint point = HookPoint.RESID_POST;
         private ReadPosition read = ReadPosition.last();
@@ -150,8 +175,9 @@ public final class SteeringVectorComputer {
         private boolean progress;
         private boolean keepActivations = true;
 
-        private Builder(LanguageModel model) {
+        private Builder(LanguageModel model, EncoderModel encoder) {
             this.model = model;
+            this.encoder = encoder;
         }
 
         /**
