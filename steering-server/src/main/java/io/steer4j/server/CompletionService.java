@@ -91,12 +91,14 @@ final class CompletionService {
 
         StopStrings stops = new StopStrings(req.stops());
         StringBuilder released = new StringBuilder();
+        StringBuilder streamed = new StringBuilder();
         int[] tokens = {0};
         TokenListener listener = (row, id, delta) -> {
             if (stops.stopped()) {
                 return;
             }
             tokens[0]++;
+            streamed.append(delta);
             String out = stops.feed(delta);
             if (!out.isEmpty()) {
                 released.append(out);
@@ -108,7 +110,11 @@ final class CompletionService {
         };
         try {
             GenerationResult r = steered.generateIds(ids, config, req.plan(), listener, cancel);
-            String tail = stops.flush();
+            // The token stream holds back text that ends in an incomplete character; a generation that ends
+            // there has it only in the result's text (as U+FFFD), so it is released here.
+            String rest = !stops.stopped() && r.text().startsWith(streamed.toString())
+                    ? r.text().substring(streamed.length()) : "";
+            String tail = stops.feed(rest) + stops.flush();
             if (!tail.isEmpty()) {
                 released.append(tail);
                 onText.accept(tail);
