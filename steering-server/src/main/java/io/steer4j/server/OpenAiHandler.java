@@ -177,9 +177,10 @@ final class OpenAiHandler extends Handler.Abstract {
             writeError(response, callback, e);
             return;
         } catch (GenerationCancelledException e) {
+            // the client is gone or stalled: failing the callback closes the connection (and any pending write)
             inFlight.decrementAndGet();
-            sse.done().whenComplete((v, x) -> callback.failed(e));
             sse.abort(e);
+            callback.failed(e);
             return;
         } catch (RuntimeException e) {
             inFlight.decrementAndGet();

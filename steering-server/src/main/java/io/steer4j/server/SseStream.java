@@ -94,8 +94,18 @@ final class SseStream extends IteratingCallback {
         done.complete(null);
     }
 
+    /** Called at once on {@link #abort}, even while a write is pending (which may never complete). */
+    @Override
+    protected void onAborted(Throwable cause) {
+        fail(cause);
+    }
+
     @Override
     protected void onCompleteFailure(Throwable cause) {
+        fail(cause);
+    }
+
+    private void fail(Throwable cause) {
         synchronized (queue) {
             queue.clear();
             queuedBytes = 0;

@@ -98,6 +98,9 @@ public final class SteerServer implements AutoCloseable {
         connector.setHost(options.host());
         connector.setPort(options.port());
         connector.setIdleTimeout(options.idleTimeoutMillis());
+        if (b.socketSendBufferBytes > 0) {
+            connector.setAcceptedSendBufferSize(b.socketSendBufferBytes);
+        }
         server.addConnector(connector);
         server.setHandler(handler);
     }
@@ -210,6 +213,7 @@ public final class SteerServer implements AutoCloseable {
         private long maxBodyBytes = 4L << 20;
         private long maxStreamBufferBytes = 1L << 20;
         private long idleTimeoutMillis = 30_000;
+        private int socketSendBufferBytes;
 
         private Builder(LanguageModel model) {
             this.model = Objects.requireNonNull(model, "model");
@@ -284,6 +288,15 @@ public final class SteerServer implements AutoCloseable {
         /** Idle time after which a connection, or a write that makes no progress, is closed (default 30 s). */
         public Builder idleTimeoutMillis(long ms) {
             this.idleTimeoutMillis = ms;
+            return this;
+        }
+
+        /**
+         * The kernel send buffer of accepted connections (0: the system's, which grows to megabytes): tests make it
+         * small so that a client that stops reading stalls the stream after a few events.
+         */
+        Builder socketSendBufferBytes(int n) {
+            this.socketSendBufferBytes = n;
             return this;
         }
 

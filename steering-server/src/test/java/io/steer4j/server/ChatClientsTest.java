@@ -119,4 +119,15 @@ class ChatClientsTest {
         assertEquals(expected.message().content(), r.aiMessage().text());
         assertEquals(expected.generation().tokens().length, r.tokenUsage().outputTokenCount());
     }
+
+    @Test
+    void aRequestWithoutTheApiKeyIsRefusedWith401() throws Exception {
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(server.baseUrl() + "/models"))
+                        .header("Authorization", "Bearer wrong").build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, r.statusCode());
+        assertEquals("invalid_api_key", new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body())
+                .at("/error/code").asText());
+    }
 }
