@@ -40,6 +40,7 @@ import java.util.concurrent.Callable;
                 ConvertCommand.class,
                 ActivationsCommand.class,
                 SweepCommand.class,
+                ServeCommand.class,
                 io.steer4j.bench.BenchCommand.class,
                 CommandLine.HelpCommand.class,
         })
