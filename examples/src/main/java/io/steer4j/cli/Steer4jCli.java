@@ -42,6 +42,7 @@ import java.util.concurrent.Callable;
                 SweepCommand.class,
                 ServeCommand.class,
                 io.steer4j.bench.BenchCommand.class,
+                io.steer4j.bench.ServeBenchCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Steer4jCli implements Callable<Integer> {
