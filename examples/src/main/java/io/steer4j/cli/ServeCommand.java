@@ -94,11 +94,22 @@ public final class ServeCommand extends BaseCommand {
                 PrintWriter out = out();
                 out.println("steer4j serve: " + server.options().modelId() + " on " + server.baseUrl()
                         + (key == null ? "" : " (API key required)"));
-                out.println("models: " + server.options().modelId() + server.vectors().all().keySet().stream()
-                        .map(n -> ", " + server.options().modelId() + "+" + n + "@STRENGTH").reduce("", String::concat));
+                StringBuilder ids = new StringBuilder(server.options().modelId());
+                server.vectors().all().keySet().forEach(n -> ids.append(", ").append(server.options().modelId())
+                        .append('+').append(n).append("@STRENGTH"));
+                out.println("models: " + ids);
                 out.flush();
-                Runtime.getRuntime().addShutdownHook(new Thread(server::close));
-                server.join();
+                Thread hook = new Thread(server::close, "steer4j-serve-shutdown");
+                Runtime.getRuntime().addShutdownHook(hook); // Ctrl-C ends requests in flight cleanly
+                try {
+                    server.join();
+                } finally {
+                    try {
+                        Runtime.getRuntime().removeShutdownHook(hook);
+                    } catch (IllegalStateException shuttingDown) {
+                        // the hook is running or has run
+                    }
+                }
             }
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
