@@ -37,6 +37,7 @@ final class OpenAiHandler extends Handler.Abstract {
     private final String baseId;
     private final SteerServer.Options options;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong cancelled = new java.util.concurrent.atomic.AtomicLong();
     private final long startedAt = System.currentTimeMillis() / 1000;
 
     OpenAiHandler(CompletionService service, SteeringSelection steering, VectorLibrary vectors, String baseId,
@@ -51,6 +52,11 @@ final class OpenAiHandler extends Handler.Abstract {
     /** Requests generating or waiting for a row. */
     int inFlight() {
         return inFlight.get();
+    }
+
+    /** Generations cancelled because their client went away or stopped reading. */
+    long cancelled() {
+        return cancelled.get();
     }
 
     @Override
@@ -149,6 +155,7 @@ final class OpenAiHandler extends Handler.Abstract {
         try {
             c = service.run(req, t -> { }, cancel);
         } catch (GenerationCancelledException e) {
+            cancelled.incrementAndGet();
             callback.failed(e);
             return;
         } finally {
@@ -179,6 +186,7 @@ final class OpenAiHandler extends Handler.Abstract {
         } catch (GenerationCancelledException e) {
             // the client is gone or stalled: failing the callback closes the connection (and any pending write)
             inFlight.decrementAndGet();
+            cancelled.incrementAndGet();
             sse.abort(e);
             callback.failed(e);
             return;

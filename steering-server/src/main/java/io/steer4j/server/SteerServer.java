@@ -181,6 +181,11 @@ public final class SteerServer implements AutoCloseable {
         return handler.inFlight();
     }
 
+    /** Generations cancelled so far because their client disconnected or stopped reading (for monitoring). */
+    public long cancelledGenerations() {
+        return handler.cancelled();
+    }
+
     /** Waits until the server stops. */
     public void join() throws InterruptedException {
         server.join();

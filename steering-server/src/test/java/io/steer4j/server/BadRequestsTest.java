@@ -199,6 +199,28 @@ class BadRequestsTest {
     }
 
     @Test
+    void aStreamingClientThatDisconnectsCancelsItsGeneration() throws Exception {
+        long before = server.cancelledGenerations();
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            String body = "{\"model\":\"stories260k\",\"prompt\":\"Once upon a time\",\"stream\":true,"
+                    + "\"temperature\":1.0,\"seed\":5,\"max_tokens\":480}";
+            s.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                    + "application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            String first = new String(s.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+            assertEquals("HTTP/1.1 200", first);
+        } // closed after the first bytes: hundreds of tokens are still to come
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while ((server.inFlight() > 0 || server.cancelledGenerations() == before) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(before + 1, server.cancelledGenerations(), "the generation ran on after the client left");
+        assertEquals(0, server.inFlight());
+        stillServes();
+    }
+
+    @Test
     void aFullServerAnswers429WithRetryAfterAndServesAgainOnceFree() throws Exception {
         try (SteerServer busy = SteerServer.builder(model).port(0).maxRows(1).maxQueued(0).build().start()) {
             ExecutorService first = Executors.newSingleThreadExecutor();
