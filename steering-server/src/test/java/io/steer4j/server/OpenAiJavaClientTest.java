@@ -150,4 +150,26 @@ class OpenAiJavaClientTest {
                         .addUserMessage("Hi").build()));
         assertTrue(e.getMessage().contains("--chat-template"), e.getMessage());
     }
+
+    @Test
+    void chatWithATemplateGivenAtStartEqualsTheLibrarysChatInThatFormat() throws Exception {
+        Path template = tmp.resolve("story.jinja");
+        java.nio.file.Files.writeString(template, "{{ bos_token }}{% for m in messages %}{{ m['content'] }}"
+                + "{% endfor %}");
+        try (SteerServer chatServer = SteerServer.builder(model).port(0).vectors(vectors).chatTemplate(template)
+                .build().start()) {
+            OpenAIClient c = OpenAIOkHttpClient.builder().baseUrl(chatServer.baseUrl().toString()).apiKey("unused")
+                    .build();
+            String reply = c.chat().completions().create(com.openai.models.chat.completions.ChatCompletionCreateParams
+                    .builder().model("stories260k+happy@3").addUserMessage("Lily was sad because")
+                    .maxCompletionTokens(16).temperature(0.0).build()).choices().get(0).message().content().orElseThrow();
+            io.steer4j.djl.chat.ChatFormat format = io.steer4j.djl.chat.ChatFormat.of(model,
+                    io.steer4j.djl.chat.ChatTemplate.fromFile(template, model.folder()));
+            String expected = library.chat(format, List.of(io.steer4j.core.chat.ChatMessage.user("Lily was sad because")),
+                    GenerationConfig.greedy(16), vector("happy", 3), io.steer4j.djl.generation.TokenListener.NONE,
+                    io.steer4j.djl.generation.CancellationToken.NEVER).message().content();
+            assertEquals(expected, reply);
+            assertTrue(!reply.isEmpty());
+        }
+    }
 }
