@@ -44,10 +44,18 @@ record CompletionRequest(boolean chat, String model, String prompt, List<ChatMes
         }
         for (String f : UNSUPPORTED) {
             JsonNode v = body.get(f);
-            if (v != null && !v.isNull() && !(v.isBoolean() && !v.asBoolean()) && !(v.isContainerNode() && v.isEmpty())
-                    && !(f.equals("best_of") && v.asInt() == 1)) {
+            boolean off = v == null || v.isNull() || (v.isBoolean() && !v.asBoolean())
+                    || (v.isContainerNode() && v.isEmpty()) || (f.equals("logprobs") && v.isNumber() && v.asInt() == 0)
+                    || (f.equals("best_of") && v.isNumber() && v.asInt() == 1)
+                    || (f.equals("tool_choice") && v.asText().equals("none"));
+            if (!off) {
                 throw OpenAiException.invalid(f, f + " is not supported by this server");
             }
+        }
+        JsonNode format = body.get("response_format");
+        if (format != null && !format.isNull() && !format.path("type").asText().equals("text")) {
+            throw OpenAiException.invalid("response_format", "response_format must be {\"type\": \"text\"}: "
+                    + "structured output is not supported by this server");
         }
         for (String f : List.of("frequency_penalty", "presence_penalty")) {
             JsonNode v = body.get(f);
