@@ -145,10 +145,16 @@ final class OpenAiHandler extends Handler.Abstract {
         }
         CancellationToken cancel = new CancellationToken();
         request.addFailureListener(x -> cancel.cancel()); // the client went away: free its row at once
+        // A request may wait longer than the idle timeout for its row or its first token without being at fault:
+        // the connection's timeout is off while it generates (a stalled reader is cut off by SseStream's cap) and
+        // back on for the last writes.
+        org.eclipse.jetty.io.EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+        long idleTimeout = endPoint.getIdleTimeout();
+        endPoint.setIdleTimeout(0);
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
         long created = System.currentTimeMillis() / 1000;
         if (req.stream()) {
-            stream(req, response, callback, cancel, id, created);
+            stream(req, response, callback, cancel, id, created, () -> endPoint.setIdleTimeout(idleTimeout));
             return;
         }
         CompletionService.Completion c;
@@ -160,13 +166,14 @@ final class OpenAiHandler extends Handler.Abstract {
             return;
         } finally {
             inFlight.decrementAndGet();
+            endPoint.setIdleTimeout(idleTimeout);
         }
         writeJson(response, callback, 200, OpenAiJson.completion(chat, id, created, req.model(), c.text(),
                 c.finishReason(), c.promptTokens(), c.completionTokens()).toString());
     }
 
     private void stream(CompletionRequest req, Response response, Callback callback, CancellationToken cancel,
-                        String id, long created) {
+                        String id, long created, Runnable generated) {
         boolean chat = req.chat();
         startEvents(response);
         SseStream sse = new SseStream(response, options.maxStreamBufferBytes(), cancel::cancel);
@@ -179,18 +186,21 @@ final class OpenAiHandler extends Handler.Abstract {
                 first[0] = false;
             }, cancel);
         } catch (OpenAiException e) {
+            generated.run();
             // nothing was sent yet (refusals come before generation): a plain error answer
             inFlight.decrementAndGet();
             writeError(response, callback, e);
             return;
         } catch (GenerationCancelledException e) {
             // the client is gone or stalled: failing the callback closes the connection (and any pending write)
+            generated.run();
             inFlight.decrementAndGet();
             cancelled.incrementAndGet();
             sse.abort(e);
             callback.failed(e);
             return;
         } catch (RuntimeException e) {
+            generated.run();
             inFlight.decrementAndGet();
             LOG.warn("streamed generation failed", e);
             sse.send(OpenAiJson.error(new OpenAiException(500, "server_error", null, null,
@@ -200,6 +210,7 @@ final class OpenAiHandler extends Handler.Abstract {
             sse.done().whenComplete((v, x) -> complete(callback, x));
             return;
         }
+        generated.run();
         inFlight.decrementAndGet();
         if (first[0]) { // a stream that released no text still opens with the role (chat) / an empty text
             sse.send(OpenAiJson.chunk(chat, id, created, req.model(), "", true, null,

@@ -244,6 +244,24 @@ class BadRequestsTest {
     }
 
     @Test
+    void aRequestThatWaitsLongerThanTheIdleTimeoutIsStillAnswered() throws Exception {
+        // 480 tokens take longer than the 1 s idle timeout on the build machines (the batched path decodes stories260k
+        // at ~1-3 ms a step when idle, far slower under load), with no byte sent before the answer
+        try (SteerServer impatient = SteerServer.builder(model).port(0).idleTimeoutMillis(1000).build().start()) {
+            for (boolean stream : new boolean[] {false, true}) {
+                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + impatient.port() + "/v1/completions")).POST(HttpRequest.BodyPublishers.ofString(
+                        OK_BODY.replace("\"max_tokens\":8", "\"max_tokens\":480,\"stream\":" + stream))).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode(), r.body());
+                assertTrue(stream ? r.body().contains("data: [DONE]") : r.body().contains("\"completion_tokens\""),
+                        r.body());
+            }
+            assertEquals(0, impatient.cancelledGenerations());
+        }
+    }
+
+    @Test
     void aFullServerAnswers429WithRetryAfterAndServesAgainOnceFree() throws Exception {
         try (SteerServer busy = SteerServer.builder(model).port(0).maxRows(1).maxQueued(0).build().start()) {
             ExecutorService first = Executors.newSingleThreadExecutor();
