@@ -221,29 +221,6 @@ class BadRequestsTest {
     }
 
     @Test
-    void aWaitingClientThatDisconnectsCancelsItsGeneration() throws Exception {
-        long before = server.cancelledGenerations();
-        try (Socket s = new Socket("127.0.0.1", server.port())) {
-            String body = "{\"model\":\"stories260k\",\"prompt\":\"Once upon a time\","
-                    + "\"temperature\":1.0,\"seed\":5,\"max_tokens\":480}";
-            s.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: "
-                    + "application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
-                    .getBytes(StandardCharsets.US_ASCII));
-            s.getOutputStream().flush();
-            long admitted = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (server.inFlight() == 0 && System.nanoTime() < admitted) {
-                Thread.sleep(1);
-            }
-        } // closed while the whole answer is being generated
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while ((server.inFlight() > 0 || server.cancelledGenerations() == before) && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertEquals(before + 1, server.cancelledGenerations(), "the generation ran on after the client left");
-        stillServes();
-    }
-
-    @Test
     void aRequestThatWaitsLongerThanTheIdleTimeoutIsStillAnswered() throws Exception {
         // 480 tokens take longer than the 1 s idle timeout on the build machines (the batched path decodes stories260k
         // at ~1-3 ms a step when idle, far slower under load), with no byte sent before the answer
