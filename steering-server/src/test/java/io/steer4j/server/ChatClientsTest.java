@@ -130,4 +130,35 @@ class ChatClientsTest {
         assertEquals("invalid_api_key", new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body())
                 .at("/error/code").asText());
     }
+
+    @Test
+    void langchain4jsOpenAiStreamingChatModelStreamsTheLibrarysReply() throws Exception {
+        dev.langchain4j.model.openai.OpenAiStreamingChatModel lc = dev.langchain4j.model.openai
+                .OpenAiStreamingChatModel.builder().baseUrl(server.baseUrl().toString()).apiKey("sk-test")
+                .modelName("chat-tiny+kind@6").temperature(0.0).maxTokens(20).build();
+        StringBuilder pieces = new StringBuilder();
+        java.util.concurrent.CompletableFuture<ChatResponse> done = new java.util.concurrent.CompletableFuture<>();
+        lc.chat(List.of(dev.langchain4j.data.message.SystemMessage.from("Be brief."),
+                dev.langchain4j.data.message.UserMessage.from("Tell me about the cat.")),
+                new dev.langchain4j.model.chat.response.StreamingChatResponseHandler() {
+                    @Override
+                    public void onPartialResponse(String partial) {
+                        pieces.append(partial);
+                    }
+
+                    @Override
+                    public void onCompleteResponse(ChatResponse response) {
+                        done.complete(response);
+                    }
+
+                    @Override
+                    public void onError(Throwable error) {
+                        done.completeExceptionally(error);
+                    }
+                });
+        ChatResponse r = done.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        ChatResult expected = library.chat(CONVERSATION, GenerationConfig.greedy(20), kind(6));
+        assertEquals(expected.message().content(), pieces.toString());
+        assertEquals(expected.message().content(), r.aiMessage().text());
+    }
 }
