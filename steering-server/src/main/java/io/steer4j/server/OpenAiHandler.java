@@ -39,6 +39,13 @@ final class OpenAiHandler extends Handler.Abstract {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicLong cancelled = new java.util.concurrent.atomic.AtomicLong();
     private final long startedAt = System.currentTimeMillis() / 1000;
+    /** Polls the connections of whole-answer requests for a client that hung up (see {@link HangUpWatch}). */
+    private final java.util.concurrent.ScheduledExecutorService watcher =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "steer4j-hangup-watch");
+                t.setDaemon(true);
+                return t;
+            });
 
     OpenAiHandler(CompletionService service, SteeringSelection steering, VectorLibrary vectors, String baseId,
                   SteerServer.Options options) {
@@ -157,16 +164,21 @@ final class OpenAiHandler extends Handler.Abstract {
             stream(req, response, callback, cancel, id, created, () -> endPoint.setIdleTimeout(idleTimeout));
             return;
         }
+        HangUpWatch watch = HangUpWatch.start(watcher, endPoint, cancel);
         CompletionService.Completion c;
         try {
             c = service.run(req, t -> { }, cancel);
         } catch (GenerationCancelledException e) {
+            watch.stop();
             cancelled.incrementAndGet();
             callback.failed(e);
             return;
         } finally {
             inFlight.decrementAndGet();
             endPoint.setIdleTimeout(idleTimeout);
+        }
+        if (watch.stop()) {
+            response.getHeaders().put(HttpHeader.CONNECTION, "close"); // it read a byte of a pipelined request
         }
         writeJson(response, callback, 200, OpenAiJson.completion(chat, id, created, req.model(), c.text(),
                 c.finishReason(), c.promptTokens(), c.completionTokens()).toString());

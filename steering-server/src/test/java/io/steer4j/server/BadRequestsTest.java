@@ -239,6 +239,29 @@ class BadRequestsTest {
     }
 
     @Test
+    void aWaitingClientThatDisconnectsCancelsItsGeneration() throws Exception {
+        long before = server.cancelledGenerations();
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            String body = "{\"model\":\"stories260k\",\"prompt\":\"Once upon a time\","
+                    + "\"temperature\":1.0,\"seed\":5,\"max_tokens\":480}";
+            s.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                    + "application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            long admitted = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (server.inFlight() == 0 && System.nanoTime() < admitted) {
+                Thread.sleep(1);
+            }
+        } // closed while the whole answer is being generated
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while ((server.inFlight() > 0 || server.cancelledGenerations() == before) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(before + 1, server.cancelledGenerations(), "the generation ran on after the client left");
+        stillServes();
+    }
+
+    @Test
     void aFullServerAnswers429WithRetryAfterAndServesAgainOnceFree() throws Exception {
         try (SteerServer busy = SteerServer.builder(model).port(0).maxRows(1).maxQueued(0).build().start()) {
             ExecutorService first = Executors.newSingleThreadExecutor();
