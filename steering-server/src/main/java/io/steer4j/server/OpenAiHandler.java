@@ -56,6 +56,12 @@ final class OpenAiHandler extends Handler.Abstract {
         this.options = options;
     }
 
+    @Override
+    protected void doStop() throws Exception {
+        watcher.shutdownNow();
+        super.doStop();
+    }
+
     /** Requests generating or waiting for a row. */
     int inFlight() {
         return inFlight.get();
