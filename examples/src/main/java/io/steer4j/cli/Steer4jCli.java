@@ -43,7 +43,9 @@ import java.util.concurrent.Callable;
                 ChatTemplateCommand.class,
                 EmbedCommand.class,
                 FillMaskCommand.class,
+                ServeCommand.class,
                 io.steer4j.bench.BenchCommand.class,
+                io.steer4j.bench.ServeBenchCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Steer4jCli implements Callable<Integer> {

@@ -23,7 +23,9 @@ public final class SteerApp {
     /** Classes that must not reach a library user's runtime classpath. */
     private static final List<String> MUST_BE_ABSENT = List.of(
             "org.junit.jupiter.api.Test", "org.junit.Test", "org.apache.pdfbox.pdmodel.PDDocument",
-            "org.knowm.xchart.XYChart", "picocli.CommandLine", "org.slf4j.simple.SimpleLogger");
+            "org.knowm.xchart.XYChart", "picocli.CommandLine", "org.slf4j.simple.SimpleLogger",
+            // serving is opt-in (steering-server, steering-langchain4j): a library user gets neither
+            "org.eclipse.jetty.server.Server", "dev.langchain4j.model.chat.ChatModel");
 
     public static void main(String[] args) throws Exception {
         for (String name : MUST_BE_ABSENT) {
