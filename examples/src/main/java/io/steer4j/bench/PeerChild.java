@@ -1,8 +1,8 @@
 package io.steer4j.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.steer4j.core.hook.Intervention;
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.Intervention;
+import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.djl.generation.CancellationToken;
 import io.steer4j.djl.generation.GenerationConfig;
 import io.steer4j.djl.generation.TokenListener;

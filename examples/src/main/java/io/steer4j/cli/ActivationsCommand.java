@@ -3,7 +3,7 @@ package io.steer4j.cli;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.steer4j.core.format.safetensors.SafetensorsWriter;
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 import io.steer4j.djl.hooks.HookSet;
 import io.steer4j.djl.model.ForwardInput;
 import io.steer4j.djl.model.LanguageModel;

@@ -3,7 +3,7 @@ package io.steer4j.cli;
 import io.steer4j.core.dataset.ContrastiveDataset;
 import io.steer4j.core.dataset.ContrastiveDatasets;
 import io.steer4j.core.format.vectorfile.VectorFiles;
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.core.vector.VectorMethod;
 import io.steer4j.djl.model.LanguageModel;

@@ -1,6 +1,6 @@
 package io.steer4j.cli;
 
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.core.vector.ActivationMatrix;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.generation.CancellationToken;

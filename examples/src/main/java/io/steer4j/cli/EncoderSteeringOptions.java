@@ -1,8 +1,8 @@
 package io.steer4j.cli;
 
 import io.steer4j.core.format.vectorfile.VectorFiles;
-import io.steer4j.core.hook.SteeringPlan;
-import io.steer4j.core.hook.TokenScope;
+import io.steer4j.core.plan.SteeringPlan;
+import io.steer4j.core.plan.TokenScope;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.hub.ModelResolver;
 import io.steer4j.djl.model.EncoderModel;

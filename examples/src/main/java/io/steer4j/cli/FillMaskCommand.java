@@ -1,6 +1,6 @@
 package io.steer4j.cli;
 
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.djl.model.EncoderModel;
 import io.steer4j.djl.steering.MaskPrediction;
 import io.steer4j.djl.steering.SteeredEncoder;

@@ -3,7 +3,7 @@ package io.steer4j.cli;
 import io.steer4j.core.dataset.ContrastiveDataset;
 import io.steer4j.core.dataset.ContrastiveDatasets;
 import io.steer4j.core.dataset.MultipleChoiceItem;
-import io.steer4j.core.hook.TokenScope;
+import io.steer4j.core.plan.TokenScope;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.eval.ContinuationItem;
 import io.steer4j.djl.eval.IntendedDirection;

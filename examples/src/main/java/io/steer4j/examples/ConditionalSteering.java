@@ -1,7 +1,7 @@
 package io.steer4j.examples;
 
 import io.steer4j.core.dataset.ContrastiveDataset;
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.generation.GenerationConfig;
 import io.steer4j.djl.model.LanguageModel;

@@ -1,6 +1,6 @@
 package io.steer4j.bench;
 
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.djl.generation.CancellationToken;
 import io.steer4j.djl.generation.GenerationConfig;
 import io.steer4j.djl.generation.TokenListener;

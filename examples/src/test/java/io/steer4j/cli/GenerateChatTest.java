@@ -1,7 +1,7 @@
 package io.steer4j.cli;
 
 import io.steer4j.core.chat.ChatMessage;
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.djl.generation.GenerationConfig;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.steering.SteeredModel;

@@ -2,7 +2,7 @@ package io.steer4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.steer4j.core.format.vectorfile.VectorFiles;
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.djl.generation.GenerationConfig;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.steering.SteeredModel;

@@ -1,7 +1,7 @@
 package io.steer4j.examples;
 
 import io.steer4j.core.chat.ChatMessage;
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.djl.chat.ChatFormat;
 import io.steer4j.djl.generation.GenerationConfig;
 import io.steer4j.djl.model.LanguageModel;

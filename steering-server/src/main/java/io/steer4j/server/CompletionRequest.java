@@ -2,7 +2,7 @@ package io.steer4j.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.steer4j.core.chat.ChatMessage;
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.SteeringPlan;
 
 import java.util.ArrayList;
 import java.util.List;

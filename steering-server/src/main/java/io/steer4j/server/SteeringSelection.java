@@ -1,8 +1,8 @@
 package io.steer4j.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.steer4j.core.hook.SteeringPlan;
-import io.steer4j.core.hook.TokenScope;
+import io.steer4j.core.plan.SteeringPlan;
+import io.steer4j.core.plan.TokenScope;
 import io.steer4j.core.vector.SteeringVector;
 
 import java.util.ArrayList;

@@ -38,7 +38,7 @@ final class ExecutorModels {
                     m = LanguageModel.load(ref);
                     LOADS.computeIfAbsent(ref, r -> new AtomicInteger()).incrementAndGet();
                 } catch (RuntimeException e) {
-                    throw new ModelLoadException("executor on " + host() + " could not load model '" + ref + "': "
+                    throw new ExecutorModelLoadException("executor on " + host() + " could not load model '" + ref + "': "
                             + e.getMessage(), e);
                 }
                 MODELS.put(ref, m);
@@ -74,7 +74,7 @@ final class ExecutorModels {
                             : io.steer4j.djl.hub.ModelResolver.builder().build().resolve(ref);
                     m = io.steer4j.djl.model.EncoderModel.load(dir);
                 } catch (RuntimeException e) {
-                    throw new ModelLoadException("executor on " + host() + " could not load encoder '" + ref + "': "
+                    throw new ExecutorModelLoadException("executor on " + host() + " could not load encoder '" + ref + "': "
                             + e.getMessage(), e);
                 }
                 ENCODERS.put(ref, m);

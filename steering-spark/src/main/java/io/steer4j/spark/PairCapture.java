@@ -1,6 +1,6 @@
 package io.steer4j.spark;
 
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.steering.ActivationCapture;
 import io.steer4j.djl.steering.ReadPosition;

@@ -1,7 +1,7 @@
 package io.steer4j.spark;
 
 import io.steer4j.core.format.vectorfile.VectorFiles;
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.generation.CancellationToken;
 import io.steer4j.djl.generation.GenerationConfig;

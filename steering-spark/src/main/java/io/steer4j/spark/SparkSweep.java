@@ -2,8 +2,8 @@ package io.steer4j.spark;
 
 import io.steer4j.core.dataset.MultipleChoiceItem;
 import io.steer4j.core.format.vectorfile.VectorFiles;
-import io.steer4j.core.hook.SteeringStrength;
-import io.steer4j.core.hook.TokenScope;
+import io.steer4j.core.plan.SteeringStrength;
+import io.steer4j.core.plan.TokenScope;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.eval.ContinuationItem;
 import io.steer4j.djl.eval.EvalKind;

@@ -3,7 +3,7 @@ package io.steer4j.spark;
 import io.steer4j.core.dataset.ContrastiveDataset;
 import io.steer4j.core.dataset.ContrastiveDatasets;
 import io.steer4j.core.dataset.ContrastivePair;
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 import io.steer4j.core.vector.OrientationVotes;
 import io.steer4j.core.vector.PairStatistics;
 import io.steer4j.core.vector.SteeringVector;
@@ -37,7 +37,7 @@ import java.util.TreeMap;
  *
  * <p>Failure semantics: statistics travel only as task results of a {@code treeReduce}, so Spark combines exactly
  * one committed result per partition; a task that fails and is retried contributes once (accumulators would
- * not promise that). A model that cannot be loaded fails the job with the executor's {@link ModelLoadException}
+ * not promise that). A model that cannot be loaded fails the job with the executor's {@link ExecutorModelLoadException}
  * message; a bad row (missing or empty text, a text that encodes to no tokens, a read position outside a text)
  * fails it with a {@link BadRowException} naming the row.
  *

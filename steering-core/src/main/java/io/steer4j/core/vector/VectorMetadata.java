@@ -1,6 +1,6 @@
 package io.steer4j.core.vector;
 
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;

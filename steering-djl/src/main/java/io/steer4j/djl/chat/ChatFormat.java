@@ -3,7 +3,7 @@ package io.steer4j.djl.chat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.steer4j.core.chat.ChatMessage;
 import io.steer4j.core.format.UntrustedJson;
-import io.steer4j.core.hook.PositionRange;
+import io.steer4j.core.plan.PositionRange;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.tokenizer.TextTokenizer;
 

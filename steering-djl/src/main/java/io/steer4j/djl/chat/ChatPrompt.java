@@ -1,8 +1,8 @@
 package io.steer4j.djl.chat;
 
 import io.steer4j.core.chat.ChatMessage;
-import io.steer4j.core.hook.PositionRange;
-import io.steer4j.core.hook.TokenScope;
+import io.steer4j.core.plan.PositionRange;
+import io.steer4j.core.plan.TokenScope;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -47,7 +47,7 @@ public record ChatPrompt(String text, long[] ids, List<ChatMessage> messages, Ch
     /**
      * A scope covering only the assistant's tokens: every assistant turn of the history (with its framing) and,
      * when the prompt ends with the generation prompt or continues the final message, that turn and every generated
-     * token. Use it with {@link io.steer4j.core.hook.SteeringPlan#withScope} to steer only what the assistant says.
+     * token. Use it with {@link io.steer4j.core.plan.SteeringPlan#withScope} to steer only what the assistant says.
      *
      * @throws ChatTemplateException when the turns could not be located, or there is no assistant token at all
      */

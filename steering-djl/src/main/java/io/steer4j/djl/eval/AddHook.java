@@ -2,13 +2,13 @@ package io.steer4j.djl.eval;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
-import io.steer4j.core.hook.TokenScope;
+import io.steer4j.core.plan.TokenScope;
 import io.steer4j.djl.hooks.ActivationHook;
 import io.steer4j.djl.hooks.HookSite;
 
 /**
  * Adds {@code strength × direction} to every row at the token positions {@code scope} covers (the same arithmetic
- * as an {@code ADD} intervention of a {@link io.steer4j.core.hook.SteeringPlan}). The direction is pre-scaled
+ * as an {@code ADD} intervention of a {@link io.steer4j.core.plan.SteeringPlan}). The direction is pre-scaled
  * once; each forward call creates its small constant in the call's manager.
  */
 final class AddHook implements ActivationHook {

@@ -2,8 +2,8 @@ package io.steer4j.djl.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.steer4j.core.hook.SteeringPlan;
-import io.steer4j.core.hook.TokenScope;
+import io.steer4j.core.plan.SteeringPlan;
+import io.steer4j.core.plan.TokenScope;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.steering.SteeredEncoder;
 

@@ -2,7 +2,7 @@ package io.steer4j.djl.eval;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.steer4j.core.hook.TokenScope;
+import io.steer4j.core.plan.TokenScope;
 import io.steer4j.core.vector.SteeringVector;
 
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package io.steer4j.djl.hooks;
 
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 
 import java.util.ArrayList;
 import java.util.Collections;

@@ -1,7 +1,7 @@
 package io.steer4j.djl.hooks;
 
 import ai.djl.ndarray.NDManager;
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 
 /**
  * Where and when a hook runs: the hook point, the layer, and the positions of the tokens in this forward call.

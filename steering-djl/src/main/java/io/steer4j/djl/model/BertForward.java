@@ -10,7 +10,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 import io.steer4j.djl.hooks.ActivationHook;
 import io.steer4j.djl.hooks.HookSet;
 import io.steer4j.djl.hooks.HookSite;
@@ -112,7 +112,7 @@ final class BertForward {
         x = norm(x, w.embedNorm());
         NDArray attnMask = padded ? m.create(mask, new Shape(batch, 1, 1, t)) : null;
 
-        Sites sites = new Sites(hooks, batch, t, d, positions, lens, m);
+        HookRunner sites = new HookRunner(hooks, batch, t, d, positions, lens, m);
         int layers = stopAfterLastHook && hooks.maxLayer() >= 0 ? hooks.maxLayer() + 1 : w.layers().length;
         for (int l = 0; l < layers; l++) {
             BertWeights.Layer b = w.layers()[l];
@@ -181,7 +181,7 @@ final class BertForward {
     }
 
     /** Runs the hooks at a site on {@code [rows, hidden]}, handing them {@code [batch, t, hidden]}. */
-    private record Sites(HookSet hooks, int batch, int t, int hidden, long[][] positions, int[] lengths,
+    private record HookRunner(HookSet hooks, int batch, int t, int hidden, long[][] positions, int[] lengths,
                          NDManager m) {
         NDArray apply(HookPoint p, int layer, NDArray flat) {
             List<ActivationHook> hs = hooks.at(p, layer);

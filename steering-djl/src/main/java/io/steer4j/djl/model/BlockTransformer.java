@@ -12,7 +12,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 import io.steer4j.djl.hooks.ActivationHook;
 import io.steer4j.djl.hooks.HookSet;
 import io.steer4j.djl.hooks.HookSite;
@@ -143,7 +143,7 @@ final class BlockTransformer implements DecoderTransformer {
 
         int[][] fullMask = fullMask(in, cache);
         NDArray attnMask = attentionMask(m, in, fullMask, past);
-        Sites sites = new Sites(hooks, batch, t, config.hiddenSize(), half, positions, in.promptLengths(), m);
+        HookRunner sites = new HookRunner(hooks, batch, t, config.hiddenSize(), half, positions, in.promptLengths(), m);
         int lastHooked = hooks.maxLayer();
         // Without logits the pass can stop after the last hooked layer, unless a cache is being filled: a later
         // step would read the skipped layers' keys and values.
@@ -176,7 +176,7 @@ final class BlockTransformer implements DecoderTransformer {
         NDArray[][] cosSinOut = new NDArray[1][];
         NDArray x = embed(m, tokens, positions, maxPosition, cosSinOut);
         NDArray[] cosSin = cosSinOut[0];
-        Sites sites = new Sites(hooks, batch, 1, config.hiddenSize(), half, positions, promptLengths, m);
+        HookRunner sites = new HookRunner(hooks, batch, 1, config.hiddenSize(), half, positions, promptLengths, m);
         x = blocks(x, sites, w.layers().length, (h, b, l) -> attentionRows(h, b, l, caches, cosSin));
         for (KvCache c : caches) {
             c.mask = new int[][] {java.util.Arrays.copyOf(c.mask[0], c.mask[0].length + 1)};
@@ -219,7 +219,7 @@ final class BlockTransformer implements DecoderTransformer {
     }
 
     /** The first {@code layersToRun} blocks over the residual stream {@code x} ({@code [rows, hidden]}). */
-    private NDArray blocks(NDArray x, Sites sites, int layersToRun, Attention attention) {
+    private NDArray blocks(NDArray x, HookRunner sites, int layersToRun, Attention attention) {
         for (int l = 0; l < layersToRun; l++) {
             ModelWeights.Layer b = w.layers()[l];
             x = sites.apply(HookPoint.RESID_PRE, l, x);
@@ -488,7 +488,7 @@ final class BlockTransformer implements DecoderTransformer {
      * Runs the hooks registered at a site; checks that a replacement keeps the shape. Hooks see
      * {@code [batch, t, hidden]} float32 whatever the model's precision.
      */
-    private record Sites(HookSet hooks, int batch, int t, int hidden, boolean half, long[][] positions,
+    private record HookRunner(HookSet hooks, int batch, int t, int hidden, boolean half, long[][] positions,
                          int[] promptLengths, NDManager m) {
         /** Runs the hooks at {@code (p, layer)} on {@code flat} ({@code [batch * t, hidden]}). */
         NDArray apply(HookPoint p, int layer, NDArray flat) {

@@ -45,7 +45,7 @@ public final class EncoderModel implements AutoCloseable {
     private final Device device;
     private final String modelId;
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-    private final EngineThread engine = EngineThread.shared();
+    private final LibtorchThread engine = LibtorchThread.shared();
     private volatile boolean closed;
 
     private EncoderModel(Path folder, BertConfig config, TextTokenizer tokenizer, SentencePooling pooling,
@@ -97,7 +97,7 @@ public final class EncoderModel implements AutoCloseable {
         TextTokenizer tokenizer = TextTokenizer.load(folder);
         NDManager manager = NDManager.newBaseManager(device, "PyTorch");
         try (WeightStore weights = new WeightStore(folder, BertWeights.PREFIXES, Precision.FLOAT32)) {
-            BertForward f = EngineThread.shared().call(() -> new BertForward(config,
+            BertForward f = LibtorchThread.shared().call(() -> new BertForward(config,
                     BertWeights.load(config, weights, manager)));
             List<String> unused = weights.unused().stream().filter(n -> !BertWeights.isIgnorable(n)).toList();
             if (!unused.isEmpty()) {

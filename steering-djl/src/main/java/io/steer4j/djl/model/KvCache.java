@@ -30,7 +30,7 @@ public final class KvCache implements AutoCloseable {
     final long[] nextPosition;
     private boolean closed;
     /** The Java CPU engine's copy of this (single-row) cache, or null; see {@link #javaKv}. */
-    private SimdDecoder.Kv javaKv;
+    private SimdDecoder.JavaKvCache javaKv;
     /** Per layer, the slots the libtorch buffers hold (the Java CPU engine may have written later ones). */
     private final int[] torchSlots;
     /** Whether forward passes may leave last-position logits here as a Java array; see {@link #preferHostLogits}. */
@@ -156,9 +156,9 @@ public final class KvCache implements AutoCloseable {
      * the libtorch path wrote since the last Java step are copied over first (a cache may alternate between the
      * paths, e.g. a prompt pass here and continuous batching in libtorch).
      */
-    SimdDecoder.Kv javaKv(int needed, int kvHeads, int headDim) {
+    SimdDecoder.JavaKvCache javaKv(int needed, int kvHeads, int headDim) {
         if (javaKv == null) {
-            javaKv = new SimdDecoder.Kv(keys.length, kvHeads, headDim,
+            javaKv = new SimdDecoder.JavaKvCache(keys.length, kvHeads, headDim,
                     Math.min(limit, Math.max(needed, initialCapacity)), limit);
         }
         javaKv.reserve(needed);

@@ -49,8 +49,8 @@ public final class LanguageModel implements AutoCloseable {
     private final Set<Long> eosTokenIds;
     /** Calls hold the read lock for one forward step; close takes the write lock so it never frees mid-step. */
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-    /** Every libtorch call of this model runs here; see {@link EngineThread}. */
-    private final EngineThread engine = EngineThread.shared();
+    /** Every libtorch call of this model runs here; see {@link LibtorchThread}. */
+    private final LibtorchThread engine = LibtorchThread.shared();
     private volatile boolean closed;
 
     private LanguageModel(Path folder, ModelConfig config, TextTokenizer tokenizer, NDManager manager,
@@ -179,7 +179,7 @@ public final class LanguageModel implements AutoCloseable {
         try (WeightStore weights = new WeightStore(folder, family.namePrefixes(), precision)) {
             // Loading runs libtorch kernels (fusing, regrouping, narrowing to float16, rotary tables): on the
             // engine thread, or the loading thread would get an OpenMP team of its own and slow every later step.
-            BlockTransformer t = EngineThread.shared().call(() -> new BlockTransformer(config, family,
+            BlockTransformer t = LibtorchThread.shared().call(() -> new BlockTransformer(config, family,
                     family.load(config, weights, manager), weights, manager, options.cpuEngine()));
             LOG.info("{}: one-row CPU passes run on {}", folder.getFileName(), t.engineChoice());
             List<String> unused = weights.unused().stream().filter(n -> !family.isIgnorable(n)).toList();

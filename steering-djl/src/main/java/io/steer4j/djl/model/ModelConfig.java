@@ -144,4 +144,147 @@ public record ModelConfig(String modelType, int vocabSize, int contextLength, in
         }
         return eos == null || !eos.canConvertToInt() ? -1 : eos.asInt();
     }
+
+    /**
+     * A builder with one named setter per component, for family readers: eighteen positional arguments, four of
+     * them bare booleans, were easy to get wrong silently. Unset numbers are 0 and fail {@link ModelConfig}'s checks.
+     *
+     * @param modelType the config's {@code model_type}
+     */
+    public static Builder builder(String modelType) {
+        return new Builder(modelType);
+    }
+
+    /** Named setters for {@link ModelConfig}'s components; {@link #build()} validates them. */
+    public static final class Builder {
+        private String modelType;
+        private int vocabSize;
+        private int contextLength;
+        private int hiddenSize;
+        private int numLayers;
+        private int numHeads;
+        private int numKvHeads;
+        private int headDim;
+        private int intermediateSize;
+        private double layerNormEps;
+        private String activation;
+        private int eosTokenId;
+        private boolean tieWordEmbeddings;
+        private RopeConfig rope;
+        private boolean parallelResidual;
+        private boolean qkvBias;
+        private boolean outputBias;
+        private boolean mlpBias;
+
+        private Builder(String modelType) {
+            this.modelType = modelType;
+        }
+
+        /** Sets vocabSize: vocabulary size. */
+        public Builder vocabSize(int vocabSize) {
+            this.vocabSize = vocabSize;
+            return this;
+        }
+
+        /** Sets contextLength: positions the model was trained for. */
+        public Builder contextLength(int contextLength) {
+            this.contextLength = contextLength;
+            return this;
+        }
+
+        /** Sets hiddenSize: width of the residual stream. */
+        public Builder hiddenSize(int hiddenSize) {
+            this.hiddenSize = hiddenSize;
+            return this;
+        }
+
+        /** Sets numLayers: number of transformer blocks. */
+        public Builder numLayers(int numLayers) {
+            this.numLayers = numLayers;
+            return this;
+        }
+
+        /** Sets numHeads: query heads. */
+        public Builder numHeads(int numHeads) {
+            this.numHeads = numHeads;
+            return this;
+        }
+
+        /** Sets numKvHeads: key/value heads (grouped-query attention; equal to numHeads otherwise). */
+        public Builder numKvHeads(int numKvHeads) {
+            this.numKvHeads = numKvHeads;
+            return this;
+        }
+
+        /** Sets headDim: size of one head. */
+        public Builder headDim(int headDim) {
+            this.headDim = headDim;
+            return this;
+        }
+
+        /** Sets intermediateSize: width of the MLP. */
+        public Builder intermediateSize(int intermediateSize) {
+            this.intermediateSize = intermediateSize;
+            return this;
+        }
+
+        /** Sets layerNormEps: epsilon of the norms. */
+        public Builder layerNormEps(double layerNormEps) {
+            this.layerNormEps = layerNormEps;
+            return this;
+        }
+
+        /** Sets activation: the MLP activation as the config names it. */
+        public Builder activation(String activation) {
+            this.activation = activation;
+            return this;
+        }
+
+        /** Sets eosTokenId: end-of-sequence id (-1 if none). */
+        public Builder eosTokenId(int eosTokenId) {
+            this.eosTokenId = eosTokenId;
+            return this;
+        }
+
+        /** Sets tieWordEmbeddings: whether the head reuses the token embedding. */
+        public Builder tieWordEmbeddings(boolean tieWordEmbeddings) {
+            this.tieWordEmbeddings = tieWordEmbeddings;
+            return this;
+        }
+
+        /** Sets rope: rotary embedding settings, or null for absolute positions. */
+        public Builder rope(RopeConfig rope) {
+            this.rope = rope;
+            return this;
+        }
+
+        /** Sets parallelResidual: whether attention and MLP read the same input (GPT-NeoX). */
+        public Builder parallelResidual(boolean parallelResidual) {
+            this.parallelResidual = parallelResidual;
+            return this;
+        }
+
+        /** Sets qkvBias: whether the query/key/value projections have biases. */
+        public Builder qkvBias(boolean qkvBias) {
+            this.qkvBias = qkvBias;
+            return this;
+        }
+
+        /** Sets outputBias: whether the attention output projection has a bias. */
+        public Builder outputBias(boolean outputBias) {
+            this.outputBias = outputBias;
+            return this;
+        }
+
+        /** Sets mlpBias: whether the MLP projections have biases. */
+        public Builder mlpBias(boolean mlpBias) {
+            this.mlpBias = mlpBias;
+            return this;
+        }
+
+        /** The config; throws {@link ModelLoadException} when the sizes are inconsistent. */
+        public ModelConfig build() {
+            return new ModelConfig(modelType, vocabSize, contextLength, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize, layerNormEps, activation, eosTokenId, tieWordEmbeddings, rope, parallelResidual, qkvBias, outputBias, mlpBias);
+        }
+    }
 }

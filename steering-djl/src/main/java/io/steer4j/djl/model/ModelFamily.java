@@ -37,11 +37,14 @@ enum ModelFamily {
             if (hidden % heads != 0) {
                 throw new ModelLoadException("hidden size " + hidden + " is not divisible by " + heads + " heads");
             }
-            return new ModelConfig("gpt2", required(n, "vocab_size", f), required(n, "n_positions", f), hidden,
-                    required(n, "n_layer", f), heads, heads, hidden / heads, optionalInt(n, "n_inner", 4 * hidden, f),
-                    optionalDouble(n, "layer_norm_epsilon", 1e-5, f), n.path("activation_function").asText("gelu_new"),
-                    eosTokenId(n), optionalBoolean(n, "tie_word_embeddings", true), null,
-                    false, true, true, true);
+            return ModelConfig.builder("gpt2").vocabSize(required(n, "vocab_size", f))
+                    .contextLength(required(n, "n_positions", f)).hiddenSize(hidden)
+                    .numLayers(required(n, "n_layer", f)).numHeads(heads).numKvHeads(heads).headDim(hidden / heads)
+                    .intermediateSize(optionalInt(n, "n_inner", 4 * hidden, f))
+                    .layerNormEps(optionalDouble(n, "layer_norm_epsilon", 1e-5, f))
+                    .activation(n.path("activation_function").asText("gelu_new")).eosTokenId(eosTokenId(n))
+                    .tieWordEmbeddings(optionalBoolean(n, "tie_word_embeddings", true)).rope(null)
+                    .parallelResidual(false).qkvBias(true).outputBias(true).mlpBias(true).build();
         }
 
         @Override
@@ -99,11 +102,14 @@ enum ModelFamily {
             if (sliding && window > 0 && window < positions) {
                 positions = window;
             }
-            return new ModelConfig(type, required(n, "vocab_size", f), positions, hidden,
-                    required(n, "num_hidden_layers", f), heads, kvHeads, headDim, required(n, "intermediate_size", f),
-                    optionalDouble(n, "rms_norm_eps", 1e-6, f), n.path("hidden_act").asText("silu"), eosTokenId(n),
-                    optionalBoolean(n, "tie_word_embeddings", false), rope(n, headDim, 1.0, "rope_theta", f),
-                    false, qkvBias, outBias, optionalBoolean(n, "mlp_bias", false));
+            return ModelConfig.builder(type).vocabSize(required(n, "vocab_size", f)).contextLength(positions)
+                    .hiddenSize(hidden).numLayers(required(n, "num_hidden_layers", f)).numHeads(heads)
+                    .numKvHeads(kvHeads).headDim(headDim).intermediateSize(required(n, "intermediate_size", f))
+                    .layerNormEps(optionalDouble(n, "rms_norm_eps", 1e-6, f))
+                    .activation(n.path("hidden_act").asText("silu")).eosTokenId(eosTokenId(n))
+                    .tieWordEmbeddings(optionalBoolean(n, "tie_word_embeddings", false))
+                    .rope(rope(n, headDim, 1.0, "rope_theta", f)).parallelResidual(false).qkvBias(qkvBias)
+                    .outputBias(outBias).mlpBias(optionalBoolean(n, "mlp_bias", false)).build();
         }
 
         @Override
@@ -156,12 +162,16 @@ enum ModelFamily {
             // Newer configs call the fraction partial_rotary_factor and the base rope_theta.
             double pct = optionalDouble(n, "partial_rotary_factor", optionalDouble(n, "rotary_pct", 0.25, f), f);
             boolean bias = optionalBoolean(n, "attention_bias", true);
-            return new ModelConfig("gpt_neox", required(n, "vocab_size", f), required(n, "max_position_embeddings", f),
-                    hidden, required(n, "num_hidden_layers", f), heads, heads, headDim,
-                    required(n, "intermediate_size", f), optionalDouble(n, "layer_norm_eps", 1e-5, f),
-                    n.path("hidden_act").asText("gelu"), eosTokenId(n), optionalBoolean(n, "tie_word_embeddings", false),
-                    rope(n, headDim, pct, n.has("rope_theta") ? "rope_theta" : "rotary_emb_base", f),
-                    optionalBoolean(n, "use_parallel_residual", true), bias, bias, true);
+            return ModelConfig.builder("gpt_neox").vocabSize(required(n, "vocab_size", f))
+                    .contextLength(required(n, "max_position_embeddings", f)).hiddenSize(hidden)
+                    .numLayers(required(n, "num_hidden_layers", f)).numHeads(heads).numKvHeads(heads).headDim(headDim)
+                    .intermediateSize(required(n, "intermediate_size", f))
+                    .layerNormEps(optionalDouble(n, "layer_norm_eps", 1e-5, f))
+                    .activation(n.path("hidden_act").asText("gelu")).eosTokenId(eosTokenId(n))
+                    .tieWordEmbeddings(optionalBoolean(n, "tie_word_embeddings", false))
+                    .rope(rope(n, headDim, pct, n.has("rope_theta") ? "rope_theta" : "rotary_emb_base", f))
+                    .parallelResidual(optionalBoolean(n, "use_parallel_residual", true)).qkvBias(bias)
+                    .outputBias(bias).mlpBias(true).build();
         }
 
         @Override

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 import io.steer4j.djl.hooks.ActivationHook;
 import io.steer4j.djl.hooks.FloatActivationHook;
 import io.steer4j.djl.hooks.HookSet;
@@ -37,14 +37,14 @@ final class SimdDecoder {
     private static final Logger LOG = LoggerFactory.getLogger(SimdDecoder.class);
 
     /** A projection: {@code w} holds the {@code out} rows of the {@code [out, in]} weight; {@code b}, bias or null. */
-    private record Mat(float[][] w, float[] b, int out, int in) {
+    private record Projection(float[][] w, float[] b, int out, int in) {
     }
 
     /** LayerNorm ({@code b} non-null) or RMSNorm ({@code b} null) weight; see {@link #layerNorm}. */
     private record Norm(float[] w, float[] b) {
     }
 
-    private record Layer(Norm norm1, Norm norm2, Mat qkv, Mat out, Mat up, Mat down) {
+    private record Layer(Norm norm1, Norm norm2, Projection qkv, Projection out, Projection up, Projection down) {
     }
 
     private enum Act { GELU_TANH, GELU_ERF, SILU, RELU }
@@ -59,7 +59,7 @@ final class SimdDecoder {
     private final float[] positions;
     private final Layer[] layers;
     private final Norm finalNorm;
-    private final Mat head;
+    private final Projection head;
     private final float[] invFreq;
     private final int rotaryDims;
     private final java.util.concurrent.atomic.AtomicLong passes = new java.util.concurrent.atomic.AtomicLong();
@@ -92,7 +92,7 @@ final class SimdDecoder {
                     mat(store, b.downW(), b.downB(), d, inner));
         }
         this.finalNorm = norm(store, w.finalNorm());
-        this.head = w.lmHead() == w.embed() ? new Mat(embed, null, c.vocabSize(), d)
+        this.head = w.lmHead() == w.embed() ? new Projection(embed, null, c.vocabSize(), d)
                 : mat(store, w.lmHead(), null, c.vocabSize(), d);
         this.invFreq = c.rope() == null ? null : c.rope().inverseFrequencies();
         this.rotaryDims = c.rope() == null ? 0 : c.rope().dims();
@@ -148,13 +148,13 @@ final class SimdDecoder {
         return passes.get();
     }
 
-    private static Mat mat(WeightStore store, NDArray w, NDArray b, int out, int in) {
+    private static Projection mat(WeightStore store, NDArray w, NDArray b, int out, int in) {
         float[][] f = store.rows(w); // a transposed view (GPT-2's Conv1D) comes out in logical [out, in] order
         if (f.length != out || f[0].length != in) {
             throw new IllegalStateException("weight of " + f.length + " x " + f[0].length + " floats, expected "
                     + out + " x " + in);
         }
-        return new Mat(f, store.floats(b), out, in);
+        return new Projection(f, store.floats(b), out, in);
     }
 
     private static Norm norm(WeightStore store, ModelWeights.Norm n) {
@@ -172,9 +172,9 @@ final class SimdDecoder {
         int past = cache.length();
         passes.incrementAndGet();
         SimdKernels.warmUpInBackground();
-        Kv kv = cache.javaKv(past + t, c.numKvHeads(), c.headDim());
-        Sites sites = hooks.isEmpty() ? null
-                : new Sites(hooks, t, c.hiddenSize(), logicalPositions, in.promptLengths(), m);
+        JavaKvCache kv = cache.javaKv(past + t, c.numKvHeads(), c.headDim());
+        HookRunner sites = hooks.isEmpty() ? null
+                : new HookRunner(hooks, t, c.hiddenSize(), logicalPositions, in.promptLengths(), m);
         float[] logits = run(tokens, (int) cache.nextPosition[0], kv, sites, mode == LogitsMode.ALL);
         int[] mask = java.util.Arrays.copyOf(cache.mask[0], past + t);
         java.util.Arrays.fill(mask, past, past + t, 1);
@@ -195,7 +195,7 @@ final class SimdDecoder {
      * The forward pass over {@code tokens} at positions {@code start, start+1, ...}, with {@code kv} holding the
      * first {@code start} slots. Returns the last token's logits, or every token's when {@code allLogits}.
      */
-    private float[] run(long[] tokens, int start, Kv kv, Sites sites, boolean allLogits) {
+    private float[] run(long[] tokens, int start, JavaKvCache kv, HookRunner sites, boolean allLogits) {
         int t = tokens.length;
         int d = c.hiddenSize();
         int past = kv.slots;
@@ -239,7 +239,7 @@ final class SimdDecoder {
         return matmul(normed(last, rows, finalNorm), rows, head);
     }
 
-    private float[] site(Sites sites, HookPoint p, int layer, float[] x) {
+    private float[] site(HookRunner sites, HookPoint p, int layer, float[] x) {
         return sites == null ? x : sites.apply(p, layer, x);
     }
 
@@ -276,7 +276,7 @@ final class SimdDecoder {
     }
 
     /** Attention of one block for {@code t} new tokens after {@code past} cached ones; output after projection. */
-    private float[] attention(float[] h, int t, int past, int layer, Kv kv, float[][] cosSin) {
+    private float[] attention(float[] h, int t, int past, int layer, JavaKvCache kv, float[][] cosSin) {
         Layer b = layers[layer];
         int heads = c.numHeads();
         int kvHeads = c.numKvHeads();
@@ -351,7 +351,7 @@ final class SimdDecoder {
     }
 
     /** {@code x [t, in] @ m.w^T + m.b}: rows of the weight split over the thread team. */
-    private float[] matmul(float[] x, int t, Mat m) {
+    private float[] matmul(float[] x, int t, Projection m) {
         float[] y = new float[t * m.out()];
         int out = m.out();
         float[] xT = t >= SimdKernels.PANEL_MIN_TOKENS ? SimdKernels.tokensMajor(x, t, m.in()) : null;
@@ -411,7 +411,7 @@ final class SimdDecoder {
      * streams them instead of gathering a head's 64 floats from every slot. A {@link KvCache} holds one beside
      * its libtorch buffers.
      */
-    static final class Kv {
+    static final class JavaKvCache {
         final float[][] keys;
         final float[][] values;
         /** Filled slots. */
@@ -421,7 +421,7 @@ final class SimdDecoder {
         private int capacity;
         private final int limit;
 
-        Kv(int layers, int kvHeads, int headDim, int capacity, int limit) {
+        JavaKvCache(int layers, int kvHeads, int headDim, int capacity, int limit) {
             this.kvHeads = kvHeads;
             this.headDim = headDim;
             this.capacity = capacity;
@@ -462,7 +462,7 @@ final class SimdDecoder {
     }
 
     /** Runs the hooks of a site on the activation as an NDArray {@code [1, t, hidden]}, as the libtorch pass does. */
-    private record Sites(HookSet hooks, int t, int hidden, long[][] positions, int[] promptLengths, NDManager m) {
+    private record HookRunner(HookSet hooks, int t, int hidden, long[][] positions, int[] promptLengths, NDManager m) {
         float[] apply(HookPoint p, int layer, float[] flat) {
             List<ActivationHook> hs = hooks.at(p, layer);
             if (hs.isEmpty()) {

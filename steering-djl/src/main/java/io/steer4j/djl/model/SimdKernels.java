@@ -278,10 +278,10 @@ final class SimdKernels {
             a7 = FloatVector.fromArray(S, w7, i).fma(xv, a7);
         }
         // one statement per row: an array of vectors would box them
-        finish4(a0.reduceLanes(VectorOperators.ADD), a1.reduceLanes(VectorOperators.ADD),
+        finishFourRows(a0.reduceLanes(VectorOperators.ADD), a1.reduceLanes(VectorOperators.ADD),
                 a2.reduceLanes(VectorOperators.ADD), a3.reduceLanes(VectorOperators.ADD), x, xo, i, in, w, r, bias, y,
                 yo);
-        finish4(a4.reduceLanes(VectorOperators.ADD), a5.reduceLanes(VectorOperators.ADD),
+        finishFourRows(a4.reduceLanes(VectorOperators.ADD), a5.reduceLanes(VectorOperators.ADD),
                 a6.reduceLanes(VectorOperators.ADD), a7.reduceLanes(VectorOperators.ADD), x, xo, i, in, w, r + 4, bias,
                 y, yo);
     }
@@ -290,7 +290,7 @@ final class SimdKernels {
      * Completes the dot products of rows {@code r .. r+3} whose vector parts summed to {@code s0 .. s3}: the row
      * tail from {@code i} (row lengths that are not a multiple of the vector length), the bias, the store.
      */
-    private static void finish4(float s0, float s1, float s2, float s3, float[] x, int xo, int i, int in,
+    private static void finishFourRows(float s0, float s1, float s2, float s3, float[] x, int xo, int i, int in,
                                 float[][] w, int r, float[] bias, float[] y, int yo) {
         float[] w0 = w[r];
         float[] w1 = w[r + 1];
@@ -358,7 +358,7 @@ final class SimdKernels {
         a1 = a1.add(b1);
         a2 = a2.add(b2);
         a3 = a3.add(b3);
-        finish4(a0.reduceLanes(VectorOperators.ADD), a1.reduceLanes(VectorOperators.ADD),
+        finishFourRows(a0.reduceLanes(VectorOperators.ADD), a1.reduceLanes(VectorOperators.ADD),
                 a2.reduceLanes(VectorOperators.ADD), a3.reduceLanes(VectorOperators.ADD), x, xo, i, in, w, r, bias, y,
                 yo);
     }

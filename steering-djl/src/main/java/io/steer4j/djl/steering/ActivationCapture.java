@@ -1,7 +1,7 @@
 package io.steer4j.djl.steering;
 
 import ai.djl.ndarray.NDManager;
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 import io.steer4j.djl.hooks.HookSet;
 import io.steer4j.djl.model.ForwardInput;
 import io.steer4j.djl.model.EncoderModel;

@@ -1,8 +1,8 @@
 package io.steer4j.djl.steering;
 
 import io.steer4j.core.eval.CosineSimilarity;
-import io.steer4j.core.hook.HookPoint;
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.HookPoint;
+import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.core.vector.ActivationMatrix;
 import io.steer4j.core.vector.VectorMethod;
 import io.steer4j.djl.model.LanguageModel;

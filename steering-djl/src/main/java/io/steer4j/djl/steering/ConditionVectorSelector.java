@@ -1,7 +1,7 @@
 package io.steer4j.djl.steering;
 
-import io.steer4j.core.hook.HookPoint;
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.HookPoint;
+import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.djl.model.LanguageModel;
 
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.steer4j.djl.steering;
 
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.SteeringPlan;
 
 import java.util.List;
 import java.util.Locale;

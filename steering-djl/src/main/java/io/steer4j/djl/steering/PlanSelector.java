@@ -1,6 +1,6 @@
 package io.steer4j.djl.steering;
 
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.SteeringPlan;
 
 /**
  * Chooses the steering plan for one request (conditional steering). Must be thread-safe: a

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import io.steer4j.core.chat.ChatMessage;
 import io.steer4j.core.dataset.ContrastiveDataset;
 import io.steer4j.core.dataset.ContrastivePair;
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.chat.ChatFormat;
 import io.steer4j.djl.chat.ChatPrompt;

@@ -1,7 +1,7 @@
 package io.steer4j.djl.steering;
 
 import io.steer4j.core.dataset.ContrastiveDataset;
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 import io.steer4j.core.vector.ActivationMatrix;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.core.vector.SteeringVectors;

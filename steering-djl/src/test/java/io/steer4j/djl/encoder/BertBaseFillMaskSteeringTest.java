@@ -1,6 +1,6 @@
 package io.steer4j.djl.encoder;
 
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.BertBaseUncased;
 import io.steer4j.djl.model.EncoderModel;

@@ -2,11 +2,11 @@ package io.steer4j.djl.encoder;
 
 import io.steer4j.core.dataset.ContrastiveDataset;
 import io.steer4j.core.dataset.ContrastivePair;
-import io.steer4j.core.hook.HookPoint;
-import io.steer4j.core.hook.Intervention;
-import io.steer4j.core.hook.InterventionOperator;
-import io.steer4j.core.hook.SteeringPlan;
-import io.steer4j.core.hook.TokenScope;
+import io.steer4j.core.plan.HookPoint;
+import io.steer4j.core.plan.Intervention;
+import io.steer4j.core.plan.InterventionOperator;
+import io.steer4j.core.plan.SteeringPlan;
+import io.steer4j.core.plan.TokenScope;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.RealModels;
 import io.steer4j.djl.hooks.HookSet;

@@ -1,6 +1,6 @@
 package io.steer4j.djl.eval;
 
-import io.steer4j.core.hook.TokenScope;
+import io.steer4j.core.plan.TokenScope;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -2,7 +2,7 @@ package io.steer4j.djl.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.steer4j.core.hook.TokenScope;
+import io.steer4j.core.plan.TokenScope;
 import io.steer4j.djl.TinyModels;
 import io.steer4j.djl.model.LanguageModel;
 import org.junit.jupiter.api.AfterAll;

@@ -2,12 +2,12 @@ package io.steer4j.djl.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import io.steer4j.core.hook.HookPoint;
-import io.steer4j.core.hook.Intervention;
-import io.steer4j.core.hook.InterventionOperator;
-import io.steer4j.core.hook.PositionRange;
-import io.steer4j.core.hook.SteeringPlan;
-import io.steer4j.core.hook.TokenScope;
+import io.steer4j.core.plan.HookPoint;
+import io.steer4j.core.plan.Intervention;
+import io.steer4j.core.plan.InterventionOperator;
+import io.steer4j.core.plan.PositionRange;
+import io.steer4j.core.plan.SteeringPlan;
+import io.steer4j.core.plan.TokenScope;
 import io.steer4j.djl.RealModels;
 import io.steer4j.djl.hooks.HookSet;
 import io.steer4j.djl.steering.PlanHooksForTests;

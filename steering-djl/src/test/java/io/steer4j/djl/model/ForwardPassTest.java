@@ -117,7 +117,7 @@ class ForwardPassTest {
     void aPassWithoutLogitsStillFillsTheCacheOfEveryLayer() {
         long[] seq = {5, 17, 42, 99, 3, 250, 7, 8};
         float[] full = lastLogits(List.of(seq), 0);
-        HookSet layer0 = HookSet.builder().add(io.steer4j.core.hook.HookPoint.RESID_POST, 0, (s, x) -> x).build();
+        HookSet layer0 = HookSet.builder().add(io.steer4j.core.plan.HookPoint.RESID_POST, 0, (s, x) -> x).build();
         try (NDManager m = model.newCallManager()) {
             KvCache cache = model.newCache(m, 1);
             int[] lens = {7};
@@ -141,7 +141,7 @@ class ForwardPassTest {
 
     @Test
     void aHookAtALayerTheModelDoesNotHaveIsRefused() {
-        HookSet hooks = HookSet.builder().add(io.steer4j.core.hook.HookPoint.RESID_POST, model.numLayers(),
+        HookSet hooks = HookSet.builder().add(io.steer4j.core.plan.HookPoint.RESID_POST, model.numLayers(),
                 (s, x) -> x).build();
         try (NDManager m = model.newCallManager()) {
             ForwardInput in = ForwardInput.leftPadded(m, List.of(new long[] {1, 2}), 0, new int[] {2});

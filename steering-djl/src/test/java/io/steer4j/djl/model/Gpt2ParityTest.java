@@ -3,7 +3,7 @@ package io.steer4j.djl.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.steer4j.core.format.safetensors.SafetensorsDtype;
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 import io.steer4j.djl.generation.GenerationConfig;
 import io.steer4j.djl.generation.Generator;
 import io.steer4j.djl.hooks.HookSet;

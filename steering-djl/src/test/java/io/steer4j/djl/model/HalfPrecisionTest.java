@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.steer4j.core.format.safetensors.SafetensorsDtype;
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 import io.steer4j.djl.hooks.HookSet;
 import io.steer4j.fixtures.TinyCheckpoints;
 import io.steer4j.fixtures.TinyFamily;

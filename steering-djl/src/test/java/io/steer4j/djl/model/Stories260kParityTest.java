@@ -2,7 +2,7 @@ package io.steer4j.djl.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 import io.steer4j.djl.RealModels;
 import io.steer4j.djl.generation.CancellationToken;
 import io.steer4j.djl.generation.GenerationConfig;

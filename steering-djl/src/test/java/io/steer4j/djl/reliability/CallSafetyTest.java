@@ -1,8 +1,8 @@
 package io.steer4j.djl.reliability;
 
 import ai.djl.ndarray.NDManager;
-import io.steer4j.core.hook.HookPoint;
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.HookPoint;
+import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.djl.TinyModels;
 import io.steer4j.djl.generation.CancellationToken;
 import io.steer4j.djl.generation.GenerationCancelledException;
@@ -142,7 +142,7 @@ class CallSafetyTest {
                 float[] v = new float[model.hiddenSize()];
                 v[i % v.length] = 1f;
                 SteeringPlan p = i == 0 ? SteeringPlan.NONE : SteeringPlan.builder()
-                        .add(io.steer4j.core.hook.Intervention.add(i % model.numLayers(), v, 5.0 * i)).build();
+                        .add(io.steer4j.core.plan.Intervention.add(i % model.numLayers(), v, 5.0 * i)).build();
                 plans.add(p);
                 expected.add(sm.generate("the river runs", cfg, p).tokens());
             }

@@ -1,7 +1,7 @@
 package io.steer4j.djl.steering;
 
-import io.steer4j.core.hook.Intervention;
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.Intervention;
+import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.djl.TinyModels;
 import io.steer4j.djl.model.LanguageModel;
 import org.junit.jupiter.api.Test;

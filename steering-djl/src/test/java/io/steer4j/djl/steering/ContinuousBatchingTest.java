@@ -2,11 +2,11 @@ package io.steer4j.djl.steering;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import io.steer4j.core.hook.HookPoint;
-import io.steer4j.core.hook.Intervention;
-import io.steer4j.core.hook.InterventionOperator;
-import io.steer4j.core.hook.SteeringPlan;
-import io.steer4j.core.hook.TokenScope;
+import io.steer4j.core.plan.HookPoint;
+import io.steer4j.core.plan.Intervention;
+import io.steer4j.core.plan.InterventionOperator;
+import io.steer4j.core.plan.SteeringPlan;
+import io.steer4j.core.plan.TokenScope;
 import io.steer4j.djl.TinyModels;
 import io.steer4j.djl.generation.CancellationToken;
 import io.steer4j.djl.generation.ContinuousBatcher;

@@ -1,7 +1,7 @@
 package io.steer4j.djl.steering;
 
 import ai.djl.ndarray.NDManager;
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.djl.hooks.HookSet;
 
 import java.util.List;

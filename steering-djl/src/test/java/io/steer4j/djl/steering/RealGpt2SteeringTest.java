@@ -2,7 +2,7 @@ package io.steer4j.djl.steering;
 
 import io.steer4j.core.dataset.ContrastiveDataset;
 import io.steer4j.core.dataset.ContrastiveDatasets;
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.RealModels;
 import io.steer4j.djl.model.LanguageModel;

@@ -1,7 +1,7 @@
 package io.steer4j.djl.steering;
 
 import io.steer4j.core.dataset.ContrastivePair;
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.TinyModels;
 import io.steer4j.djl.generation.GenerationConfig;

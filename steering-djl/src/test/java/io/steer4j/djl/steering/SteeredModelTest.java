@@ -1,10 +1,10 @@
 package io.steer4j.djl.steering;
 
-import io.steer4j.core.hook.HookPoint;
-import io.steer4j.core.hook.Intervention;
-import io.steer4j.core.hook.InterventionOperator;
-import io.steer4j.core.hook.SteeringPlan;
-import io.steer4j.core.hook.TokenScope;
+import io.steer4j.core.plan.HookPoint;
+import io.steer4j.core.plan.Intervention;
+import io.steer4j.core.plan.InterventionOperator;
+import io.steer4j.core.plan.SteeringPlan;
+import io.steer4j.core.plan.TokenScope;
 import io.steer4j.djl.TinyModels;
 import io.steer4j.djl.generation.GenerationConfig;
 import io.steer4j.djl.generation.GenerationResult;

@@ -2,8 +2,8 @@ package io.steer4j.djl.steering;
 
 import io.steer4j.core.dataset.ContrastiveDataset;
 import io.steer4j.core.dataset.ContrastivePair;
-import io.steer4j.core.hook.HookPoint;
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.HookPoint;
+import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.core.vector.VectorMethod;
 import io.steer4j.djl.TinyModels;

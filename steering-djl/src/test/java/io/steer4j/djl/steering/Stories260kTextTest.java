@@ -1,6 +1,6 @@
 package io.steer4j.djl.steering;
 
-import io.steer4j.core.hook.SteeringPlan;
+import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.djl.RealModels;
 import io.steer4j.djl.generation.CancellationToken;
 import io.steer4j.djl.generation.FinishReason;
@@ -135,7 +135,7 @@ class Stories260kTextTest {
     }
 
     private static float[] read(String text, ReadPosition position) {
-        return new ActivationCapture(model, io.steer4j.core.hook.HookPoint.RESID_POST, position, 1, false)
+        return new ActivationCapture(model, io.steer4j.core.plan.HookPoint.RESID_POST, position, 1, false)
                 .capture(List.of(text), List.of(2), "test").get(2)[0];
     }
 

@@ -2,7 +2,7 @@ package io.steer4j.core.format.gguf;
 
 import io.steer4j.core.format.VectorFileFormatException;
 import io.steer4j.core.format.safetensors.SafetensorsWriter;
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.core.vector.VectorMetadata;
 import org.slf4j.Logger;

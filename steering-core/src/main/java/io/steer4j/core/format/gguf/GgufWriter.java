@@ -13,17 +13,17 @@ import java.util.List;
  * tensor's data padded to 32 bytes.
  */
 final class GgufWriter {
-    private record Kv(String key, GgufValueType type, Object value) {
+    private record MetadataEntry(String key, GgufValueType type, Object value) {
     }
 
     private record Tensor(String name, float[] data) {
     }
 
-    private final List<Kv> kvs = new ArrayList<>();
+    private final List<MetadataEntry> kvs = new ArrayList<>();
     private final List<Tensor> tensors = new ArrayList<>();
 
     GgufWriter putString(String key, String value) {
-        kvs.add(new Kv(key, GgufValueType.STRING, value));
+        kvs.add(new MetadataEntry(key, GgufValueType.STRING, value));
         return this;
     }
 
@@ -31,7 +31,7 @@ final class GgufWriter {
         if (value < 0 || value > 0xFFFFFFFFL) {
             throw new IllegalArgumentException(key + " = " + value + " does not fit in uint32");
         }
-        kvs.add(new Kv(key, GgufValueType.UINT32, value));
+        kvs.add(new MetadataEntry(key, GgufValueType.UINT32, value));
         return this;
     }
 
@@ -46,7 +46,7 @@ final class GgufWriter {
         out.u32(3);
         out.u64(tensors.size());
         out.u64(kvs.size());
-        for (Kv kv : kvs) {
+        for (MetadataEntry kv : kvs) {
             out.string(kv.key);
             out.u32(kv.type.ordinal());
             if (kv.type == GgufValueType.STRING) {

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.steer4j.core.format.VectorFileFormatException;
 import io.steer4j.core.format.VectorImportOptions;
 import io.steer4j.core.format.safetensors.SafetensorsWriter;
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.core.vector.VectorMetadata;
 

@@ -5,7 +5,7 @@ import io.steer4j.core.format.safetensors.SafetensorsFormatException;
 import io.steer4j.core.format.safetensors.SafetensorsHeader;
 import io.steer4j.core.format.safetensors.SafetensorsTensorInfo;
 import io.steer4j.core.format.safetensors.SafetensorsWriter;
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.core.vector.VectorMetadata;
 import org.slf4j.Logger;

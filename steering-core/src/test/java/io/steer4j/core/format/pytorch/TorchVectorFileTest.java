@@ -2,7 +2,7 @@ package io.steer4j.core.format.pytorch;
 
 import io.steer4j.core.format.VectorFileFormatException;
 import io.steer4j.core.format.VectorImportOptions;
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.core.vector.VectorMetadata;
 import org.junit.jupiter.api.Test;

@@ -3,7 +3,7 @@ package io.steer4j.core.format.svec;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.steer4j.core.format.VectorFileFormatException;
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.core.vector.VectorMetadata;
 import org.junit.jupiter.api.Test;

@@ -4,7 +4,7 @@ import io.steer4j.core.format.VectorFileFormatException;
 import io.steer4j.core.format.safetensors.SafetensorsDtype;
 import io.steer4j.core.format.safetensors.SafetensorsHeader;
 import io.steer4j.core.format.safetensors.SafetensorsTensorInfo;
-import io.steer4j.core.hook.HookPoint;
+import io.steer4j.core.plan.HookPoint;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.core.vector.VectorMetadata;
 import org.junit.jupiter.api.Test;

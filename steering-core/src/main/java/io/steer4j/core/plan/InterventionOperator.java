@@ -1,4 +1,4 @@
-package io.steer4j.core.hook;
+package io.steer4j.core.plan;
 
 /**
  * How an intervention changes an activation {@code x} with direction {@code v} (û = v / |v|) and strength

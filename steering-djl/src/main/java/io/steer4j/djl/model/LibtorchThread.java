@@ -18,14 +18,14 @@ import java.util.concurrent.TimeUnit;
  * which application threads call; concurrent callers are served step by step in turn. The thread is shared by
  * every model of the process, since two models on two engine threads would be two teams again.
  */
-final class EngineThread {
-    private static final EngineThread SHARED = new EngineThread("steer4j-engine");
+final class LibtorchThread {
+    private static final LibtorchThread SHARED = new LibtorchThread("steer4j-engine");
 
     private final ExecutorService executor;
     private volatile Thread thread;
 
     /** The process-wide engine thread (a daemon, started on first use). */
-    static EngineThread shared() {
+    static LibtorchThread shared() {
         return SHARED;
     }
 
@@ -42,7 +42,7 @@ final class EngineThread {
      */
     private static final int SPINS = 20_000;
 
-    private EngineThread(String name) {
+    private LibtorchThread(String name) {
         this.executor = new ThreadPoolExecutor(1, 1, 0L, TimeUnit.MILLISECONDS, new SpinningQueue(), r -> {
             Thread t = new Thread(r, name);
             t.setDaemon(true);

@@ -5,14 +5,14 @@ package io.steer4j.spark;
  * loader's own message (missing folder, unknown Hugging Face id, corrupt weights ...), and Spark reports it as the
  * cause of the failed job.
  */
-public class ModelLoadException extends RuntimeException {
+public class ExecutorModelLoadException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     /**
      * @param message what could not be loaded, where, and why
      * @param cause   the loader's exception
      */
-    public ModelLoadException(String message, Throwable cause) {
+    public ExecutorModelLoadException(String message, Throwable cause) {
         super(message, cause);
     }
 }

@@ -1,4 +1,4 @@
-package io.steer4j.core.hook;
+package io.steer4j.core.plan;
 
 /**
  * The bound every steering strength must respect where it enters (plans, sweeps, the command line): the vector a

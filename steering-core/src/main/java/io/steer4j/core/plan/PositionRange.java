@@ -1,4 +1,4 @@
-package io.steer4j.core.hook;
+package io.steer4j.core.plan;
 
 /**
  * Token positions {@code from} (inclusive) to {@code to} (exclusive); {@code to == Integer.MAX_VALUE} leaves the range

@@ -1,4 +1,4 @@
-package io.steer4j.core.hook;
+package io.steer4j.core.plan;
 
 import org.junit.jupiter.api.Test;
 

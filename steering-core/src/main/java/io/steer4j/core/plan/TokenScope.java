@@ -1,4 +1,4 @@
-package io.steer4j.core.hook;
+package io.steer4j.core.plan;
 
 /**
  * Which token positions an intervention touches. Positions are logical (0 = a prompt's first real token);

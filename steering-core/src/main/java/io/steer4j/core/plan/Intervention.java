@@ -1,4 +1,4 @@
-package io.steer4j.core.hook;
+package io.steer4j.core.plan;
 
 /**
  * One change to one activation site: at {@code layer}'s {@code point}, apply {@code operator} with
