@@ -46,7 +46,8 @@ public record BertConfig(int vocabSize, int maxPositions, int typeVocabSize, int
             throw new ModelLoadException("hidden size " + hiddenSize + " is not divisible by " + numHeads + " heads");
         }
         if (!ACTIVATIONS.contains(activation)) {
-            throw new ModelLoadException("unsupported activation '" + activation + "'; supported: " + ACTIVATIONS);
+            throw new ModelLoadException("unsupported activation " + ConfigValueText.of(activation) + "; supported: "
+                    + ACTIVATIONS);
         }
     }
 
@@ -82,13 +83,14 @@ public record BertConfig(int vocabSize, int maxPositions, int typeVocabSize, int
         }
         String type = n.path("model_type").asText("");
         if (!type.equals("bert")) {
-            throw new ModelLoadException(configJson + ": model_type '" + type + "' is not an encoder this version runs"
+            throw new ModelLoadException(configJson + ": model_type " + ConfigValueText.of(type)
+                    + " is not an encoder this version runs"
                     + " (supported: bert)");
         }
         String position = n.path("position_embedding_type").asText("absolute");
         if (!position.equals("absolute")) {
-            throw new ModelLoadException(configJson + ": position_embedding_type '" + position
-                    + "' is not supported (only absolute)");
+            throw new ModelLoadException(configJson + ": position_embedding_type " + ConfigValueText.of(position)
+                    + " is not supported (only absolute)");
         }
         return new BertConfig(required(n, "vocab_size", configJson), optionalInt(n, "max_position_embeddings", 512,
                 configJson), optionalInt(n, "type_vocab_size", 2, configJson), required(n, "hidden_size", configJson),

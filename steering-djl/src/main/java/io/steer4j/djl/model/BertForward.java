@@ -47,7 +47,7 @@ final class BertForward {
             case "gelu" -> Activation::gelu; // exact (erf) GELU, as transformers' "gelu"
             case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> BertForward::geluTanh;
             case "relu" -> Activation::relu;
-            default -> throw new ModelLoadException("unsupported activation '" + config.activation() + "'");
+            default -> throw new ModelLoadException("unsupported activation " + ConfigValueText.of(config.activation()));
         };
         this.normShape = new Shape(config.hiddenSize());
         this.eps = (float) config.layerNormEps();

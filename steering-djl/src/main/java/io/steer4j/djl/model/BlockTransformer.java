@@ -112,7 +112,8 @@ final class BlockTransformer implements DecoderTransformer {
             case "gelu" -> Activation::gelu; // exact (erf) GELU in libtorch
             case "silu", "swish" -> x -> Activation.sigmoid(x).muli(x);
             case "relu" -> Activation::relu;
-            default -> throw new ModelLoadException("unsupported activation '" + name + "'; supported: " + ACTIVATIONS);
+            default -> throw new ModelLoadException("unsupported activation " + ConfigValueText.of(name) + "; supported: "
+                    + ACTIVATIONS);
         };
     }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The shape of a decoder-only transformer, read from a Hugging Face {@code config.json}: the numbers and flags of
@@ -38,6 +39,11 @@ public record ModelConfig(String modelType, int vocabSize, int contextLength, in
                           String activation, int eosTokenId, boolean tieWordEmbeddings, RopeConfig rope,
                           boolean parallelResidual, boolean qkvBias, boolean outputBias, boolean mlpBias) {
 
+    /** Most blocks a config may claim (published decoders have at most ~130). */
+    public static final int MAX_LAYERS = 4096;
+    /** Most attention heads a config may claim (published decoders have at most ~130). */
+    public static final int MAX_HEADS = 4096;
+
     /** Model types this version can run. */
     public static final List<String> SUPPORTED_TYPES = ModelFamily.supportedTypes();
 
@@ -49,6 +55,12 @@ public record ModelConfig(String modelType, int vocabSize, int contextLength, in
                     + numLayers + " heads=" + numHeads + " kv heads=" + numKvHeads + " head dim=" + headDim
                     + " vocab=" + vocabSize + " positions=" + contextLength + " intermediate=" + intermediateSize);
         }
+        if (numLayers > MAX_LAYERS || numHeads > MAX_HEADS) {
+            // Arrays are sized by these before any weight is read: a claim of 2^31-1 layers was an OutOfMemoryError.
+            throw new ModelLoadException("config claims " + numLayers + " layers and " + numHeads + " heads; steer4j "
+                    + "reads at most " + MAX_LAYERS + " layers and " + MAX_HEADS + " heads (published models have "
+                    + "under 200 of each): crafted or corrupt?");
+        }
         if (numHeads % numKvHeads != 0) {
             throw new ModelLoadException(numHeads + " attention heads are not a multiple of " + numKvHeads
                     + " key/value heads");
@@ -58,14 +70,25 @@ public record ModelConfig(String modelType, int vocabSize, int contextLength, in
         }
     }
 
-    /** A value from the file as a message may show it: printable ASCII, cut at 64 characters. */
-    private static String printable(String s) {
-        StringBuilder b = new StringBuilder("'");
-        for (int i = 0; i < Math.min(s.length(), 64); i++) {
-            char c = s.charAt(i);
-            b.append(c >= 0x20 && c < 0x7f ? c : '?');
+    /**
+     * Published {@code model_type}s that this version does not run: a refusal names one of these, and says only
+     * the length of any other value, since an error message never quotes what a file holds (a folder's
+     * config.json may be a link to, or a copy of, a secret).
+     */
+    private static final Set<String> KNOWN_OTHER_TYPES = Set.of("bert", "roberta", "distilbert", "albert", "electra",
+            "deberta", "deberta-v2", "xlm-roberta", "modernbert", "t5", "mt5", "bart", "mbart", "opt", "bloom",
+            "falcon", "gptj", "gpt_bigcode", "gpt_neo", "gemma", "gemma2", "gemma3", "gemma3_text", "phi", "phi3",
+            "phimoe", "mixtral", "qwen2_moe", "qwen3", "qwen3_moe", "stablelm", "starcoder2", "olmo", "olmo2",
+            "mamba", "mamba2", "rwkv", "cohere", "cohere2", "granite", "granitemoe", "deepseek_v2", "deepseek_v3",
+            "internlm2", "baichuan", "chatglm", "mpt", "jamba", "exaone", "nemotron", "smollm3", "llama4", "mllama",
+            "whisper", "clip", "vit");
+
+    private static String describeType(String type) {
+        if (type.isEmpty()) {
+            return "(none given)";
         }
-        return b.append(s.length() > 64 ? "...'" : "'").toString();
+        return KNOWN_OTHER_TYPES.contains(type) ? "'" + type + "'"
+                : "(a value of " + type.length() + " characters that is no published model type)";
     }
 
     /** Reads {@code config.json} from a model folder. */
@@ -82,8 +105,9 @@ public record ModelConfig(String modelType, int vocabSize, int contextLength, in
         String type = n.path("model_type").asText("");
         ModelFamily family = ModelFamily.forType(type);
         if (family == null) {
-            throw new ModelLoadException(configJson + ": unsupported model_type " + printable(type) + " (architectures "
-                    + printable(n.path("architectures").toString()) + "); supported: " + SUPPORTED_TYPES);
+            throw new ModelLoadException(configJson + ": unsupported model_type " + describeType(type)
+                    + "; supported: " + SUPPORTED_TYPES
+                    + (type.equals("bert") ? " (a BERT encoder: load it with EncoderModel.load)" : ""));
         }
         return family.readConfig(n, configJson);
     }
@@ -115,7 +139,8 @@ public record ModelConfig(String modelType, int vocabSize, int contextLength, in
             return fallback;
         }
         if (!v.canConvertToInt()) {
-            throw new ModelLoadException(file + ": field '" + field + "' is not an integer: " + v);
+            throw new ModelLoadException(file + ": field '" + field + "' is not an integer but "
+                    + ConfigValueText.kind(v));
         }
         return v.asInt();
     }
@@ -126,7 +151,8 @@ public record ModelConfig(String modelType, int vocabSize, int contextLength, in
             return fallback;
         }
         if (!v.isNumber()) {
-            throw new ModelLoadException(file + ": field '" + field + "' is not a number: " + v);
+            throw new ModelLoadException(file + ": field '" + field + "' is not a number but "
+                    + ConfigValueText.kind(v));
         }
         return v.asDouble();
     }
@@ -284,7 +310,9 @@ public record ModelConfig(String modelType, int vocabSize, int contextLength, in
 
         /** The config; throws {@link ModelLoadException} when the sizes are inconsistent. */
         public ModelConfig build() {
-            return new ModelConfig(modelType, vocabSize, contextLength, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize, layerNormEps, activation, eosTokenId, tieWordEmbeddings, rope, parallelResidual, qkvBias, outputBias, mlpBias);
+            return new ModelConfig(modelType, vocabSize, contextLength, hiddenSize, numLayers, numHeads, numKvHeads,
+                    headDim, intermediateSize, layerNormEps, activation, eosTokenId, tieWordEmbeddings, rope,
+                    parallelResidual, qkvBias, outputBias, mlpBias);
         }
     }
 }

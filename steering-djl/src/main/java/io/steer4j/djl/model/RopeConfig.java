@@ -34,7 +34,7 @@ public record RopeConfig(int dims, double theta, String scaling, double factor, 
             throw new ModelLoadException("rope_theta must be positive, got " + theta);
         }
         if (!SUPPORTED_SCALING.contains(scaling)) {
-            throw new ModelLoadException("unsupported rope_scaling type '" + scaling + "'; supported: "
+            throw new ModelLoadException("unsupported rope_scaling type " + ConfigValueText.of(scaling) + "; supported: "
                     + SUPPORTED_SCALING + " (dynamic, yarn, longrope and others change the frequencies in ways this "
                     + "version does not compute)");
         }
@@ -63,11 +63,12 @@ public record RopeConfig(int dims, double theta, String scaling, double factor, 
             return plain(dims, theta);
         }
         if (!scaling.isObject()) {
-            throw new ModelLoadException(file + ": rope_scaling is not an object: " + scaling);
+            throw new ModelLoadException(file + ": rope_scaling is not an object but "
+                    + ConfigValueText.kind(scaling));
         }
         String type = scaling.has("rope_type") ? scaling.get("rope_type").asText() : scaling.path("type").asText("");
         if (type.isEmpty()) {
-            throw new ModelLoadException(file + ": rope_scaling has no rope_type (nor type): " + scaling);
+            throw new ModelLoadException(file + ": rope_scaling has no rope_type (nor type)");
         }
         try {
             return switch (type) {

@@ -74,7 +74,7 @@ final class SimdDecoder {
             case "silu", "swish" -> Act.SILU;
             case "relu" -> Act.RELU;
             // BlockTransformer refuses other names before this runs; never guess an activation
-            default -> throw new ModelLoadException("unsupported activation '" + c.activation() + "'");
+            default -> throw new ModelLoadException("unsupported activation " + ConfigValueText.of(c.activation()));
         };
         this.eps = (float) c.layerNormEps();
         int d = c.hiddenSize();

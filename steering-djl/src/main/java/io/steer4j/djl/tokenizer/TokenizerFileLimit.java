@@ -69,13 +69,13 @@ final class TokenizerFileLimit {
                         if (m.equals("vocab") || m.equals("merges")) {
                             count(p, file, "model." + m);
                         } else {
-                            p.skipChildren();
+                            skipDecodingStrings(p, file);
                         }
                     }
                 } else if (PIPELINE_SECTIONS.contains(field)) {
                     checkPipelineNumbers(p, file, field);
                 } else {
-                    p.skipChildren();
+                    skipDecodingStrings(p, file);
                 }
             }
         } catch (JsonProcessingException e) {
@@ -104,6 +104,8 @@ final class TokenizerFileLimit {
                 depth++;
             } else if (t == JsonToken.END_OBJECT || t == JsonToken.END_ARRAY) {
                 depth--;
+            } else if (t == JsonToken.VALUE_STRING) {
+                checkString(p, file); // a bad escape is our error, not a native abort
             } else if (t == JsonToken.VALUE_NUMBER_FLOAT || (t == JsonToken.VALUE_NUMBER_INT
                     && (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER || p.getLongValue() < 0
                     || p.getLongValue() > 0xFFFF_FFFFL))) {
@@ -136,10 +138,53 @@ final class TokenizerFileLimit {
             if (next == JsonToken.FIELD_NAME) {
                 p.nextToken();
             }
-            p.skipChildren();
+            skipDecodingStrings(p, file);
             if (++n > MAX_ENTRIES) {
                 throw new ModelLoadException(file + ": " + section + " has more than " + MAX_ENTRIES
                         + " entries (the largest published vocabulary has about 900,000): crafted or corrupt?");
+            }
+        }
+    }
+
+    /**
+     * Moves past the value the parser is on, decoding every string in it. Jackson checks a string's escapes only
+     * when its text is read, and {@code skipChildren} never reads it; the tokenizers library (0.21) then met a bad
+     * {@code \\u} escape inside a decoder and aborted the whole process (found by fuzzing), so every string is
+     * decoded here and a bad one is refused by position.
+     */
+    private static void skipDecodingStrings(JsonParser p, Path file) throws IOException {
+        int depth = 0;
+        JsonToken t = p.currentToken();
+        while (t != null) {
+            if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
+                depth++;
+            } else if (t == JsonToken.END_OBJECT || t == JsonToken.END_ARRAY) {
+                depth--;
+            } else if (t == JsonToken.VALUE_STRING || t == JsonToken.FIELD_NAME) {
+                checkString(p, file);
+            }
+            if (depth == 0) {
+                return;
+            }
+            t = p.nextToken();
+        }
+    }
+
+    /**
+     * Decodes the string the parser is on and refuses an unpaired surrogate ({@code \\uD83D} alone): Jackson
+     * accepts one, serde (the tokenizers library's JSON reader) does not, and inside a decoder that error aborted
+     * the process.
+     */
+    private static void checkString(JsonParser p, Path file) throws IOException {
+        String v = p.currentToken() == JsonToken.FIELD_NAME ? p.currentName() : p.getText();
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < v.length() && Character.isLowSurrogate(v.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new ModelLoadException(file + " has a string with an unpaired UTF-16 surrogate escape at line "
+                        + p.currentLocation().getLineNr() + ", column " + p.currentLocation().getColumnNr()
+                        + " (not valid Unicode text)");
             }
         }
     }

@@ -37,7 +37,7 @@ class ModelConfigTest {
     @Test
     void anUnknownModelTypeListsTheSupportedOnes() throws IOException {
         String m = refusal("{\"model_type\": \"mamba\", \"architectures\": [\"MambaForCausalLM\"]}");
-        assertTrue(m.contains("'mamba'") && m.contains("MambaForCausalLM"), m);
+        assertTrue(m.contains("'mamba'"), m);
         for (String t : new String[] {"gpt2", "llama", "mistral", "qwen2", "gpt_neox"}) {
             assertTrue(m.contains(t), t + " missing from: " + m);
         }

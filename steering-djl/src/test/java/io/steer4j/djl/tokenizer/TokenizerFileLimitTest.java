@@ -79,4 +79,35 @@ class TokenizerFileLimitTest {
 
         assertTrue(e.getMessage().contains("decoder holds a number at line"), e.getMessage());
     }
+
+    @Test
+    void aBadEscapeInADecoderStringIsRefusedInsteadOfAbortingTheProcess() throws IOException {
+        // The tokenizers library panics and aborts the JVM on this ("unexpected end of hex escape"; found by the
+        // model-file fuzz test): the check must decode the string first and refuse it by position.
+        String good = java.nio.file.Files.readString(io.steer4j.djl.RealModels.require("stories260k")
+                .resolve("tokenizer.json"));
+        String bad = good.replaceFirst("\"type\": \"Strip\", \"content\": \" \"",
+                "\"type\": \"Strip\", \"content\": \"\\\\u12\"");
+        org.junit.jupiter.api.Assertions.assertNotEquals(good, bad);
+        java.nio.file.Files.writeString(dir.resolve("tokenizer.json"), bad);
+
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> TextTokenizer.load(dir));
+
+        assertTrue(e.getMessage().contains("line 1, column"), e.getMessage());
+    }
+
+    @Test
+    void anUnpairedSurrogateEscapeInADecoderIsRefusedInsteadOfAbortingTheProcess() throws IOException {
+        // Jackson accepts a lone \\uD83D, serde does not: inside a decoder that aborted the JVM (fuzzing found it).
+        String good = java.nio.file.Files.readString(io.steer4j.djl.RealModels.require("stories260k")
+                .resolve("tokenizer.json"));
+        String bad = good.replaceFirst("\"type\": \"Strip\", \"content\": \" \"",
+                "\"type\": \"Strip\", \"content\": \"\\\\uD83Dx\"");
+        org.junit.jupiter.api.Assertions.assertNotEquals(good, bad);
+        java.nio.file.Files.writeString(dir.resolve("tokenizer.json"), bad);
+
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> TextTokenizer.load(dir));
+
+        assertTrue(e.getMessage().contains("unpaired UTF-16 surrogate"), e.getMessage());
+    }
 }
