@@ -72,6 +72,8 @@ final class TokenizerFileLimit {
                             skipDecodingStrings(p, file);
                         }
                     }
+                } else if (field.equals("post_processor")) {
+                    checkPostProcessor(new com.fasterxml.jackson.databind.ObjectMapper(JSON).readTree(p), file);
                 } else if (PIPELINE_SECTIONS.contains(field)) {
                     checkPipelineNumbers(p, file, field);
                 } else {
@@ -185,6 +187,62 @@ final class TokenizerFileLimit {
                 throw new ModelLoadException(file + " has a string with an unpaired UTF-16 surrogate escape at line "
                         + p.currentLocation().getLineNr() + ", column " + p.currentLocation().getColumnNr()
                         + " (not valid Unicode text)");
+            }
+        }
+    }
+
+    /**
+     * The post-processor, read whole (it is small in every real file): its numbers as {@link #PIPELINE_SECTIONS}
+     * require, its strings valid Unicode, and every special token a {@code TemplateProcessing} template names
+     * present in its {@code special_tokens} map, since the tokenizers library (0.21) aborts the process ("no entry
+     * found for key", found by fuzzing) on a template naming one that is not.
+     */
+    private static void checkPostProcessor(com.fasterxml.jackson.databind.JsonNode n, Path file) {
+        if (n == null) {
+            return;
+        }
+        if (n.isNumber()) {
+            boolean ok = n.isIntegralNumber() && n.canConvertToLong() && n.asLong() >= 0 && n.asLong() <= 0xFFFF_FFFFL;
+            if (!ok) {
+                throw new ModelLoadException(file + ": post_processor holds a number that is not an integer in "
+                        + "[0, 2^32): no tokenizer component takes one, and the tokenizers library aborts the process on it");
+            }
+        } else if (n.isTextual()) {
+            checkText(n.asText(), file, "post_processor");
+        } else if (n.isContainerNode()) {
+            if (n.isObject() && "TemplateProcessing".equals(n.path("type").asText(null))) {
+                checkTemplateTokens(n, file);
+            }
+            var names = n.fieldNames();
+            while (names.hasNext()) {
+                checkText(names.next(), file, "post_processor");
+            }
+            n.forEach(child -> checkPostProcessor(child, file));
+        }
+    }
+
+    private static void checkTemplateTokens(com.fasterxml.jackson.databind.JsonNode t, Path file) {
+        com.fasterxml.jackson.databind.JsonNode special = t.path("special_tokens");
+        for (String part : new String[] {"single", "pair"}) {
+            for (com.fasterxml.jackson.databind.JsonNode piece : t.path(part)) {
+                com.fasterxml.jackson.databind.JsonNode id = piece.path("SpecialToken").path("id");
+                if (id.isTextual() && !special.has(id.asText())) {
+                    throw new ModelLoadException(file + ": post_processor's " + part + " template names a special "
+                            + "token that its special_tokens map lacks (the tokenizers library aborts the process on"
+                            + " this)");
+                }
+            }
+        }
+    }
+
+    private static void checkText(String v, Path file, String section) {
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < v.length() && Character.isLowSurrogate(v.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new ModelLoadException(file + ": " + section + " has a string with an unpaired UTF-16 "
+                        + "surrogate escape (not valid Unicode text)");
             }
         }
     }

@@ -25,7 +25,13 @@ import static org.junit.jupiter.api.Assertions.fail;
  * {@link #SLACK} bytes), on all threads together: a claim in a file never sizes an allocation.
  */
 class ModelFileFuzzTest {
-    private static final long BUDGET_NANOS = 6_000_000_000L;
+    /**
+     * A fixed number of cases per file, so that a run's outcome does not depend on the machine's speed (with a
+     * time budget alone a faster machine reached cases a slower one never ran, and CI could turn red on new
+     * ground); the time cap only bounds a very slow machine.
+     */
+    private static final int CASES = 1500;
+    private static final long BUDGET_NANOS = 30_000_000_000L;
     private static final long SLACK = 64L << 20;
     /** Values a crafted config or tokenizer puts where a number or a string was. */
     private static final String[] PLANTED = {"2147483647", "-1", "0", "1e309", "99999999999999999999", "null",
@@ -108,7 +114,7 @@ class ModelFileFuzzTest {
         int cases = 0;
         int refused = 0;
         long worst = 0;
-        while (System.nanoTime() < end) {
+        while (cases < CASES && System.nanoTime() < end) {
             String mutated = mutate(good, r);
             Files.writeString(d.resolve(file), mutated, StandardCharsets.UTF_8);
             cases++;

@@ -110,4 +110,19 @@ class TokenizerFileLimitTest {
 
         assertTrue(e.getMessage().contains("unpaired UTF-16 surrogate"), e.getMessage());
     }
+
+    @Test
+    void aTemplateNamingASpecialTokenItsMapLacksIsRefusedInsteadOfAbortingTheProcess() throws IOException {
+        // The tokenizers library aborts the JVM with "no entry found for key" on this (found by fuzzing).
+        String good = java.nio.file.Files.readString(io.steer4j.djl.RealModels.require("stories260k")
+                .resolve("tokenizer.json"));
+        String bad = good.replaceFirst("\"single\": \\[\\{\"SpecialToken\": \\{\"id\": \"<s>\"",
+                "\"single\": [{\"SpecialToken\": {\"id\": \"<q>\"");
+        org.junit.jupiter.api.Assertions.assertNotEquals(good, bad);
+        java.nio.file.Files.writeString(dir.resolve("tokenizer.json"), bad);
+
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> TextTokenizer.load(dir));
+
+        assertTrue(e.getMessage().contains("special_tokens map lacks"), e.getMessage());
+    }
 }
