@@ -63,15 +63,24 @@ final class TokenizerFileLimit {
                 if (field.equals("added_tokens")) {
                     count(p, file, "added_tokens");
                 } else if (field.equals("model") && p.currentToken() == JsonToken.START_OBJECT) {
+                    MergeSuffixes merges = new MergeSuffixes();
+                    String prefix = null;
                     while (p.nextToken() == JsonToken.FIELD_NAME) {
                         String m = p.currentName();
                         p.nextToken();
-                        if (m.equals("vocab") || m.equals("merges")) {
+                        if (m.equals("merges") && p.currentToken() == JsonToken.START_ARRAY) {
+                            merges.read(p, file);
+                        } else if (m.equals("vocab")) {
                             count(p, file, "model." + m);
+                        } else if (m.equals("continuing_subword_prefix")
+                                && p.currentToken() == JsonToken.VALUE_STRING) {
+                            checkString(p, file);
+                            prefix = p.getText();
                         } else {
                             skipDecodingStrings(p, file);
                         }
                     }
+                    merges.checkPrefix(prefix, file);
                 } else if (field.equals("post_processor")) {
                     checkPostProcessor(new com.fasterxml.jackson.databind.ObjectMapper(JSON).readTree(p), file);
                 } else if (PIPELINE_SECTIONS.contains(field)) {
@@ -205,7 +214,8 @@ final class TokenizerFileLimit {
             boolean ok = n.isIntegralNumber() && n.canConvertToLong() && n.asLong() >= 0 && n.asLong() <= 0xFFFF_FFFFL;
             if (!ok) {
                 throw new ModelLoadException(file + ": post_processor holds a number that is not an integer in "
-                        + "[0, 2^32): no tokenizer component takes one, and the tokenizers library aborts the process on it");
+                        + "[0, 2^32): no tokenizer component takes one, and the tokenizers library aborts the process"
+                        + " on it");
             }
         } else if (n.isTextual()) {
             checkText(n.asText(), file, "post_processor");
@@ -243,6 +253,78 @@ final class TokenizerFileLimit {
             } else if (Character.isSurrogate(c)) {
                 throw new ModelLoadException(file + ": " + section + " has a string with an unpaired UTF-16 "
                         + "surrogate escape (not valid Unicode text)");
+            }
+        }
+    }
+
+    /**
+     * What the BPE builder of the tokenizers library (0.21) needs of the merges' second parts: it cuts
+     * {@code continuing_subword_prefix} off each one by byte index, and aborts the process (found by fuzzing) when a
+     * part is shorter than the prefix or the cut falls inside a character. Kept as a minimum length and the union
+     * of the first 64 bytes' continuation positions, since the prefix may come after the merges in the file.
+     */
+    private static final class MergeSuffixes {
+        private long count;
+        private int minBytes = Integer.MAX_VALUE;
+        private long insideCharacter; // bit i: some second part has a UTF-8 continuation byte at index i
+
+        void read(JsonParser p, Path file) throws IOException {
+            JsonToken t;
+            while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+                if (t == null) {
+                    throw new ModelLoadException(file + " ends inside model.merges");
+                }
+                if (++count > MAX_ENTRIES) {
+                    throw new ModelLoadException(file + ": model.merges has more than " + MAX_ENTRIES
+                            + " entries (the largest published vocabulary has about 900,000): crafted or corrupt?");
+                }
+                if (t == JsonToken.VALUE_STRING) {
+                    checkString(p, file);
+                    String line = p.getText();
+                    int space = line.indexOf(' ');
+                    if (space >= 0) {
+                        note(line.substring(space + 1));
+                    }
+                } else if (t == JsonToken.START_ARRAY) {
+                    int i = 0;
+                    while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+                        if (t == null) {
+                            throw new ModelLoadException(file + " ends inside model.merges");
+                        }
+                        if (t == JsonToken.VALUE_STRING) {
+                            checkString(p, file);
+                            if (i == 1) {
+                                note(p.getText());
+                            }
+                        } else {
+                            skipDecodingStrings(p, file);
+                        }
+                        i++;
+                    }
+                } else {
+                    skipDecodingStrings(p, file);
+                }
+            }
+        }
+
+        private void note(String second) {
+            byte[] b = second.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            minBytes = Math.min(minBytes, b.length);
+            for (int i = 0; i < Math.min(b.length, 64); i++) {
+                if ((b[i] & 0xC0) == 0x80) {
+                    insideCharacter |= 1L << i;
+                }
+            }
+        }
+
+        void checkPrefix(String prefix, Path file) {
+            if (prefix == null || prefix.isEmpty() || count == 0) {
+                return;
+            }
+            int n = prefix.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            if (n > 63 || minBytes < n || (insideCharacter & (1L << n)) != 0) {
+                throw new ModelLoadException(file + ": model.continuing_subword_prefix (" + n + " bytes) cannot be "
+                        + "cut off every merge's second part (the tokenizers library aborts the process on this)");
             }
         }
     }

@@ -125,4 +125,20 @@ class TokenizerFileLimitTest {
 
         assertTrue(e.getMessage().contains("special_tokens map lacks"), e.getMessage());
     }
+
+    @Test
+    void aSubwordPrefixLongerThanAMergesSecondPartIsRefusedInsteadOfAbortingTheProcess() throws IOException {
+        // The BPE builder cuts the prefix off each merge's second part by byte index and aborts the JVM when it
+        // cannot (found by fuzzing with another seed).
+        String good = java.nio.file.Files.readString(io.steer4j.djl.RealModels.require("stories260k")
+                .resolve("tokenizer.json"));
+        String bad = good.replaceFirst("\"continuing_subword_prefix\": null",
+                "\"continuing_subword_prefix\": \"##########\"");
+        org.junit.jupiter.api.Assertions.assertNotEquals(good, bad);
+        java.nio.file.Files.writeString(dir.resolve("tokenizer.json"), bad);
+
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> TextTokenizer.load(dir));
+
+        assertTrue(e.getMessage().contains("continuing_subword_prefix (10 bytes)"), e.getMessage());
+    }
 }
