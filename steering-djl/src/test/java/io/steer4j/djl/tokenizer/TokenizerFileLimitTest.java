@@ -69,13 +69,7 @@ class TokenizerFileLimitTest {
     /** Found by ModelFileFuzzTest: tokenizers 0.21 aborted the JVM ("fatal runtime error") on this decoder. */
     @Test
     void aDecoderNumberTheNativeLibraryWouldAbortOnIsRefused() throws IOException {
-        String good = java.nio.file.Files.readString(io.steer4j.djl.RealModels.require("stories260k")
-                .resolve("tokenizer.json"));
-        String bad = good.replaceFirst("\"start\":\\s*1", "\"start\": 1e309");
-        org.junit.jupiter.api.Assertions.assertNotEquals(good, bad);
-        java.nio.file.Files.writeString(dir.resolve("tokenizer.json"), bad);
-
-        ModelLoadException e = assertThrows(ModelLoadException.class, () -> TextTokenizer.load(dir));
+        ModelLoadException e = refusalOfStoriesTokenizerWith("\"start\":\\s*1", "\"start\": 1e309");
 
         assertTrue(e.getMessage().contains("decoder holds a number at line"), e.getMessage());
     }
@@ -84,14 +78,8 @@ class TokenizerFileLimitTest {
     void aBadEscapeInADecoderStringIsRefusedInsteadOfAbortingTheProcess() throws IOException {
         // The tokenizers library panics and aborts the JVM on this ("unexpected end of hex escape"; found by the
         // model-file fuzz test): the check must decode the string first and refuse it by position.
-        String good = java.nio.file.Files.readString(io.steer4j.djl.RealModels.require("stories260k")
-                .resolve("tokenizer.json"));
-        String bad = good.replaceFirst("\"type\": \"Strip\", \"content\": \" \"",
+        ModelLoadException e = refusalOfStoriesTokenizerWith("\"type\": \"Strip\", \"content\": \" \"",
                 "\"type\": \"Strip\", \"content\": \"\\\\u12\"");
-        org.junit.jupiter.api.Assertions.assertNotEquals(good, bad);
-        java.nio.file.Files.writeString(dir.resolve("tokenizer.json"), bad);
-
-        ModelLoadException e = assertThrows(ModelLoadException.class, () -> TextTokenizer.load(dir));
 
         assertTrue(e.getMessage().contains("line 1, column"), e.getMessage());
     }
@@ -99,14 +87,8 @@ class TokenizerFileLimitTest {
     @Test
     void anUnpairedSurrogateEscapeInADecoderIsRefusedInsteadOfAbortingTheProcess() throws IOException {
         // Jackson accepts a lone \\uD83D, serde does not: inside a decoder that aborted the JVM (fuzzing found it).
-        String good = java.nio.file.Files.readString(io.steer4j.djl.RealModels.require("stories260k")
-                .resolve("tokenizer.json"));
-        String bad = good.replaceFirst("\"type\": \"Strip\", \"content\": \" \"",
+        ModelLoadException e = refusalOfStoriesTokenizerWith("\"type\": \"Strip\", \"content\": \" \"",
                 "\"type\": \"Strip\", \"content\": \"\\\\uD83Dx\"");
-        org.junit.jupiter.api.Assertions.assertNotEquals(good, bad);
-        java.nio.file.Files.writeString(dir.resolve("tokenizer.json"), bad);
-
-        ModelLoadException e = assertThrows(ModelLoadException.class, () -> TextTokenizer.load(dir));
 
         assertTrue(e.getMessage().contains("unpaired UTF-16 surrogate"), e.getMessage());
     }
@@ -114,14 +96,8 @@ class TokenizerFileLimitTest {
     @Test
     void aTemplateNamingASpecialTokenItsMapLacksIsRefusedInsteadOfAbortingTheProcess() throws IOException {
         // The tokenizers library aborts the JVM with "no entry found for key" on this (found by fuzzing).
-        String good = java.nio.file.Files.readString(io.steer4j.djl.RealModels.require("stories260k")
-                .resolve("tokenizer.json"));
-        String bad = good.replaceFirst("\"single\": \\[\\{\"SpecialToken\": \\{\"id\": \"<s>\"",
+        ModelLoadException e = refusalOfStoriesTokenizerWith("\"single\": \\[\\{\"SpecialToken\": \\{\"id\": \"<s>\"",
                 "\"single\": [{\"SpecialToken\": {\"id\": \"<q>\"");
-        org.junit.jupiter.api.Assertions.assertNotEquals(good, bad);
-        java.nio.file.Files.writeString(dir.resolve("tokenizer.json"), bad);
-
-        ModelLoadException e = assertThrows(ModelLoadException.class, () -> TextTokenizer.load(dir));
 
         assertTrue(e.getMessage().contains("special_tokens map lacks"), e.getMessage());
     }
@@ -130,15 +106,19 @@ class TokenizerFileLimitTest {
     void aSubwordPrefixLongerThanAMergesSecondPartIsRefusedInsteadOfAbortingTheProcess() throws IOException {
         // The BPE builder cuts the prefix off each merge's second part by byte index and aborts the JVM when it
         // cannot (found by fuzzing with another seed).
-        String good = java.nio.file.Files.readString(io.steer4j.djl.RealModels.require("stories260k")
-                .resolve("tokenizer.json"));
-        String bad = good.replaceFirst("\"continuing_subword_prefix\": null",
+        ModelLoadException e = refusalOfStoriesTokenizerWith("\"continuing_subword_prefix\": null",
                 "\"continuing_subword_prefix\": \"##########\"");
-        org.junit.jupiter.api.Assertions.assertNotEquals(good, bad);
-        java.nio.file.Files.writeString(dir.resolve("tokenizer.json"), bad);
-
-        ModelLoadException e = assertThrows(ModelLoadException.class, () -> TextTokenizer.load(dir));
 
         assertTrue(e.getMessage().contains("continuing_subword_prefix (10 bytes)"), e.getMessage());
+    }
+
+    /** Loads a copy of stories260k's tokenizer.json with its first match of {@code regex} replaced: it must fail. */
+    private ModelLoadException refusalOfStoriesTokenizerWith(String regex, String replacement) throws IOException {
+        String good = java.nio.file.Files.readString(io.steer4j.djl.RealModels.require("stories260k")
+                .resolve("tokenizer.json"));
+        String bad = good.replaceFirst(regex, replacement);
+        org.junit.jupiter.api.Assertions.assertNotEquals(good, bad, "the edit did not apply");
+        java.nio.file.Files.writeString(dir.resolve("tokenizer.json"), bad);
+        return assertThrows(ModelLoadException.class, () -> TextTokenizer.load(dir));
     }
 }
