@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A loaded BERT encoder (weights, WordPiece tokenizer, forward pass) that many threads can use at once: the
@@ -44,9 +43,8 @@ public final class EncoderModel implements AutoCloseable {
     private final BertForward forward;
     private final Device device;
     private final String modelId;
-    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-    private final LibtorchThread engine = LibtorchThread.shared();
-    private volatile boolean closed;
+    /** Open/closed state and the engine thread every pass runs on (shared with {@link LanguageModel}). */
+    private final ModelLifecycle lifecycle = new ModelLifecycle();
 
     private EncoderModel(Path folder, BertConfig config, TextTokenizer tokenizer, SentencePooling pooling,
                          NDManager manager, BertForward forward, Device device) {
@@ -174,7 +172,7 @@ public final class EncoderModel implements AutoCloseable {
 
     /** A manager for one call's arrays; close it when the call ends. */
     public NDManager newCallManager() {
-        ensureOpen();
+        lifecycle.ensureOpen(modelId);
         return NDManager.newBaseManager(device, "PyTorch");
     }
 
@@ -231,8 +229,7 @@ public final class EncoderModel implements AutoCloseable {
 
     /** Runs other libtorch work of a call on the engine thread, as {@link LanguageModel#compute} does. */
     public <T> T compute(Callable<T> work) {
-        ensureOpen();
-        return engine.call(work);
+        return lifecycle.compute(modelId, work);
     }
 
     private void check(List<long[]> rows, List<long[]> typeIds, HookSet hooks) {
@@ -258,48 +255,22 @@ public final class EncoderModel implements AutoCloseable {
     }
 
     private <T> T onEngineWhileOpen(Callable<T> step) {
-        ReentrantReadWriteLock.ReadLock lock = lifecycle.readLock();
-        lock.lock();
-        try {
-            ensureOpen();
-            return engine.call(step);
-        } finally {
-            lock.unlock();
-        }
+        return lifecycle.pass(modelId, step);
     }
 
     /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
-        return closed;
-    }
-
-    private void ensureOpen() {
-        if (closed) {
-            throw new IllegalStateException("model " + modelId + " is closed");
-        }
+        return lifecycle.isClosed();
     }
 
     /** Frees the weights; waits for a forward pass in progress, and makes later calls fail. */
     @Override
     public void close() {
-        ReentrantReadWriteLock.WriteLock lock = lifecycle.writeLock();
-        if (engine.isCurrent()) {
-            if (!lock.tryLock()) {
-                throw new IllegalStateException("model " + modelId + " cannot be closed from a hook or compute()"
-                        + " while one of its passes is running; close it after the call returns");
-            }
-        } else {
-            closed = true;
-            lock.lock();
-        }
-        closed = true;
-        try {
+        lifecycle.close(modelId, () -> {
             if (manager.isOpen()) {
                 manager.close();
                 tokenizer.close();
             }
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 }

@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A loaded decoder-only language model (weights, tokenizer, forward pass) that many threads can use at once.
@@ -47,11 +46,8 @@ public final class LanguageModel implements AutoCloseable {
     private final Precision precision;
     private final String modelId;
     private final Set<Long> eosTokenIds;
-    /** Calls hold the read lock for one forward step; close takes the write lock so it never frees mid-step. */
-    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-    /** Every libtorch call of this model runs here; see {@link LibtorchThread}. */
-    private final LibtorchThread engine = LibtorchThread.shared();
-    private volatile boolean closed;
+    /** Open/closed state and the engine thread every pass runs on. */
+    private final ModelLifecycle lifecycle = new ModelLifecycle();
 
     private LanguageModel(Path folder, ModelConfig config, TextTokenizer tokenizer, NDManager manager,
                           DecoderTransformer transformer, Device device, Precision precision, String modelId,
@@ -270,7 +266,7 @@ public final class LanguageModel implements AutoCloseable {
      * error instead of the clean "closed" error its next forward step gives.
      */
     public NDManager newCallManager() {
-        ensureOpen();
+        lifecycle.ensureOpen(modelId);
         return NDManager.newBaseManager(device, "PyTorch");
     }
 
@@ -324,16 +320,9 @@ public final class LanguageModel implements AutoCloseable {
         }
     }
 
-    /** Runs {@code step} on the engine thread holding the read lock, so close never frees weights mid-step. */
+    /** Runs {@code step} on the engine thread while the model is open (see {@link ModelLifecycle#pass}). */
     private NDArray onEngineWhileOpen(java.util.concurrent.Callable<NDArray> step) {
-        ReentrantReadWriteLock.ReadLock lock = lifecycle.readLock();
-        lock.lock();
-        try {
-            ensureOpen();
-            return engine.call(step);
-        } finally {
-            lock.unlock();
-        }
+        return lifecycle.pass(modelId, step);
     }
 
     /**
@@ -384,8 +373,7 @@ public final class LanguageModel implements AutoCloseable {
      * notes). Calls from the engine thread itself run inline.
      */
     public <T> T compute(java.util.concurrent.Callable<T> work) {
-        ensureOpen();
-        return engine.call(work);
+        return lifecycle.compute(modelId, work);
     }
 
     /**
@@ -393,7 +381,7 @@ public final class LanguageModel implements AutoCloseable {
      * model work would wait for itself.
      */
     public boolean isEngineThread() {
-        return engine.isCurrent();
+        return lifecycle.isEngineThread();
     }
 
     /**
@@ -412,13 +400,7 @@ public final class LanguageModel implements AutoCloseable {
 
     /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
-        return closed;
-    }
-
-    private void ensureOpen() {
-        if (closed) {
-            throw new IllegalStateException("model " + modelId + " is closed");
-        }
+        return lifecycle.isClosed();
     }
 
     /**
@@ -431,26 +413,11 @@ public final class LanguageModel implements AutoCloseable {
      */
     @Override
     public void close() {
-        ReentrantReadWriteLock.WriteLock lock = lifecycle.writeLock();
-        if (engine.isCurrent()) {
-            if (!lock.tryLock()) {
-                throw new IllegalStateException("model " + modelId + " cannot be closed from a hook or compute()"
-                        + " while one of its steps is running (that would deadlock the engine thread shared by"
-                        + " every model); close it after the call returns");
+        lifecycle.close(modelId, () -> {
+            if (manager.isOpen()) {
+                manager.close();
+                tokenizer.close();
             }
-        } else {
-            closed = true; // new calls fail at once while close waits for the step in progress
-            lock.lock();
-        }
-        closed = true;
-        try {
-            if (!manager.isOpen()) {
-                return;
-            }
-            manager.close();
-            tokenizer.close();
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 }
