@@ -113,29 +113,9 @@ public final class ActivationCapture {
                 for (int r = 0; r < rows.size(); r++) {
                     columns[r] = columnsToRead(texts.get(start + r), rows.get(r), t);
                 }
-                final int base = start;
                 HookSet.Builder hooks = HookSet.builder();
                 for (int l : layers) {
-                    final int layer = l;
-                    hooks.add(point, l, (site, x) -> {
-                        float[] all = x.toFloatArray();
-                        for (int r = 0; r < columns.length; r++) {
-                            float[] v = new float[hidden];
-                            for (int c : columns[r]) {
-                                int off = (r * t + c) * hidden;
-                                for (int d = 0; d < hidden; d++) {
-                                    v[d] += all[off + d];
-                                }
-                            }
-                            if (columns[r].length > 1) {
-                                for (int d = 0; d < hidden; d++) {
-                                    v[d] /= columns[r].length;
-                                }
-                            }
-                            out.get(layer)[base + r] = v;
-                        }
-                        return x;
-                    });
+                    hooks.add(point, l, ColumnMeanReader.into(out.get(l), start, columns, t, hidden));
                 }
                 try (NDManager m = model.newCallManager()) {
                     model.forward(ForwardInput.leftPadded(m, rows, model.padTokenId(), lens), null, hooks.build(),
@@ -167,7 +147,6 @@ public final class ActivationCapture {
     private int[] columnsToRead(String text, long[] ids, int paddedLength) {
         int len = ids.length;
         int pad = paddedLength - len;
-        int idx;
         if (read instanceof ReadPosition.Mean) {
             // BOS is the same for every text (and a large outlier in Llama models): the mean is over the text's own
             // tokens, as steering-vectors' mean reads the tokens of the text.
@@ -177,20 +156,7 @@ public final class ActivationCapture {
                 cols[i - skip] = pad + i;
             }
             return cols;
-        } else if (read instanceof ReadPosition.At a) {
-            idx = a.index();
-        } else if (read instanceof ReadPosition.PerExample p) {
-            idx = p.indexer().index(text, ids);
-        } else if (read instanceof ReadPosition.Token named) {
-            idx = NamedToken.indexIn(model.tokenizer(), named.token(), ids, text);
-        } else {
-            idx = len - 1;
         }
-        int resolved = idx < 0 ? len + idx : idx;
-        if (resolved < 0 || resolved >= len) {
-            throw new IllegalArgumentException("read position " + idx + " is outside the " + len
-                    + " tokens of example '" + text + "'");
-        }
-        return new int[] {pad + resolved};
+        return new int[] {pad + ReadIndex.of(read, text, ids, model.tokenizer())};
     }
 }

@@ -58,27 +58,9 @@ final class EncoderActivationCapture {
                 columns[i - start] = columnsToRead(texts.get(i), ids);
             }
             int t = rows.stream().mapToInt(r -> r.length).max().orElse(0);
-            int base = start;
             HookSet.Builder hooks = HookSet.builder();
             for (int l : layers) {
-                int layer = l;
-                hooks.add(point, l, (site, x) -> {
-                    float[] all = x.toFloatArray();
-                    for (int r = 0; r < columns.length; r++) {
-                        float[] v = new float[hidden];
-                        for (int c : columns[r]) {
-                            int off = (r * t + c) * hidden;
-                            for (int d = 0; d < hidden; d++) {
-                                v[d] += all[off + d];
-                            }
-                        }
-                        for (int d = 0; d < hidden && columns[r].length > 1; d++) {
-                            v[d] /= columns[r].length;
-                        }
-                        out.get(layer)[base + r] = v;
-                    }
-                    return x;
-                });
+                hooks.add(point, l, ColumnMeanReader.into(out.get(l), start, columns, t, hidden));
             }
             try (NDManager m = model.newCallManager()) {
                 model.runToLastHook(m, rows, hooks.build());
@@ -96,21 +78,6 @@ final class EncoderActivationCapture {
             }
             return all;
         }
-        int idx;
-        if (read instanceof ReadPosition.At a) {
-            idx = a.index();
-        } else if (read instanceof ReadPosition.PerExample p) {
-            idx = p.indexer().index(text, ids);
-        } else if (read instanceof ReadPosition.Token named) {
-            idx = NamedToken.indexIn(model.tokenizer(), named.token(), ids, text);
-        } else {
-            idx = len - 1;
-        }
-        int resolved = idx < 0 ? len + idx : idx;
-        if (resolved < 0 || resolved >= len) {
-            throw new IllegalArgumentException("read position " + idx + " is outside the " + len
-                    + " tokens of example '" + text + "'");
-        }
-        return new int[] {resolved};
+        return new int[] {ReadIndex.of(read, text, ids, model.tokenizer())};
     }
 }
