@@ -57,6 +57,8 @@ final class TokenizerFileLimit {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new ModelLoadException(file + " is not a JSON object");
             }
+            // where the post-processor starts and ends, to read it again whole once the stream has checked it
+            com.fasterxml.jackson.core.JsonLocation[] postProcessor = null;
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String field = p.currentName();
                 p.nextToken();
@@ -81,13 +83,18 @@ final class TokenizerFileLimit {
                         }
                     }
                     merges.checkPrefix(prefix, file);
-                } else if (field.equals("post_processor")) {
-                    checkPostProcessor(new com.fasterxml.jackson.databind.ObjectMapper(JSON).readTree(p), file);
+                } else if (field.equals("post_processor") && p.currentToken() == JsonToken.START_OBJECT) {
+                    com.fasterxml.jackson.core.JsonLocation from = p.currentTokenLocation();
+                    checkPipelineNumbers(p, file, field);
+                    postProcessor = new com.fasterxml.jackson.core.JsonLocation[] {from, p.currentTokenLocation()};
                 } else if (PIPELINE_SECTIONS.contains(field)) {
                     checkPipelineNumbers(p, file, field);
                 } else {
                     skipDecodingStrings(p, file);
                 }
+            }
+            if (postProcessor != null) {
+                checkTemplates(file, postProcessor[0], postProcessor[1]);
             }
         } catch (JsonProcessingException e) {
             throw new ModelLoadException(file + " is " + JsonFailure.describe(e));
@@ -115,7 +122,7 @@ final class TokenizerFileLimit {
                 depth++;
             } else if (t == JsonToken.END_OBJECT || t == JsonToken.END_ARRAY) {
                 depth--;
-            } else if (t == JsonToken.VALUE_STRING) {
+            } else if (t == JsonToken.VALUE_STRING || t == JsonToken.FIELD_NAME) {
                 checkString(p, file); // a bad escape is our error, not a native abort
             } else if (t == JsonToken.VALUE_NUMBER_FLOAT || (t == JsonToken.VALUE_NUMBER_INT
                     && (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER || p.getLongValue() < 0
@@ -188,73 +195,86 @@ final class TokenizerFileLimit {
      */
     private static void checkString(JsonParser p, Path file) throws IOException {
         String v = p.currentToken() == JsonToken.FIELD_NAME ? p.currentName() : p.getText();
-        for (int i = 0; i < v.length(); i++) {
-            char c = v.charAt(i);
-            if (Character.isHighSurrogate(c) && i + 1 < v.length() && Character.isLowSurrogate(v.charAt(i + 1))) {
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                throw new ModelLoadException(file + " has a string with an unpaired UTF-16 surrogate escape at line "
-                        + p.currentLocation().getLineNr() + ", column " + p.currentLocation().getColumnNr()
-                        + " (not valid Unicode text)");
-            }
+        if (hasUnpairedSurrogate(v)) {
+            throw new ModelLoadException(file + " has a string with an unpaired UTF-16 surrogate escape at line "
+                    + p.currentLocation().getLineNr() + ", column " + p.currentLocation().getColumnNr()
+                    + " (not valid Unicode text)");
         }
     }
+
+    /** Largest post-processor, in bytes or characters, read whole by {@link #checkTemplates} (real ones: a few KB). */
+    private static final long MAX_POST_PROCESSOR_LENGTH = 1L << 20;
 
     /**
-     * The post-processor, read whole (it is small in every real file): its numbers as {@link #PIPELINE_SECTIONS}
-     * require, its strings valid Unicode, and every special token a {@code TemplateProcessing} template names
-     * present in its {@code special_tokens} map, since the tokenizers library (0.21) aborts the process ("no entry
-     * found for key", found by fuzzing) on a template naming one that is not.
+     * Every special token a {@code TemplateProcessing} template of the post-processor names must be in its
+     * {@code special_tokens} map: the tokenizers library (0.21) aborts the process ("no entry found for key", found
+     * by fuzzing) when one is not. The post-processor was already streamed (numbers, strings); its extent in the
+     * file is read again as a tree, which needs the whole object, within a 1 MiB bound.
      */
-    private static void checkPostProcessor(com.fasterxml.jackson.databind.JsonNode n, Path file) {
-        if (n == null) {
-            return;
+    private static void checkTemplates(Path file, com.fasterxml.jackson.core.JsonLocation start,
+                                       com.fasterxml.jackson.core.JsonLocation end) throws IOException {
+        // Jackson reports byte offsets when it parses the bytes itself and character offsets when it parses through
+        // a reader (as it does with field-name canonicalization off, as here): cut the section out in those units.
+        boolean bytes = start.getByteOffset() >= 0;
+        long from = bytes ? start.getByteOffset() : start.getCharOffset();
+        long to = (bytes ? end.getByteOffset() : end.getCharOffset()) + 1;
+        if (from < 0 || to <= from) {
+            throw new IllegalStateException("the JSON parser gave no offsets for " + file + "'s post_processor");
         }
-        if (n.isNumber()) {
-            boolean ok = n.isIntegralNumber() && n.canConvertToLong() && n.asLong() >= 0 && n.asLong() <= 0xFFFF_FFFFL;
-            if (!ok) {
-                throw new ModelLoadException(file + ": post_processor holds a number that is not an integer in "
-                        + "[0, 2^32): no tokenizer component takes one, and the tokenizers library aborts the process"
-                        + " on it");
-            }
-        } else if (n.isTextual()) {
-            checkText(n.asText(), file, "post_processor");
-        } else if (n.isContainerNode()) {
-            if (n.isObject() && "TemplateProcessing".equals(n.path("type").asText(null))) {
-                checkTemplateTokens(n, file);
-            }
-            var names = n.fieldNames();
-            while (names.hasNext()) {
-                checkText(names.next(), file, "post_processor");
-            }
-            n.forEach(child -> checkPostProcessor(child, file));
+        if (to - from > MAX_POST_PROCESSOR_LENGTH) {
+            String unit = bytes ? " bytes" : " characters";
+            throw new ModelLoadException(file + ": post_processor is " + (to - from) + unit + ", more than the "
+                    + MAX_POST_PROCESSOR_LENGTH + unit + " steer4j reads (real ones are a few kilobytes): crafted or"
+                    + " corrupt?");
         }
+        String section;
+        if (bytes) {
+            try (InputStream in = Files.newInputStream(file)) {
+                in.skipNBytes(from);
+                section = new String(in.readNBytes((int) (to - from)), java.nio.charset.StandardCharsets.UTF_8);
+            }
+        } else {
+            try (java.io.Reader in = Files.newBufferedReader(file, java.nio.charset.StandardCharsets.UTF_8)) {
+                char[] chars = new char[(int) (to - from)];
+                if (in.skip(from) != from || in.read(chars) != chars.length) {
+                    throw new ModelLoadException(file + " changed while it was read");
+                }
+                section = new String(chars);
+            }
+        }
+        checkTemplateTokens(new com.fasterxml.jackson.databind.ObjectMapper(JSON).readTree(section), file);
     }
 
-    private static void checkTemplateTokens(com.fasterxml.jackson.databind.JsonNode t, Path file) {
-        com.fasterxml.jackson.databind.JsonNode special = t.path("special_tokens");
-        for (String part : new String[] {"single", "pair"}) {
-            for (com.fasterxml.jackson.databind.JsonNode piece : t.path(part)) {
-                com.fasterxml.jackson.databind.JsonNode id = piece.path("SpecialToken").path("id");
-                if (id.isTextual() && !special.has(id.asText())) {
-                    throw new ModelLoadException(file + ": post_processor's " + part + " template names a special "
-                            + "token that its special_tokens map lacks (the tokenizers library aborts the process on"
-                            + " this)");
+    private static void checkTemplateTokens(com.fasterxml.jackson.databind.JsonNode n, Path file) {
+        if (n == null || !n.isContainerNode()) {
+            return;
+        }
+        if (n.isObject() && "TemplateProcessing".equals(n.path("type").asText(null))) {
+            com.fasterxml.jackson.databind.JsonNode special = n.path("special_tokens");
+            for (String part : new String[] {"single", "pair"}) {
+                for (com.fasterxml.jackson.databind.JsonNode piece : n.path(part)) {
+                    com.fasterxml.jackson.databind.JsonNode id = piece.path("SpecialToken").path("id");
+                    if (id.isTextual() && !special.has(id.asText())) {
+                        throw new ModelLoadException(file + ": post_processor's " + part + " template names a "
+                                + "special token that its special_tokens map lacks (the tokenizers library aborts the"
+                                + " process on this)");
+                    }
                 }
             }
         }
+        n.forEach(child -> checkTemplateTokens(child, file));
     }
 
-    private static void checkText(String v, Path file, String section) {
+    private static boolean hasUnpairedSurrogate(String v) {
         for (int i = 0; i < v.length(); i++) {
             char c = v.charAt(i);
             if (Character.isHighSurrogate(c) && i + 1 < v.length() && Character.isLowSurrogate(v.charAt(i + 1))) {
                 i++;
             } else if (Character.isSurrogate(c)) {
-                throw new ModelLoadException(file + ": " + section + " has a string with an unpaired UTF-16 "
-                        + "surrogate escape (not valid Unicode text)");
+                return true;
             }
         }
+        return false;
     }
 
     /**
