@@ -34,8 +34,15 @@ final class PeerSection {
     /** Steered/unsteered pairs per round, on the Java engine. */
     static final int STEERED_PAIRS = 2;
 
-    /** One generation's figures. */
-    record Run(double promptMs, double decodeTokensPerS, long[] ids) {
+    /**
+     * One generation's figures. For llama.cpp they are llama.cpp's own timing ({@code llama_perf_context}) when the
+     * peer script reports it, and {@code clientDecodeTokensPerS} is the same decode timed by node's clock, which
+     * includes node-llama-cpp's round trip between its threads per token (half of llama.cpp's speed on stories260k).
+     */
+    record Run(double promptMs, double decodeTokensPerS, long[] ids, double clientDecodeTokensPerS) {
+        Run(double promptMs, double decodeTokensPerS, long[] ids) {
+            this(promptMs, decodeTokensPerS, ids, decodeTokensPerS);
+        }
     }
 
     /** What one fresh process of one side reported. */
@@ -156,6 +163,10 @@ final class PeerSection {
                 false);
         double[] pp = row("prompt processing, steady (tok/s)", llama, javaEngine, torch,
                 s -> prompt.length / steady(s, Run::promptMs) * 1000, false);
+        double nodeClock = BenchCommand.median(llama.stream().mapToDouble(
+                s -> steady(s, Run::clientDecodeTokensPerS)).toArray());
+        System.out.printf("  %-44s %12.1f   (llama.cpp's own timing above: %.1f, %.2fx node's clock)%n",
+                "llama.cpp decode, steady, by node's clock", nodeClock, decode[0], decode[0] / nodeClock);
         double[] rss = row("peak RSS (MiB; ratio: steer4j / llama)", llama, javaEngine, torch, Side::peakRssMib,
                 false);
         List<Double> pairs = javaEngine.stream().flatMap(s -> s.steeredOverUnsteered().stream()).toList();
@@ -177,6 +188,7 @@ final class PeerSection {
         out.put("llama_decode_tokens_per_s", decode[0]);
         out.put("java_decode_tokens_per_s", decode[1]);
         out.put("libtorch_decode_tokens_per_s", decode[2]);
+        out.put("llama_decode_tokens_per_s_node_clock", nodeClock);
         out.put("llama_prompt_tokens_per_s", pp[0]);
         out.put("java_prompt_tokens_per_s", pp[1]);
         out.put("libtorch_prompt_tokens_per_s", pp[2]);
@@ -300,12 +312,17 @@ final class PeerSection {
                 lines.get(lines.size() - 1).get("peak_rss_mib").asDouble());
     }
 
-    private static Run fromJson(JsonNode n) {
+    static Run fromJson(JsonNode n) {
         long[] ids = new long[n.get("ids").size()];
         for (int i = 0; i < ids.length; i++) {
             ids[i] = n.get("ids").get(i).asLong();
         }
-        return new Run(n.get("prompt_ms").asDouble(), n.get("decode_tokens_per_s").asDouble(), ids);
+        double client = n.get("decode_tokens_per_s").asDouble();
+        JsonNode own = n.get("own_decode_tokens_per_s");
+        if (own != null && own.isNumber() && n.path("own_prompt_ms").isNumber()) {
+            return new Run(n.get("own_prompt_ms").asDouble(), own.asDouble(), ids, client);
+        }
+        return new Run(n.get("prompt_ms").asDouble(), client, ids);
     }
 
     private static String fmt(List<Side> sides) {

@@ -61,6 +61,25 @@ class PeerSectionTest {
     }
 
     @Test
+    void thePeerIsTimedByLlamaCppsOwnClockWhenItsScriptReportsIt() throws IOException {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        PeerSection.Run r = PeerSection.fromJson(json.readTree("{\"prompt_ms\":5.0,\"decode_tokens_per_s\":1500.0,"
+                + "\"own_prompt_ms\":2.0,\"own_decode_tokens_per_s\":2900.0,\"ids\":[1,2]}"));
+        assertEquals(2900.0, r.decodeTokensPerS());
+        assertEquals(2.0, r.promptMs());
+        assertEquals(1500.0, r.clientDecodeTokensPerS());
+    }
+
+    @Test
+    void withoutLlamaCppsOwnTimingThePeerIsTimedByNodesClock() throws IOException {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        PeerSection.Run r = PeerSection.fromJson(json.readTree("{\"prompt_ms\":5.0,\"decode_tokens_per_s\":1500.0,"
+                + "\"own_prompt_ms\":null,\"own_decode_tokens_per_s\":null,\"ids\":[1,2]}"));
+        assertEquals(1500.0, r.decodeTokensPerS());
+        assertEquals(5.0, r.promptMs());
+    }
+
+    @Test
     void idsAreComparedInEveryGenerationOfEveryRound() {
         long[] ref = {5, 6, 7};
         PeerSection.Run same = new PeerSection.Run(1, 1, ref.clone());
