@@ -107,9 +107,8 @@ public final class SparkVectorComputer {
         }
         Dataset<Row> selected = idColumn == null ? pairs.select(positiveColumn, negativeColumn)
                 : pairs.select(positiveColumn, negativeColumn, idColumn);
-        JavaRDD<PairRow> rows = RowIdentities.of(selected, idColumn).map(t -> new PairRow(t._1(),
-                t._2().isNullAt(0) ? null : t._2().get(0).toString(),
-                t._2().isNullAt(1) ? null : t._2().get(1).toString()));
+        JavaRDD<PairRow> rows = IdentifiedRow.of(selected, idColumn).map(t -> new PairRow(t.identity(), t.text(0),
+                t.text(1)));
         return compute(rows, datasetName);
     }
 
