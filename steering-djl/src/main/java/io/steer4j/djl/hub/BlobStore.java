@@ -23,10 +23,18 @@ import java.util.regex.Pattern;
 
 /**
  * The cache's {@code blobs/} folders as steer4j writes them: a response body is streamed to a partial file of
- * steer4j's own (never the {@code {etag}.incomplete} that {@code huggingface_hub} appends to), bounded by its
- * declared size, checked against that size and, for SHA-256 etags, against the hash, and only then renamed to
- * {@code blobs/{etag}} (or {@code blobs/{sha256}} when the hub sent no usable etag). Only SHA-256-named partial
- * files are kept for resuming, since only those are verified end to end.
+ * steer4j's own, bounded by its declared size, checked against that size and, for SHA-256 etags (LFS files),
+ * against the hash, and only then renamed atomically to {@code blobs/{etag}} (or {@code blobs/{sha256}} when the
+ * hub sent no usable etag). Writing stops the moment a body exceeds its declared size, and weights without any
+ * declared size are refused.
+ *
+ * <p>Why never the {@code blobs/{etag}.incomplete} that Python's {@code huggingface_hub} appends to: Java's file
+ * locks are {@code fcntl} locks on Linux while {@code huggingface_hub} (through {@code filelock}) takes
+ * {@code flock} locks, and the two do not exclude each other, so a shared partial file could be grown by both at
+ * once. steer4j still takes the same per-blob lock file ({@link BlobLock}), excluding other steer4j processes, and
+ * Python too on systems where the two kinds of lock interact. Only SHA-256-named partial files are resumed (with an
+ * HTTP range request, on retry or on the next call), since only those are verified end to end: a resumed file can
+ * then never splice two versions.
  */
 final class BlobStore {
     private static final Logger LOG = LoggerFactory.getLogger(BlobStore.class);
