@@ -76,7 +76,7 @@ final class OpProfile {
         List<Row> rows = new ArrayList<>();
         byName.forEach((name, durs) -> {
             double[] d = durs.stream().mapToDouble(Double::doubleValue).toArray();
-            rows.add(new Row(name, Arrays.stream(d).sum(), d.length, BenchCommand.median(d)));
+            rows.add(new Row(name, Arrays.stream(d).sum(), d.length, Medians.median(d)));
         });
         rows.sort(Comparator.comparingDouble(Row::totalUs).reversed());
         return rows;

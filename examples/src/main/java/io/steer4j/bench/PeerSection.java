@@ -170,7 +170,7 @@ final class PeerSection {
         double[] rss = row("peak RSS (MiB; ratio: steer4j / llama)", llama, javaEngine, torch, Side::peakRssMib,
                 false);
         List<Double> pairs = javaEngine.stream().flatMap(s -> s.steeredOverUnsteered().stream()).toList();
-        double steering = BenchCommand.median(pairs);
+        double steering = Medians.median(pairs);
         System.out.printf("  %-44s %12s %14.3f   (median of %d back-to-back pairs on the Java engine; node-llama-cpp "
                 + "has no control-vector API)%n", "decode, control vector on " + (lm.numLayers() - 1) + " layers, "
                 + "steered / unsteered", "-", steering, pairs.size());
@@ -206,14 +206,14 @@ final class PeerSection {
 
     /** Median over rounds of the median of a side's steady generations (all but the first after loading). */
     private static double steady(Side s, java.util.function.ToDoubleFunction<Run> f) {
-        return BenchCommand.median(s.runs().subList(1, s.runs().size()).stream().mapToDouble(f).toArray());
+        return Medians.median(s.runs().subList(1, s.runs().size()).stream().mapToDouble(f).toArray());
     }
 
     private static double[] row(String name, List<Side> llama, List<Side> javaEngine, List<Side> torch,
                                 java.util.function.ToDoubleFunction<Side> f, boolean inverse) {
-        double l = BenchCommand.median(llama.stream().mapToDouble(f).toArray());
-        double j = BenchCommand.median(javaEngine.stream().mapToDouble(f).toArray());
-        double t = BenchCommand.median(torch.stream().mapToDouble(f).toArray());
+        double l = Medians.median(llama.stream().mapToDouble(f).toArray());
+        double j = Medians.median(javaEngine.stream().mapToDouble(f).toArray());
+        double t = Medians.median(torch.stream().mapToDouble(f).toArray());
         System.out.printf("  %-44s %12.1f %14.1f %7.3f %15.1f %7.3f%n", name, l, j, inverse ? l / j : j / l, t,
                 inverse ? l / t : t / l);
         return new double[] {l, j, t};

@@ -127,7 +127,7 @@ final class ProductsSection {
         String bestName = null;
         System.out.printf("  %-32s %10s %9s%n", "variant (threads)", "ms/pass", "GB/s");
         for (Map.Entry<String, List<Double>> e : ms1.entrySet()) {
-            double med = BenchCommand.median(e.getValue());
+            double med = Medians.median(e.getValue());
             double gbs = bytes / (med / 1000) / 1e9;
             System.out.printf("  %-32s %10.3f %9.2f%n", e.getKey(), med, gbs);
             variants.put(e.getKey(), Map.of("ms_per_pass", med, "gb_per_s", gbs,

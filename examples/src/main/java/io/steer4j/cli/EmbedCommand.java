@@ -1,5 +1,6 @@
 package io.steer4j.cli;
 
+import io.steer4j.core.eval.CosineSimilarity;
 import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.djl.model.EncoderModel;
 import io.steer4j.djl.model.SentencePooling;
@@ -13,6 +14,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -89,10 +91,17 @@ public final class EmbedCommand extends BaseCommand {
                     out.println(line);
                 }
             } else {
-                for (float[] a : e) {
+                double[][] m;
+                try {
+                    m = CosineSimilarity.matrix(Arrays.asList(e));
+                } catch (IllegalArgumentException zeroNorm) { // a zero embedding has no direction to compare
+                    throw new IllegalArgumentException("--compare, inputs numbered from 0: " + zeroNorm.getMessage(),
+                            zeroNorm);
+                }
+                for (double[] row : m) {
                     StringBuilder line = new StringBuilder();
-                    for (int j = 0; j < e.length; j++) {
-                        line.append(j == 0 ? "" : "\t").append(String.format(Locale.ROOT, "%.4f", cosine(a, e[j])));
+                    for (int j = 0; j < row.length; j++) {
+                        line.append(j == 0 ? "" : "\t").append(String.format(Locale.ROOT, "%.4f", row[j]));
                     }
                     out.println(line);
                 }
@@ -100,17 +109,5 @@ public final class EmbedCommand extends BaseCommand {
             out.flush();
         }
         return Steer4jCli.EXIT_OK;
-    }
-
-    private static double cosine(float[] a, float[] b) {
-        double ab = 0;
-        double aa = 0;
-        double bb = 0;
-        for (int i = 0; i < a.length; i++) {
-            ab += (double) a[i] * b[i];
-            aa += (double) a[i] * a[i];
-            bb += (double) b[i] * b[i];
-        }
-        return ab / Math.sqrt(Math.max(aa * bb, 1e-30));
     }
 }

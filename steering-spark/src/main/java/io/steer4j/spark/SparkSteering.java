@@ -9,6 +9,7 @@ import io.steer4j.djl.generation.GenerationResult;
 import io.steer4j.djl.generation.TokenListener;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.steering.SteeredModel;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
@@ -17,7 +18,6 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import scala.Tuple2;
 
 import java.io.IOException;
 import java.io.Serializable;
@@ -120,10 +120,7 @@ public final class SparkSteering {
 
     private Dataset<Row> run(Dataset<Row> in, StructType schema, WorkFactory work, boolean scoring) {
         Columns columns = Columns.of(in.columns(), scoring);
-        List<String> cols = Arrays.asList(in.columns());
-        if (idColumn != null && !cols.contains(idColumn)) {
-            throw new IllegalArgumentException("the rows have no id column '" + idColumn + "'; columns: " + cols);
-        }
+        JavaRDD<IdentifiedRow> rows = IdentifiedRow.of(in, idColumn);
         SparkSession spark = in.sparkSession();
         Map<String, ShippedVector> shipped = new LinkedHashMap<>();
         for (Map.Entry<String, Path> e : vectors.entrySet()) {
@@ -136,7 +133,7 @@ public final class SparkSteering {
         }
         Broadcast<Map<String, ShippedVector>> broadcast = JavaSparkContext.fromSparkContext(spark.sparkContext())
                 .broadcast(shipped);
-        return spark.createDataFrame(RowIdentities.of(in, idColumn).mapPartitions(work.create(broadcast, columns)),
+        return spark.createDataFrame(rows.mapPartitions(work.create(broadcast, columns)),
                 schema);
     }
 
@@ -157,7 +154,7 @@ public final class SparkSteering {
 
     /** The executor side: batches a partition's rows, builds each row's plan, generates or scores. */
     private static final class Work implements
-            org.apache.spark.api.java.function.FlatMapFunction<Iterator<Tuple2<String, Row>>, Row> {
+            org.apache.spark.api.java.function.FlatMapFunction<Iterator<IdentifiedRow>, Row> {
         private static final long serialVersionUID = 1L;
         private final String modelRef;
         private final Broadcast<Map<String, ShippedVector>> vectors;
@@ -177,7 +174,7 @@ public final class SparkSteering {
         }
 
         @Override
-        public Iterator<Row> call(Iterator<Tuple2<String, Row>> rows) {
+        public Iterator<Row> call(Iterator<IdentifiedRow> rows) {
             if (!rows.hasNext()) {
                 return java.util.Collections.emptyIterator();
             }
@@ -191,7 +188,7 @@ public final class SparkSteering {
                 @Override
                 public boolean hasNext() {
                     while (!current.hasNext() && rows.hasNext()) {
-                        List<Tuple2<String, Row>> batch = new ArrayList<>(batchSize);
+                        List<IdentifiedRow> batch = new ArrayList<>(batchSize);
                         while (rows.hasNext() && batch.size() < batchSize) {
                             batch.add(rows.next());
                         }
@@ -212,11 +209,11 @@ public final class SparkSteering {
         }
 
         private List<Row> generate(SteeredModel steered, Map<String, SteeringVector> named, GenerationConfig config,
-                                   List<Tuple2<String, Row>> batch) {
+                                   List<IdentifiedRow> batch) {
             List<String> prompts = new ArrayList<>();
             List<SteeringPlan> plans = new ArrayList<>();
-            for (Tuple2<String, Row> t : batch) {
-                prompts.add(text(t, columns.prompt(), "prompt"));
+            for (IdentifiedRow t : batch) {
+                prompts.add(t.requireText(columns.prompt(), "prompt"));
                 plans.add(plan(t, steered.model(), named));
             }
             List<GenerationResult> results;
@@ -231,70 +228,65 @@ public final class SparkSteering {
                 GenerationResult r = results.get(i);
                 Double logProb = r.text().isEmpty() ? null
                         : steered.continuationLogProb(prompts.get(i), r.text(), plans.get(i));
-                out.add(append(batch.get(i)._2(), r.text(), r.finishReason().name().toLowerCase(java.util.Locale.ROOT),
+                out.add(append(batch.get(i).row(), r.text(), r.finishReason().name().toLowerCase(java.util.Locale.ROOT),
                         r.tokens().length, logProb));
             }
             return out;
         }
 
         private List<Row> score(SteeredModel steered, Map<String, SteeringVector> named,
-                                List<Tuple2<String, Row>> batch) {
+                                List<IdentifiedRow> batch) {
             List<Row> out = new ArrayList<>();
-            for (Tuple2<String, Row> t : batch) {
-                String prompt = text(t, columns.prompt(), "prompt");
-                String continuation = text(t, columns.continuation(), "continuation");
+            for (IdentifiedRow t : batch) {
+                String prompt = t.requireText(columns.prompt(), "prompt");
+                String continuation = t.requireText(columns.continuation(), "continuation");
                 SteeringPlan plan = plan(t, steered.model(), named);
                 double[] lp;
                 try {
                     lp = steered.continuationLogProbs(prompt, continuation, plan);
                 } catch (IllegalArgumentException e) {
-                    throw new BadRowException(t._1(), e.getMessage(), e);
+                    throw new BadRowException(t.identity(), e.getMessage(), e);
                 }
                 double sum = 0;
                 for (double d : lp) {
                     sum += d;
                 }
-                out.add(append(t._2(), sum, lp));
+                out.add(append(t.row(), sum, lp));
             }
             return out;
         }
 
         /** Finds which row of a failed batch is at fault by running the rows alone. */
-        private static BadRowException blame(List<Tuple2<String, Row>> batch, IllegalArgumentException e,
+        private static BadRowException blame(List<IdentifiedRow> batch, IllegalArgumentException e,
                                              java.util.function.IntConsumer alone) {
             for (int i = 0; i < batch.size(); i++) {
                 try {
                     alone.accept(i);
                 } catch (IllegalArgumentException single) {
-                    return new BadRowException(batch.get(i)._1(), single.getMessage(), single);
+                    return new BadRowException(batch.get(i).identity(), single.getMessage(), single);
                 }
             }
-            return new BadRowException(batch.get(0)._1() + ".." + batch.get(batch.size() - 1)._1(),
+            return new BadRowException(batch.get(0).identity() + ".." + batch.get(batch.size() - 1).identity(),
                     "the batch failed: " + e.getMessage(), e);
         }
 
-        private static String text(Tuple2<String, Row> t, int column, String what) {
-            Row r = t._2();
-            return BadRowException.requireText(t._1(), r.isNullAt(column) ? null : r.get(column).toString(), what);
-        }
-
-        private SteeringPlan plan(Tuple2<String, Row> t, LanguageModel model, Map<String, SteeringVector> named) {
-            Row r = t._2();
+        private SteeringPlan plan(IdentifiedRow t, LanguageModel model, Map<String, SteeringVector> named) {
+            Row r = t.row();
             if (columns.vector() < 0 || r.isNullAt(columns.vector())) {
                 return SteeringPlan.NONE;
             }
             String name = r.get(columns.vector()).toString();
             SteeringVector v = named.get(name);
             if (v == null) {
-                throw new BadRowException(t._1(), "unknown vector '" + name + "'; registered vectors: "
+                throw new BadRowException(t.identity(), "unknown vector '" + name + "'; registered vectors: "
                         + named.keySet());
             }
             if (columns.strength() < 0 || r.isNullAt(columns.strength())) {
-                throw new BadRowException(t._1(), "vector '" + name + "' is given without a strength");
+                throw new BadRowException(t.identity(), "vector '" + name + "' is given without a strength");
             }
             double strength = ((Number) r.get(columns.strength())).doubleValue();
             if (!Double.isFinite(strength)) {
-                throw new BadRowException(t._1(), "strength " + strength + " is not a finite number");
+                throw new BadRowException(t.identity(), "strength " + strength + " is not a finite number");
             }
             try {
                 SteeringPlan plan;
@@ -311,7 +303,7 @@ public final class SparkSteering {
                 plan.validate(model.numLayers(), model.hiddenSize());
                 return plan;
             } catch (IllegalArgumentException e) {
-                throw new BadRowException(t._1(), e.getMessage(), e);
+                throw new BadRowException(t.identity(), e.getMessage(), e);
             }
         }
 

@@ -9,6 +9,7 @@ import io.steer4j.core.vector.PairStatistics;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.core.vector.VectorMetadata;
 import io.steer4j.core.vector.VectorMethod;
+import io.steer4j.djl.steering.ExtractionSettings;
 import io.steer4j.djl.steering.ReadPosition;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -69,11 +70,11 @@ public final class SparkVectorComputer {
 
     private SparkVectorComputer(Builder b) {
         this.modelRef = b.modelRef;
-        this.layers = b.layers;
-        this.point = b.point;
-        this.readPosition = b.readPosition;
-        this.method = b.method;
-        this.batchSize = b.batchSize;
+        this.layers = b.settings.layers();
+        this.point = b.settings.hookPoint();
+        this.readPosition = b.settings.readPosition().id();
+        this.method = b.settings.method();
+        this.batchSize = b.settings.batchSize();
         this.positiveColumn = b.positiveColumn;
         this.negativeColumn = b.negativeColumn;
         this.idColumn = b.idColumn;
@@ -106,9 +107,8 @@ public final class SparkVectorComputer {
         }
         Dataset<Row> selected = idColumn == null ? pairs.select(positiveColumn, negativeColumn)
                 : pairs.select(positiveColumn, negativeColumn, idColumn);
-        JavaRDD<PairRow> rows = RowIdentities.of(selected, idColumn).map(t -> new PairRow(t._1(),
-                t._2().isNullAt(0) ? null : t._2().get(0).toString(),
-                t._2().isNullAt(1) ? null : t._2().get(1).toString()));
+        JavaRDD<PairRow> rows = IdentifiedRow.of(selected, idColumn).map(t -> new PairRow(t.identity(), t.text(0),
+                t.text(1)));
         return compute(rows, datasetName);
     }
 
@@ -253,16 +253,13 @@ public final class SparkVectorComputer {
     }
 
     /**
-     * Options; defaults: every layer, {@code resid_post}, last token, mean difference, batch 8, columns
-     * {@code positive} and {@code negative}, rows named by index.
+     * Options; defaults: every layer, {@code resid_post}, last token, mean difference, batch 8 (the single-machine
+     * computer's {@link ExtractionSettings}, with its checks), columns {@code positive} and {@code negative}, rows
+     * named by index.
      */
     public static final class Builder {
         private final String modelRef;
-        private List<Integer> layers;
-        private HookPoint point = HookPoint.RESID_POST;
-        private String readPosition = "last";
-        private VectorMethod method = VectorMethod.MEAN_DIFFERENCE;
-        private int batchSize = 8;
+        private ExtractionSettings settings = ExtractionSettings.DEFAULTS;
         private String positiveColumn = "positive";
         private String negativeColumn = "negative";
         private String idColumn;
@@ -277,25 +274,19 @@ public final class SparkVectorComputer {
 
         /** Layers to compute (0-based, {@code resid_post(L)} convention); default every layer. */
         public Builder layers(int... ls) {
-            List<Integer> list = new ArrayList<>();
-            for (int l : ls) {
-                list.add(l);
-            }
-            return layers(list);
+            settings = settings.withLayers(ls);
+            return this;
         }
 
         /** Layers to compute. */
         public Builder layers(List<Integer> ls) {
-            if (ls.isEmpty()) {
-                throw new IllegalArgumentException("at least one layer is needed");
-            }
-            this.layers = List.copyOf(ls);
+            settings = settings.withLayers(ls);
             return this;
         }
 
         /** Where activations are read; default {@code resid_post}. */
         public Builder hookPoint(HookPoint p) {
-            this.point = Objects.requireNonNull(p, "hook point");
+            settings = settings.withHookPoint(p);
             return this;
         }
 
@@ -308,8 +299,8 @@ public final class SparkVectorComputer {
                 throw new IllegalArgumentException("a per-example read position cannot be shipped to executors;"
                         + " use last, mean or a fixed index");
             }
-            this.readPosition = r.id();
-            ReadPosition.parse(readPosition);
+            ReadPosition.parse(r.id()); // executors rebuild it from its id
+            settings = settings.withReadPosition(r);
             return this;
         }
 
@@ -319,16 +310,13 @@ public final class SparkVectorComputer {
                 throw new IllegalArgumentException("logistic_regression has no mergeable statistics; use"
                         + " mean_difference, pca_diff or pca_center, or the single-machine SteeringVectorComputer");
             }
-            this.method = Objects.requireNonNull(m, "method");
+            settings = settings.withMethod(m);
             return this;
         }
 
         /** Texts per forward pass on an executor; default 8. */
         public Builder batchSize(int n) {
-            if (n <= 0) {
-                throw new IllegalArgumentException("batch size must be positive, got " + n);
-            }
-            this.batchSize = n;
+            settings = settings.withBatchSize(n);
             return this;
         }
 

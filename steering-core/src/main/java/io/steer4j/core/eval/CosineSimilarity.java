@@ -10,6 +10,11 @@ import java.util.Objects;
  * Pairwise cosine similarities {@code M[i][j] = v_i·v_j / (|v_i| |v_j|)} of a list of vectors, in double. Handy for
  * comparing vectors from different methods or datasets, or one vector's directions across layers.
  *
+ * <p>A zero vector has no direction, so its cosine is undefined: every method here refuses it with an
+ * {@link IllegalArgumentException} (naming the vector in a list) rather than returning 0 as PyTorch's
+ * {@code cosine_similarity} does through its epsilon. steer4j's callers ({@code embed --compare}, the encoder
+ * embedding sweep, condition search) report it instead of averaging a made-up 0 into their figures.
+ *
  * <pre>{@code
  * double[][] m = CosineSimilarity.matrix(List.of(meanDiff, pcaDiff, pcaCenter), 6);
  * }</pre>

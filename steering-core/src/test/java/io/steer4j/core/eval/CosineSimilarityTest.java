@@ -45,6 +45,14 @@ class CosineSimilarityTest {
     }
 
     @Test
+    void aPairWithAZeroVectorIsRejectedRatherThanScoredZero() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CosineSimilarity.of(new float[] {0, 0}, new float[] {1, 0}));
+        assertTrue(e.getMessage().contains("zero norm"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> CosineSimilarity.of(new float[] {1, 0}, new float[2]));
+    }
+
+    @Test
     void lengthsMustMatch() {
         assertThrows(IllegalArgumentException.class,
                 () -> CosineSimilarity.matrix(List.of(new float[] {1, 0}, new float[] {1})));

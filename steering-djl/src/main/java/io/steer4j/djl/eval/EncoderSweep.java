@@ -2,6 +2,7 @@ package io.steer4j.djl.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.steer4j.core.eval.CosineSimilarity;
 import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.core.plan.TokenScope;
 import io.steer4j.core.vector.SteeringVector;
@@ -138,8 +139,9 @@ public final class EncoderSweep {
                 double effect = 0;
                 double drift = 0;
                 for (int i = 0; i < e.length; i++) {
-                    effect += (cosine(e[i], p) - cosine(e[i], n)) / e.length;
-                    drift += (1 - cosine(e[i], base[i])) / e.length;
+                    String what = "text " + i + " at layer " + layer + ", strength " + s;
+                    effect += (cosine(e[i], p, what) - cosine(e[i], n, what)) / e.length;
+                    drift += (1 - cosine(e[i], base[i], what)) / e.length;
                 }
                 cells.add(new Cell(layer, s, effect, drift));
             }
@@ -203,15 +205,12 @@ public final class EncoderSweep {
         return m;
     }
 
-    private static double cosine(float[] a, float[] b) {
-        double ab = 0;
-        double aa = 0;
-        double bb = 0;
-        for (int i = 0; i < a.length; i++) {
-            ab += (double) a[i] * b[i];
-            aa += (double) a[i] * a[i];
-            bb += (double) b[i] * b[i];
+    /** {@link CosineSimilarity#of}, whose refusal of a zero vector names the text and cell it came from. */
+    private static double cosine(float[] a, float[] b, String what) {
+        try {
+            return CosineSimilarity.of(a, b);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(what + ": " + e.getMessage(), e);
         }
-        return ab / Math.sqrt(Math.max(aa * bb, 1e-30));
     }
 }

@@ -7,14 +7,11 @@ import io.steer4j.core.eval.ContinuationScore;
 import io.steer4j.core.eval.KlDivergence;
 import io.steer4j.core.eval.Perplexity;
 import io.steer4j.core.plan.HookPoint;
-import io.steer4j.core.plan.SteeringStrength;
 import io.steer4j.core.plan.TokenScope;
 import io.steer4j.core.vector.SteeringVector;
-import io.steer4j.djl.generation.PromptText;
 import io.steer4j.djl.hooks.HookSet;
 import io.steer4j.djl.model.LanguageModel;
 import io.steer4j.djl.steering.SteeringVectorComputer;
-import io.steer4j.djl.tokenizer.ContinuationTokens;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -22,12 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Sweeps a steering vector over layers × strengths and measures, for every cell, the behaviour effect and the
@@ -72,12 +65,9 @@ import java.util.regex.Pattern;
  */
 public final class SweepRunner {
     private static final Logger LOG = LoggerFactory.getLogger(SweepRunner.class);
-    /** An answer such as {@code "(A)"}, {@code " (B) No"} or {@code "A"}: optional prefix, then one letter. */
-    private static final Pattern ANSWER = Pattern.compile("^(\\s*\\(?\\s*)([A-Za-z])(?![A-Za-z]).*", Pattern.DOTALL);
 
     private final LanguageModel model;
-    private final List<Integer> layers;
-    private final List<Double> strengths;
+    private final SweepGrid grid;
     private final SteeringVector givenVector;
     private final ContrastiveDataset dataset;
     private final EvalKind kind;
@@ -106,10 +96,9 @@ public final class SweepRunner {
             throw new IllegalArgumentException("the vector has hidden size " + givenVector.hiddenSize()
                     + " but the model's hidden size is " + model.hiddenSize());
         }
-        this.layers = checkLayers(b.layers, model, givenVector);
-        this.strengths = checkStrengths(b.strengths);
+        this.grid = SweepGrid.of(b.layers, b.strengths, model, givenVector);
         if (givenVector != null) {
-            checkAddedNorms(givenVector);
+            grid.checkAddedNorms(givenVector);
         }
         if (b.continuationItems != null && b.multipleChoiceItems != null) {
             throw new IllegalArgumentException("pass either continuation items or multiple-choice items, not both");
@@ -117,6 +106,7 @@ public final class SweepRunner {
         if (b.continuationItems == null && b.multipleChoiceItems == null) {
             throw new IllegalArgumentException("no evaluation set: pass continuation items or multiple-choice items");
         }
+        SweepRowEncoder encoder = new SweepRowEncoder(model);
         List<ScoringRows.Row> list = new ArrayList<>();
         if (b.continuationItems != null) {
             if (b.continuationItems.isEmpty()) {
@@ -126,8 +116,8 @@ public final class SweepRunner {
             this.itemCount = b.continuationItems.size();
             for (int i = 0; i < itemCount; i++) {
                 ContinuationItem it = b.continuationItems.get(i);
-                list.add(continuationRow(split(it.prompt(), it.positive(), "eval item " + i + " positive"), true, i));
-                list.add(continuationRow(split(it.prompt(), it.negative(), "eval item " + i + " negative"), false, i));
+                list.add(encoder.continuation(it.prompt(), it.positive(), true, i, "eval item " + i + " positive"));
+                list.add(encoder.continuation(it.prompt(), it.negative(), false, i, "eval item " + i + " negative"));
             }
         } else {
             if (b.multipleChoiceItems.isEmpty()) {
@@ -136,7 +126,7 @@ public final class SweepRunner {
             this.kind = EvalKind.MULTIPLE_CHOICE;
             this.itemCount = b.multipleChoiceItems.size();
             for (int i = 0; i < itemCount; i++) {
-                list.add(abRow(b.multipleChoiceItems.get(i), i));
+                list.add(encoder.multipleChoice(b.multipleChoiceItems.get(i), i));
             }
         }
         this.evalRows = list.size();
@@ -145,20 +135,7 @@ public final class SweepRunner {
         }
         this.neutralCount = b.neutralTexts.size();
         for (int i = 0; i < neutralCount; i++) {
-            String text = b.neutralTexts.get(i);
-            long[] ids = encode(Objects.requireNonNull(text, "neutral text " + i), "neutral text " + i);
-            if (ids.length < 2) {
-                throw new IllegalArgumentException("neutral text " + i + " has " + ids.length
-                        + " token; perplexity needs at least two");
-            }
-            checkLength(ids.length, "neutral text " + i);
-            int[] pos = new int[ids.length - 1];
-            long[] tok = new long[ids.length - 1];
-            for (int k = 0; k < pos.length; k++) {
-                pos[k] = k;
-                tok[k] = ids[k + 1];
-            }
-            list.add(new ScoringRows.Row(ids, 1, pos, tok, -1));
+            list.add(encoder.neutral(Objects.requireNonNull(b.neutralTexts.get(i), "neutral text " + i), i));
         }
         if (b.batchSize <= 0) {
             throw new IllegalArgumentException("batch size must be positive, got " + b.batchSize);
@@ -177,18 +154,18 @@ public final class SweepRunner {
 
     /** The layers swept, ascending. */
     public List<Integer> layers() {
-        return layers;
+        return grid.layers();
     }
 
     /** The strengths swept, ascending. */
     public List<Double> strengths() {
-        return strengths;
+        return grid.strengths();
     }
 
     /** Forward passes {@link #run()} will make (excluding vector extraction). */
     public long forwardPasses() {
-        long nonZero = strengths.stream().filter(s -> s != 0).count();
-        return (long) rows.batchCount() * (1 + layers.size() * nonZero);
+        long nonZero = grid.strengths().stream().filter(s -> s != 0).count();
+        return (long) rows.batchCount() * (1 + grid.layers().size() * nonZero);
     }
 
     /**
@@ -196,6 +173,8 @@ public final class SweepRunner {
      * (layer, strength) cell in layer-major, strength-ascending order.
      */
     public SweepResult run() {
+        List<Integer> layers = grid.layers();
+        List<Double> strengths = grid.strengths();
         SteeringVector vector = givenVector;
         if (vector == null) {
             LOG.info("computing a steering vector for layers {} from '{}' ({} pairs)", layers, dataset.name(),
@@ -203,7 +182,7 @@ public final class SweepRunner {
             vector = SteeringVectorComputer.builder(model).layers(layers).showProgress(progress)
                     .keepActivations(false).build().compute(dataset).vector();
         }
-        checkAddedNorms(vector);
+        grid.checkAddedNorms(vector);
         HookPoint point = HookPoint.parse(vector.metadata().hookPoint());
         LOG.info("sweeping {} layers x {} strengths on {} {} items and {} neutral texts: {} forward passes",
                 layers.size(), strengths.size(), itemCount, kind, neutralCount, forwardPasses());
@@ -270,147 +249,6 @@ public final class SweepRunner {
             k += t.length;
         }
         return Perplexity.fromLogProbs(all);
-    }
-
-    private long[] encode(String text, String what) {
-        checkChars(text.length(), what);
-        long[] ids = model.tokenizer().encode(text);
-        if (ids.length == 0) {
-            throw new IllegalArgumentException(what + " encodes to no tokens");
-        }
-        return ids;
-    }
-
-    /**
-     * Refuses a text longer than could fit the context, before tokenizing: a 50 MB neutral line used to be
-     * tokenized for 83 s only to be refused for its token count.
-     */
-    private void checkChars(long chars, String what) {
-        PromptText.checkLength(model, chars, what);
-    }
-
-    private void checkLength(int length, String what) {
-        int max = model.config().contextLength();
-        if (length > max) {
-            throw new IllegalArgumentException(what + " has " + length + " tokens, more than the model's context of "
-                    + max);
-        }
-    }
-
-    /**
-     * The prompt's and the continuation's tokens as the model sees them in {@code prompt + continuation}.
-     *
-     * @throws IllegalArgumentException when either part comes to no tokens
-     */
-    private ContinuationTokens split(String prompt, String continuation, String what) {
-        checkChars(prompt.length() + (long) continuation.length(), what + " (prompt + continuation)");
-        ContinuationTokens t = model.tokenizer().encodeContinuation(prompt, continuation);
-        if (t.prompt().length == 0) {
-            throw new IllegalArgumentException(what + ": the prompt encodes to no tokens: '" + prompt + "'");
-        }
-        if (t.continuation().length == 0) {
-            throw new IllegalArgumentException(what + " encodes to no tokens: '" + continuation + "'");
-        }
-        return t;
-    }
-
-    private ScoringRows.Row continuationRow(ContinuationTokens t, boolean withDistribution, int item) {
-        long[] p = t.prompt();
-        long[] c = t.continuation();
-        long[] all = t.all();
-        checkLength(all.length, "eval item " + item + " (prompt + continuation)");
-        int[] pos = new int[c.length];
-        for (int k = 0; k < c.length; k++) {
-            pos[k] = p.length - 1 + k;
-        }
-        return new ScoringRows.Row(all, p.length, pos, c, withDistribution ? p.length - 1 : -1);
-    }
-
-    /**
-     * The A/B row: the question, a newline and the answers' shared prefix (e.g. {@code "("}), the same text
-     * {@link MultipleChoiceItem#toPair()} builds up to the letter; targets are the two letters as next token.
-     */
-    private ScoringRows.Row abRow(MultipleChoiceItem item, int i) {
-        Matcher m = ANSWER.matcher(item.answerMatchingBehavior());
-        Matcher n = ANSWER.matcher(item.answerNotMatchingBehavior());
-        if (!m.matches() || !n.matches()) {
-            throw new IllegalArgumentException("multiple-choice item " + i + ": answers '"
-                    + item.answerMatchingBehavior() + "' and '" + item.answerNotMatchingBehavior()
-                    + "' must each start with an answer letter such as (A) or (B)");
-        }
-        if (!m.group(1).equals(n.group(1))) {
-            throw new IllegalArgumentException("multiple-choice item " + i + ": answers '"
-                    + item.answerMatchingBehavior() + "' and '" + item.answerNotMatchingBehavior()
-                    + "' write their letters differently");
-        }
-        // The letters are scored as the tokens they are after the question and the shared prefix.
-        checkChars(item.question().length() + 1L + item.answerMatchingBehavior().length(),
-                "multiple-choice item " + i);
-        String context = item.question() + "\n" + m.group(1);
-        ContinuationTokens ta = model.tokenizer().encodeContinuation(context, m.group(2));
-        ContinuationTokens tb = model.tokenizer().encodeContinuation(context, n.group(2));
-        long[] a = ta.continuation();
-        long[] b = tb.continuation();
-        if (a.length != 1 || b.length != 1 || a[0] == b[0] || !Arrays.equals(ta.prompt(), tb.prompt())) {
-            throw new IllegalArgumentException("multiple-choice item " + i + ": answer letters '" + m.group(2)
-                    + "' and '" + n.group(2) + "' must be two different single tokens after '" + m.group(1) + "'");
-        }
-        long[] ids = ta.prompt();
-        if (ids.length == 0) {
-            throw new IllegalArgumentException("multiple-choice item " + i + " question encodes to no tokens");
-        }
-        checkLength(ids.length, "multiple-choice item " + i);
-        int last = ids.length - 1;
-        return new ScoringRows.Row(ids, ids.length, new int[] {last, last}, new long[] {a[0], b[0]}, last);
-    }
-
-    private static List<Integer> checkLayers(List<Integer> requested, LanguageModel model, SteeringVector vector) {
-        List<Integer> ls = requested;
-        if (ls == null) {
-            ls = vector != null ? List.copyOf(vector.layers())
-                    : java.util.stream.IntStream.range(0, model.numLayers()).boxed().toList();
-        }
-        if (ls.isEmpty()) {
-            throw new IllegalArgumentException("no layers given: pass at least one layer to sweep");
-        }
-        TreeSet<Integer> set = new TreeSet<>();
-        for (Integer l : ls) {
-            if (l == null) {
-                throw new IllegalArgumentException("layer null is out of range: the model has "
-                        + model.numLayers() + " layers (0.." + (model.numLayers() - 1) + ")");
-            }
-            model.checkLayer(l);
-            if (vector != null && !vector.hasLayer(l)) {
-                throw new IllegalArgumentException("the vector has no direction for layer " + l + "; it has "
-                        + vector.layers());
-            }
-            set.add(l);
-        }
-        return List.copyOf(set);
-    }
-
-    /** Every cell of the grid respects {@link SteeringStrength}'s bound, checked before the first forward pass. */
-    private void checkAddedNorms(SteeringVector v) {
-        for (int layer : layers) {
-            float[] dir = v.direction(layer);
-            for (double s : strengths) {
-                SteeringStrength.check(s, dir, "layer " + layer);
-            }
-        }
-    }
-
-    private static List<Double> checkStrengths(List<Double> requested) {
-        if (requested == null || requested.isEmpty()) {
-            throw new IllegalArgumentException("no strengths given: pass at least one strength, e.g. 0, 1, 2, 4, 8");
-        }
-        TreeSet<Double> set = new TreeSet<>();
-        for (Double s : requested) {
-            if (s == null || !Double.isFinite(s)) {
-                throw new IllegalArgumentException("strength " + s + " is not a finite number");
-            }
-            set.add(s == 0 ? 0.0 : s);   // -0.0 and 0.0 are one strength
-        }
-        return List.copyOf(set);
     }
 
     /**

@@ -219,8 +219,8 @@ public final class ModelResolver {
                     .followRedirects(HttpClient.Redirect.NEVER) // followed by hand: the token must not reach a CDN
                     .build();
         }
-        return new HubDownloader(httpClient, endpoint, token, progressBars, maxRetries, timeout, fileDeadline,
-                minBytesPerSecond, cache);
+        return new HubDownloader(httpClient, new HubEndpoint(endpoint, token, timeout), maxRetries,
+                new BlobStore(cache, progressBars, timeout, fileDeadline, minBytesPerSecond), cache);
     }
 
     /**

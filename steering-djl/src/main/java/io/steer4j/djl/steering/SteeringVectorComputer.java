@@ -56,11 +56,12 @@ public final class SteeringVectorComputer {
         this.model = b.model;
         this.encoder = b.encoder;
         int numLayers = model != null ? model.numLayers() : encoder.numLayers();
-        this.layers = b.layers == null ? IntStream.range(0, numLayers).boxed().toList() : b.layers;
-        this.point = b.point;
-        this.read = b.read;
-        this.method = b.method;
-        this.batchSize = b.batchSize;
+        ExtractionSettings settings = b.settings;
+        this.layers = settings.layers() == null ? IntStream.range(0, numLayers).boxed().toList() : settings.layers();
+        this.point = settings.hookPoint();
+        this.read = settings.readPosition();
+        this.method = settings.method();
+        this.batchSize = settings.batchSize();
         this.progress = b.progress;
         this.keepActivations = b.keepActivations;
         layers.forEach(model != null ? model::checkLayer : encoder::checkLayer);
@@ -163,15 +164,14 @@ public final class SteeringVectorComputer {
         return keepActivations ? new SteeringVectorResult(v, p, n) : new SteeringVectorResult(v, Map.of(), Map.of());
     }
 
-    /** Options; defaults: every layer, resid_post, last token, mean difference, batch 8, no progress bar. */
+    /**
+     * Options; defaults: every layer, resid_post, last token, mean difference, batch 8 ({@link ExtractionSettings},
+     * whose checks every setting here goes through), no progress bar.
+     */
     public static final class Builder {
         private final LanguageModel model;
         private final EncoderModel encoder;
-        private List<Integer> layers;
-        private HookPoint point = HookPoint.RESID_POST;
-        private ReadPosition read = ReadPosition.last();
-        private VectorMethod method = VectorMethod.MEAN_DIFFERENCE;
-        private int batchSize = 8;
+        private ExtractionSettings settings = ExtractionSettings.DEFAULTS;
         private boolean progress;
         private boolean keepActivations = true;
 
@@ -185,11 +185,8 @@ public final class SteeringVectorComputer {
          * @return this builder
          */
         public Builder layers(int... ls) {
-            List<Integer> list = new ArrayList<>();
-            for (int l : ls) {
-                list.add(l);
-            }
-            return layers(list);
+            settings = settings.withLayers(ls);
+            return this;
         }
 
         /**
@@ -197,10 +194,7 @@ public final class SteeringVectorComputer {
          * @return this builder
          */
         public Builder layers(List<Integer> ls) {
-            if (ls.isEmpty()) {
-                throw new IllegalArgumentException("at least one layer is needed");
-            }
-            this.layers = List.copyOf(ls);
+            settings = settings.withLayers(ls);
             return this;
         }
 
@@ -209,7 +203,7 @@ public final class SteeringVectorComputer {
          * @return this builder
          */
         public Builder hookPoint(HookPoint p) {
-            this.point = p;
+            settings = settings.withHookPoint(p);
             return this;
         }
 
@@ -218,7 +212,7 @@ public final class SteeringVectorComputer {
          * @return this builder
          */
         public Builder readPosition(ReadPosition r) {
-            this.read = r;
+            settings = settings.withReadPosition(r);
             return this;
         }
 
@@ -227,16 +221,16 @@ public final class SteeringVectorComputer {
          * @return this builder
          */
         public Builder method(VectorMethod m) {
-            this.method = m;
+            settings = settings.withMethod(m);
             return this;
         }
 
         /**
-         * @param n examples per forward pass (default 8)
+         * @param n examples per forward pass (default 8), at least one
          * @return this builder
          */
         public Builder batchSize(int n) {
-            this.batchSize = n;
+            settings = settings.withBatchSize(n);
             return this;
         }
 

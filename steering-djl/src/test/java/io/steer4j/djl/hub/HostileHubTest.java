@@ -229,7 +229,7 @@ class HostileHubTest {
 
     @Test
     void redirectFromHttpsToHttpIsRefused() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HubDownloader.redirectTarget(
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HubEndpoint.redirectTarget(
                 URI.create("https://huggingface.co/gpt2/resolve/main/model.safetensors"),
                 "http://cdn.example/blob"));
 
@@ -238,7 +238,7 @@ class HostileHubTest {
 
     @Test
     void redirectFromHttpsToHttpsElsewhereIsFollowed() {
-        URI to = HubDownloader.redirectTarget(URI.create("https://huggingface.co/gpt2/resolve/main/x"),
+        URI to = HubEndpoint.redirectTarget(URI.create("https://huggingface.co/gpt2/resolve/main/x"),
                 "https://cdn-lfs.example/blob?sig=1");
 
         assertEquals(URI.create("https://cdn-lfs.example/blob?sig=1"), to);
