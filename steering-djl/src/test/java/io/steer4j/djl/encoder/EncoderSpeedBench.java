@@ -69,6 +69,10 @@ public final class EncoderSpeedBench {
             // -Dbench.blocks=true: all steer4j rounds, then all ONNX rounds, so that neither engine's idle workers
             // (ONNX Runtime's spin after each run, libtorch's OpenMP team) compete with the other's next run
             boolean blocks = Boolean.getBoolean("bench.blocks");
+            // process CPU time over the timed runs: with one engine per process it shows how many cores the engine
+            // kept busy (spinning threads count as busy) per batch
+            long cpu0 = processCpuNanos();
+            long wall0 = System.nanoTime();
             for (int i = 0; runOurs && i < rounds; i++) {
                 long t0 = System.nanoTime();
                 embedOurs(model, rows);
@@ -84,6 +88,7 @@ public final class EncoderSpeedBench {
                 embedOnnx(onnx, rows, d);
                 b[i] = (System.nanoTime() - t1) / 1e6;
             }
+            double cpuPerWall = (processCpuNanos() - cpu0) / (double) (System.nanoTime() - wall0);
             System.out.printf("all-MiniLM-L6-v2 sentence embeddings, batch %d x %d tokens, %d threads each, %d rounds"
                     + " (%s; OMP_WAIT_POLICY=%s)%n", BATCH, TOKENS, threads, rounds,
                     !(runOurs && runOnnx) ? engine + " alone" : blocks ? "in blocks" : "alternating",
@@ -98,6 +103,9 @@ public final class EncoderSpeedBench {
                 System.out.printf("ONNX Runtime 1.20.0 (original ONNX file, same pooling):    median %.1f ms/batch"
                         + " (%.0f sentences/s)%n", ort, BATCH * 1000 / ort);
             }
+            System.out.printf("process CPU time / wall time over the timed runs: %.2f cores (load average %.1f)%n",
+                    cpuPerWall, java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                            .getSystemLoadAverage());
             if (runOurs && runOnnx) {
                 System.out.printf("ratio ONNX/steer4j time: %.2fx (>= 1.0 means steer4j is as fast or faster);"
                         + " max |embedding diff| %.1e%n", median(b) / median(a), maxDiff);
@@ -159,6 +167,11 @@ public final class EncoderSpeedBench {
             }
         }
         return out;
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static double median(double[] v) {
