@@ -18,7 +18,6 @@ import java.util.List;
 
 import static io.steer4j.djl.encoder.SentimentData.HELD_OUT_NEGATIVE;
 import static io.steer4j.djl.encoder.SentimentData.HELD_OUT_POSITIVE;
-import static io.steer4j.djl.encoder.SteeringSemantics.concat;
 import static io.steer4j.djl.encoder.SteeringSemantics.cosine;
 import static io.steer4j.djl.encoder.SteeringSemantics.mean;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -135,7 +134,7 @@ class MiniLmSteeringSemanticsTest {
         // mean pooling is linear and the normalisation a positive scale, so erasing every token of the last layer
         // gives the normalised erasure of the plain embedding
         for (int r = 0; r < texts.size(); r++) {
-            float[] expected = normalised(subspace.erase(plain[r]));
+            float[] expected = ConceptErasureCheck.normalised(subspace.erase(plain[r]));
             for (int j = 0; j < expected.length; j++) {
                 assertEquals(expected[j], erased[r][j], 1e-5, "text " + r + " dim " + j);
             }
@@ -144,125 +143,11 @@ class MiniLmSteeringSemanticsTest {
 
     @Test
     void projectingOutASentimentSubspaceLearnedOnOneSetLeavesFreshHeldOutProbesNearChanceAndKeepsRetrieval() {
-        // learn the erasure on the eraser reviews only (ErasureData's and the tuning pairs, matched by topic)
-        float[][] eraserPos = encoder.embed(concat(ErasureData.ERASER_POSITIVE,
-                SentimentData.TUNING_PAIRS.positives()), SteeringPlan.NONE);
-        float[][] eraserNeg = encoder.embed(concat(ErasureData.ERASER_NEGATIVE,
-                SentimentData.TUNING_PAIRS.negatives()), SteeringPlan.NONE);
-        // the rank is chosen on the eraser set too: learn on one half of its pairs, probe the other half erased
-        int rank = 0;
-        double bestInner = Double.POSITIVE_INFINITY;
-        for (int k : new int[] {1, 2, 4, 8, 16}) {
-            double inner = 0;
-            for (int half = 0; half < 2; half++) {
-                int h = half;
-                ConceptSubspace s = ConceptSubspace.fromPairDifferences(rows(eraserPos, i -> i % 2 == h),
-                        rows(eraserNeg, i -> i % 2 == h), k);
-                inner += foldedProbeAccuracy(erase(s, rows(eraserPos, i -> i % 2 != h)),
-                        erase(s, rows(eraserNeg, i -> i % 2 != h))) / 2;
-            }
-            System.out.printf("eraser set, rank %d: probe accuracy on the other half after erasure %.3f%n", k, inner);
-            if (inner < bestInner) {
-                bestInner = inner;
-                rank = k;
-            }
-        }
-        ConceptSubspace subspace = ConceptSubspace.fromPairDifferences(ActivationMatrix.ofRows(eraserPos),
-                ActivationMatrix.ofRows(eraserNeg), rank);
-        int last = model.numLayers() - 1;
-        SteeringPlan plan = SteeringPlan.projectingOut(subspace, HookPoint.RESID_POST, last);
-        SteeringPlan oneDirection = SteeringPlan.projectingOut(ConceptSubspace.ofDirections(
-                List.of(subspace.direction(0))), HookPoint.RESID_POST, last);
-
-        // held-out probe set: fresh probes trained on erased training folds, tested on erased test folds
-        List<String> probePos = concat(ErasureData.PROBE_POSITIVE, HELD_OUT_POSITIVE);
-        List<String> probeNeg = concat(ErasureData.PROBE_NEGATIVE, HELD_OUT_NEGATIVE);
-        float[][] pos0 = encoder.embed(probePos, SteeringPlan.NONE);
-        float[][] neg0 = encoder.embed(probeNeg, SteeringPlan.NONE);
-        double before = foldedProbeAccuracy(pos0, neg0);
-        double afterOne = foldedProbeAccuracy(encoder.embed(probePos, oneDirection),
-                encoder.embed(probeNeg, oneDirection));
-        float[][] pos1 = encoder.embed(probePos, plan);
-        float[][] neg1 = encoder.embed(probeNeg, plan);
-        double after = foldedProbeAccuracy(pos1, neg1);
-        SteeringSemantics.Probe old = SteeringSemantics.Probe.fit(stack(pos0, neg0),
-                SteeringSemantics.labels(pos0.length, neg0.length));
-        double oldProbe = old.accuracy(stack(pos1, neg1), SteeringSemantics.labels(pos1.length, neg1.length));
-
-        float[][] q0 = encoder.embed(SentimentData.RETRIEVAL_QUERIES, SteeringPlan.NONE);
-        float[][] d0 = encoder.embed(SentimentData.RETRIEVAL_DOCS, SteeringPlan.NONE);
-        float[][] q1 = encoder.embed(SentimentData.RETRIEVAL_QUERIES, plan);
-        float[][] d1 = encoder.embed(SentimentData.RETRIEVAL_DOCS, plan);
-        double recallBefore = SteeringSemantics.recallAt1(q0, d0);
-        double recallAfter = SteeringSemantics.recallAt1(q1, d1);
-        System.out.printf("MiniLM sentiment erasure at resid_post(%d), learned on %d review pairs, rank %d chosen on"
-                        + " them; held-out probe set %d + %d reviews, 4-fold fresh probes:%n", last,
-                eraserPos.length, rank, probePos.size(), probeNeg.size());
-        System.out.printf("  probe accuracy before %.3f, after one direction %.3f, after rank %d %.3f"
-                + " (the probe trained before erasure, on erased embeddings: %.3f)%n", before, afterOne, rank, after,
-                oldProbe);
-        System.out.printf("  retrieval recall@1 on %d query/document pairs %.2f -> %.2f%n", q0.length, recallBefore,
-                recallAfter);
-        assertTrue(before >= 0.85, "the concept is linearly readable before erasure: " + before);
-        assertTrue(after <= 0.6, "held-out probe accuracy after erasure " + after);
-        assertTrue(recallAfter >= recallBefore - 0.1, "retrieval recall@1 " + recallBefore + " -> " + recallAfter);
-    }
-
-    private static final int FOLDS = 4;
-
-    /**
-     * Accuracy of fresh logistic probes over {@value #FOLDS} folds: pair {@code i} (row i of both sides) is in fold
-     * {@code i % FOLDS}; each fold is tested by a probe trained on the others.
-     */
-    private static double foldedProbeAccuracy(float[][] pos, float[][] neg) {
-        double right = 0;
-        for (int f = 0; f < FOLDS; f++) {
-            int fold = f;
-            float[][] trainPos = select(pos, i -> i % FOLDS != fold);
-            float[][] trainNeg = select(neg, i -> i % FOLDS != fold);
-            float[][] testPos = select(pos, i -> i % FOLDS == fold);
-            float[][] testNeg = select(neg, i -> i % FOLDS == fold);
-            SteeringSemantics.Probe p = SteeringSemantics.Probe.fit(stack(trainPos, trainNeg),
-                    SteeringSemantics.labels(trainPos.length, trainNeg.length));
-            right += p.accuracy(stack(testPos, testNeg), SteeringSemantics.labels(testPos.length, testNeg.length))
-                    * (testPos.length + testNeg.length);
-        }
-        return right / (pos.length + neg.length);
-    }
-
-    private static float[][] select(float[][] rows, java.util.function.IntPredicate keep) {
-        return java.util.stream.IntStream.range(0, rows.length).filter(keep).mapToObj(i -> rows[i])
-                .toArray(float[][]::new);
-    }
-
-    private static ActivationMatrix rows(float[][] rows, java.util.function.IntPredicate keep) {
-        return ActivationMatrix.ofRows(select(rows, keep));
-    }
-
-    /** The embeddings a last-layer projecting-out plan yields (see the exactness test above). */
-    private static float[][] erase(ConceptSubspace s, ActivationMatrix m) {
-        float[][] out = new float[m.rows()][];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = normalised(s.erase(m.row(i)));
-        }
-        return out;
-    }
-
-    private static float[][] stack(float[][] a, float[][] b) {
-        float[][] out = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
-    }
-
-    private static float[] normalised(float[] v) {
-        double n = 0;
-        for (float f : v) {
-            n += (double) f * f;
-        }
-        float[] out = new float[v.length];
-        for (int j = 0; j < v.length; j++) {
-            out[j] = (float) (v[j] / Math.sqrt(n));
-        }
-        return out;
+        ConceptErasureCheck.Result r = ConceptErasureCheck.run(encoder, model.numLayers() - 1);
+        System.out.println(r.report("MiniLM"));
+        assertTrue(r.before() >= 0.85, "the concept is linearly readable before erasure: " + r.before());
+        assertTrue(r.after() <= 0.6, "held-out probe accuracy after erasure " + r.after());
+        assertTrue(r.recallAfter() >= r.recallBefore() - 0.1, "retrieval recall@1 " + r.recallBefore() + " -> "
+                + r.recallAfter());
     }
 }
