@@ -40,7 +40,7 @@ import java.util.Set;
  * unset, and their child gets {@code OMP_WAIT_POLICY=PASSIVE}. They run whole batches on libtorch, whose GNU
  * OpenMP team otherwise spins at the end of each of a pass's hundreds of parallel regions: on a machine whose cores
  * are shared with other work the spinning thread keeps a core from the thread that still has work, and a batch
- * took 3 to 10 times as long (docs/encoders.md, Speed). Passive waiting changes only how idle OpenMP threads wait
+ * took 1.8 to 18 times as long in the runs of docs/encoders.md (Speed). Passive waiting changes only how idle OpenMP threads wait
  * (they sleep on a futex instead of spinning), never results; it costs a wake-up of some microseconds per region,
  * nothing next to an encoder's regions of milliseconds. Decoder commands keep libtorch's default: the relaunched
  * child decodes one row on the Java engine, and libtorch's small batch-1 regions measured slower with passive
