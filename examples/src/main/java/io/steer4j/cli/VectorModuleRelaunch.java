@@ -35,6 +35,17 @@ import java.util.Set;
  * runtime image without it) runs on libtorch instead of relaunching again. Nothing is relaunched when the module is
  * present, when {@code -D}{@value CpuEngine#PROPERTY}{@code =libtorch} asks for libtorch, or for commands that load
  * no model (help, version, inspect, convert).
+ *
+ * <p>Encoder commands ({@code embed}, {@code fill-mask}) also relaunch, module or not, when {@value #WAIT_POLICY} is
+ * unset, and their child gets {@code OMP_WAIT_POLICY=PASSIVE}. They run whole batches on libtorch, whose GNU
+ * OpenMP team otherwise spins at the end of each of a pass's hundreds of parallel regions: on a machine whose cores
+ * are shared with other work the spinning thread keeps a core from the thread that still has work, and a batch
+ * took 1.8 to 18 times as long in the runs of docs/encoders.md (Speed). Passive waiting changes only how idle OpenMP threads wait
+ * (they sleep on a futex instead of spinning), never results; it costs a wake-up of some microseconds per region,
+ * nothing next to an encoder's regions of milliseconds. Decoder commands keep libtorch's default: the relaunched
+ * child decodes one row on the Java engine, and libtorch's small batch-1 regions measured slower with passive
+ * waiting (docs/performance.md). The variable can only take effect this way: GNU OpenMP reads it once, when
+ * libtorch is loaded, and a JVM cannot change its own environment. A value the user set is kept.
  */
 final class VectorModuleRelaunch {
     /** Set in the child's environment: never relaunch from a relaunched JVM. */
@@ -43,6 +54,10 @@ final class VectorModuleRelaunch {
     static final String INCUBATOR_WARNING = "WARNING: Using incubator modules: jdk.incubator.vector";
     private static final Set<String> NO_MODEL = Set.of("help", "inspect", "convert");
     private static final Set<String> HELP = Set.of("-h", "--help", "-V", "--version");
+    /** The environment variable GNU OpenMP (libtorch's) reads for how idle threads wait. */
+    static final String WAIT_POLICY = "OMP_WAIT_POLICY";
+    /** Commands that run encoder batches on libtorch, whose child gets passive OpenMP waiting. */
+    static final Set<String> ENCODER_COMMANDS = Set.of("embed", "fill-mask");
 
     private VectorModuleRelaunch() {
     }
@@ -53,7 +68,7 @@ final class VectorModuleRelaunch {
      */
     static OptionalInt runIfUseful(String[] args) {
         if (!wanted(args, CpuEngine.javaEngineAvailable(), System.getenv(GUARD),
-                System.getProperty(CpuEngine.PROPERTY))) {
+                System.getProperty(CpuEngine.PROPERTY), System.getenv(WAIT_POLICY))) {
             return OptionalInt.empty();
         }
         String java = ProcessHandle.current().info().command()
@@ -64,7 +79,7 @@ final class VectorModuleRelaunch {
                 .redirectInput(ProcessBuilder.Redirect.INHERIT)
                 .redirectOutput(ProcessBuilder.Redirect.INHERIT)
                 .redirectError(ProcessBuilder.Redirect.PIPE);
-        childEnvironment(pb.environment());
+        childEnvironment(pb.environment(), args);
         Process child;
         try {
             child = pb.start();
@@ -88,24 +103,38 @@ final class VectorModuleRelaunch {
         }
     }
 
-    /** Whether to relaunch: the module is missing, this is not the child, libtorch was not asked for, and the command may load a model. */
-    static boolean wanted(String[] args, boolean moduleLoaded, String guard, String engineProperty) {
-        if (moduleLoaded || guard != null) {
+    /**
+     * Whether to relaunch: outside the child, for a command that may load a model, when the module is missing (and
+     * libtorch was not asked for) or, for an encoder command, when {@value #WAIT_POLICY} is unset.
+     */
+    static boolean wanted(String[] args, boolean moduleLoaded, String guard, String engineProperty,
+                          String waitPolicy) {
+        if (guard != null) {
             return false;
         }
-        if (engineProperty != null && engineProperty.trim().equalsIgnoreCase(CpuEngine.LIBTORCH.name())) {
+        String command = commandName(args);
+        if (command == null || NO_MODEL.contains(command)) { // no command: the tool prints its usage
             return false;
         }
+        boolean libtorchAsked = engineProperty != null
+                && engineProperty.trim().equalsIgnoreCase(CpuEngine.LIBTORCH.name());
+        boolean needsModule = !moduleLoaded && !libtorchAsked;
+        boolean needsPassiveWait = ENCODER_COMMANDS.contains(command) && waitPolicy == null;
+        return needsModule || needsPassiveWait;
+    }
+
+    /** The subcommand (the first argument that is not an option), or null for none or a help/version request. */
+    static String commandName(String[] args) {
         String command = null;
         for (String a : args) {
             if (HELP.contains(a)) {
-                return false;
+                return null;
             }
             if (command == null && !a.startsWith("-")) {
                 command = a;
             }
         }
-        return command != null && !NO_MODEL.contains(command); // no command: the tool prints its usage
+        return command;
     }
 
     /** {@code java [parent's JVM options] --add-modules jdk.incubator.vector -cp CLASSPATH MAIN ARGS}. */
@@ -124,13 +153,17 @@ final class VectorModuleRelaunch {
     }
 
     /**
-     * Marks the child and drops the variables whose options the input arguments already carry (the launcher and
-     * the JVM would add them a second time, and print "Picked up ..." again).
+     * Marks the child, drops the variables whose options the input arguments already carry (the launcher and the
+     * JVM would add them a second time, and print "Picked up ..." again) and, for an encoder command, sets
+     * {@value #WAIT_POLICY}{@code =PASSIVE} unless the user chose a policy.
      */
-    static void childEnvironment(Map<String, String> env) {
+    static void childEnvironment(Map<String, String> env, String[] args) {
         env.put(GUARD, "1");
         env.remove("JDK_JAVA_OPTIONS");
         env.remove("JAVA_TOOL_OPTIONS");
+        if (ENCODER_COMMANDS.contains(String.valueOf(commandName(args)))) {
+            env.putIfAbsent(WAIT_POLICY, "PASSIVE");
+        }
     }
 
     /** Copies the child's stderr to {@code out}, dropping the JVM's incubator warning if it is the first line. */

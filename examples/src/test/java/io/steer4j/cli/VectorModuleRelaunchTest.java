@@ -26,11 +26,40 @@ class VectorModuleRelaunchTest {
     @Test
     void aCommandThatLoadsAModelRelaunchesOnlyWithoutTheModuleAndOutsideTheChild() {
         String[] gen = {"generate", "--model", "m", "x"};
-        assertTrue(VectorModuleRelaunch.wanted(gen, false, null, null));
-        assertFalse(VectorModuleRelaunch.wanted(gen, true, null, null), "the module is already there");
-        assertFalse(VectorModuleRelaunch.wanted(gen, false, "1", null), "the child never relaunches");
-        assertFalse(VectorModuleRelaunch.wanted(gen, false, null, "libtorch"), "libtorch was asked for");
-        assertTrue(VectorModuleRelaunch.wanted(gen, false, null, "java"));
+        assertTrue(VectorModuleRelaunch.wanted(gen, false, null, null, null));
+        assertFalse(VectorModuleRelaunch.wanted(gen, true, null, null, null), "the module is already there");
+        assertFalse(VectorModuleRelaunch.wanted(gen, false, "1", null, null), "the child never relaunches");
+        assertFalse(VectorModuleRelaunch.wanted(gen, false, null, "libtorch", null), "libtorch was asked for");
+        assertTrue(VectorModuleRelaunch.wanted(gen, false, null, "java", null));
+    }
+
+    @Test
+    void anEncoderCommandRelaunchesForPassiveOpenMpWaitingUnlessAPolicyIsSet() {
+        for (String command : List.of("embed", "fill-mask")) {
+            String[] args = {command, "--model", "m", "x"};
+            assertTrue(VectorModuleRelaunch.wanted(args, true, null, null, null), command + " with the module");
+            assertTrue(VectorModuleRelaunch.wanted(args, true, null, "libtorch", null), command + " on libtorch");
+            assertFalse(VectorModuleRelaunch.wanted(args, true, null, null, "ACTIVE"), "the user chose a policy");
+            assertFalse(VectorModuleRelaunch.wanted(args, true, "1", null, null), "the child never relaunches");
+            assertFalse(VectorModuleRelaunch.wanted(new String[] {command, "--help"}, true, null, null, null));
+        }
+        assertFalse(VectorModuleRelaunch.wanted(new String[] {"generate", "--model", "m", "x"}, true, null, null,
+                null), "a decoder command with the module keeps libtorch's default policy in this JVM");
+    }
+
+    @Test
+    void theEncoderChildWaitsPassivelyUnlessTheUserChoseAPolicyAndDecoderChildrenAreLeftAlone() {
+        Map<String, String> embed = new HashMap<>();
+        VectorModuleRelaunch.childEnvironment(embed, new String[] {"embed", "--model", "m", "x"});
+        assertEquals("PASSIVE", embed.get(VectorModuleRelaunch.WAIT_POLICY));
+
+        Map<String, String> chosen = new HashMap<>(Map.of(VectorModuleRelaunch.WAIT_POLICY, "active"));
+        VectorModuleRelaunch.childEnvironment(chosen, new String[] {"fill-mask", "--model", "m", "x"});
+        assertEquals("active", chosen.get(VectorModuleRelaunch.WAIT_POLICY));
+
+        Map<String, String> generate = new HashMap<>();
+        VectorModuleRelaunch.childEnvironment(generate, new String[] {"generate", "--model", "m", "x"});
+        assertFalse(generate.containsKey(VectorModuleRelaunch.WAIT_POLICY));
     }
 
     @Test
@@ -38,7 +67,7 @@ class VectorModuleRelaunchTest {
         for (String[] args : List.of(new String[] {}, new String[] {"--help"}, new String[] {"--version"},
                 new String[] {"inspect", "v.safetensors"}, new String[] {"convert", "a", "b"},
                 new String[] {"help", "demo"}, new String[] {"demo", "--help"})) {
-            assertFalse(VectorModuleRelaunch.wanted(args, false, null, null), String.join(" ", args));
+            assertFalse(VectorModuleRelaunch.wanted(args, false, null, null, null), String.join(" ", args));
         }
     }
 
@@ -54,7 +83,7 @@ class VectorModuleRelaunchTest {
     void theChildIsMarkedAndDoesNotPickUpJavaOptionsTwice() {
         Map<String, String> env = new HashMap<>(Map.of("JDK_JAVA_OPTIONS", "-Xmx1g", "JAVA_TOOL_OPTIONS", "-Da=b",
                 "PATH", "/bin"));
-        VectorModuleRelaunch.childEnvironment(env);
+        VectorModuleRelaunch.childEnvironment(env, new String[] {"generate", "--model", "m", "x"});
         assertEquals(Map.of(VectorModuleRelaunch.GUARD, "1", "PATH", "/bin"), env);
     }
 

@@ -1,5 +1,6 @@
 package io.steer4j.core.plan;
 
+import io.steer4j.core.vector.ConceptSubspace;
 import io.steer4j.core.vector.SteeringVector;
 
 import java.util.ArrayList;
@@ -55,6 +56,28 @@ public final class SteeringPlan {
             }
             b.add(new Intervention(layer, point, vector.direction(layer), strength, TokenScope.all(),
                     InterventionOperator.ADD, false));
+        }
+        return b.build();
+    }
+
+    /**
+     * Projects every token's activation at {@code point} of each of {@code layers} onto the orthogonal complement
+     * of {@code subspace} (concept erasure): one {@link InterventionOperator#ABLATE} per basis direction, applied
+     * in order; the directions being orthonormal, the result is exactly {@code x - Σ_k (x·b_k) b_k}
+     * ({@link ConceptSubspace#erase}).
+     *
+     * @throws IllegalArgumentException if no layer is given
+     */
+    public static SteeringPlan projectingOut(ConceptSubspace subspace, HookPoint point, int... layers) {
+        if (layers.length == 0) {
+            throw new IllegalArgumentException("projectingOut needs at least one layer");
+        }
+        Builder b = builder();
+        for (int layer : layers) {
+            for (float[] direction : subspace.directions()) {
+                b.add(new Intervention(layer, point, direction, 0.0, TokenScope.all(), InterventionOperator.ABLATE,
+                        false));
+            }
         }
         return b.build();
     }

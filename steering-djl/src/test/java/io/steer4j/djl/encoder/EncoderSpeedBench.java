@@ -32,53 +32,84 @@ public final class EncoderSpeedBench {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 15;
         // libtorch's intra-op threads are set from this property by DJL before the engine starts
         int threads = Integer.getInteger("ai.djl.pytorch.num_threads", Runtime.getRuntime().availableProcessors());
+        // -Dbench.engine=steer4j or onnx: time one engine only, so that a script can run each in a fresh process
+        // (no second engine's threads in the process); default both, alternating
+        String engine = System.getProperty("bench.engine", "both");
+        if (!List.of("both", "steer4j", "onnx").contains(engine)) {
+            throw new IllegalArgumentException("bench.engine must be both, steer4j or onnx, got " + engine);
+        }
+        boolean runOurs = !engine.equals("onnx");
+        boolean runOnnx = !engine.equals("steer4j");
         try (EncoderModel model = EncoderModel.load(RealModels.find("all-minilm-l6-v2").orElseThrow(() ->
                 new IllegalStateException("../shared/models/all-minilm-l6-v2 not found")));
-             OnnxMiniLm onnx = new OnnxMiniLm(threads)) {
+             OnnxMiniLm onnx = runOnnx ? new OnnxMiniLm(threads) : null) {
             List<long[]> rows = rows(model);
             int d = model.hiddenSize();
-            float[][] ours = embedOurs(model, rows);
-            float[][] theirs = embedOnnx(onnx, rows, d);
-            double maxDiff = 0;
-            for (int r = 0; r < BATCH; r++) {
-                for (int k = 0; k < d; k++) {
-                    maxDiff = Math.max(maxDiff, Math.abs(ours[r][k] - theirs[r][k]));
+            double maxDiff = Double.NaN;
+            if (runOurs && runOnnx) {
+                float[][] ours = embedOurs(model, rows);
+                float[][] theirs = embedOnnx(onnx, rows, d);
+                maxDiff = 0;
+                for (int r = 0; r < BATCH; r++) {
+                    for (int k = 0; k < d; k++) {
+                        maxDiff = Math.max(maxDiff, Math.abs(ours[r][k] - theirs[r][k]));
+                    }
                 }
             }
             for (int i = 0; i < 3; i++) {
-                embedOurs(model, rows);
-                embedOnnx(onnx, rows, d);
+                if (runOurs) {
+                    embedOurs(model, rows);
+                }
+                if (runOnnx) {
+                    embedOnnx(onnx, rows, d);
+                }
             }
             double[] a = new double[rounds];
             double[] b = new double[rounds];
             // -Dbench.blocks=true: all steer4j rounds, then all ONNX rounds, so that neither engine's idle workers
             // (ONNX Runtime's spin after each run, libtorch's OpenMP team) compete with the other's next run
             boolean blocks = Boolean.getBoolean("bench.blocks");
-            for (int i = 0; i < rounds; i++) {
+            // process CPU time over the timed runs: with one engine per process it shows how many cores the engine
+            // kept busy (spinning threads count as busy) per batch
+            long cpu0 = processCpuNanos();
+            long wall0 = System.nanoTime();
+            for (int i = 0; runOurs && i < rounds; i++) {
                 long t0 = System.nanoTime();
                 embedOurs(model, rows);
                 a[i] = (System.nanoTime() - t0) / 1e6;
-                if (!blocks) {
+                if (!blocks && runOnnx) {
                     long t1 = System.nanoTime();
                     embedOnnx(onnx, rows, d);
                     b[i] = (System.nanoTime() - t1) / 1e6;
                 }
             }
-            for (int i = 0; blocks && i < rounds; i++) {
+            for (int i = 0; runOnnx && (blocks || !runOurs) && i < rounds; i++) {
                 long t1 = System.nanoTime();
                 embedOnnx(onnx, rows, d);
                 b[i] = (System.nanoTime() - t1) / 1e6;
             }
-            double ms = median(a);
-            double ort = median(b);
+            double cpuPerWall = (processCpuNanos() - cpu0) / (double) (System.nanoTime() - wall0);
             System.out.printf("all-MiniLM-L6-v2 sentence embeddings, batch %d x %d tokens, %d threads each, %d rounds"
-                    + " (%s)%n", BATCH, TOKENS, threads, rounds, blocks ? "in blocks" : "alternating");
-            System.out.printf("steer4j (libtorch, BERT forward + mean pooling + L2): median %.1f ms/batch (%.0f"
-                    + " sentences/s)%n", ms, BATCH * 1000 / ms);
-            System.out.printf("ONNX Runtime 1.20.0 (original ONNX file, same pooling):    median %.1f ms/batch (%.0f"
-                    + " sentences/s)%n", ort, BATCH * 1000 / ort);
-            System.out.printf("ratio ONNX/steer4j time: %.2fx (>= 1.0 means steer4j is as fast or faster);"
-                    + " max |embedding diff| %.1e%n", ort / ms, maxDiff);
+                    + " (%s; OMP_WAIT_POLICY=%s)%n", BATCH, TOKENS, threads, rounds,
+                    !(runOurs && runOnnx) ? engine + " alone" : blocks ? "in blocks" : "alternating",
+                    System.getenv("OMP_WAIT_POLICY"));
+            if (runOurs) {
+                double ms = median(a);
+                System.out.printf("steer4j (libtorch, BERT forward + mean pooling + L2): median %.1f ms/batch (%.0f"
+                        + " sentences/s)%n", ms, BATCH * 1000 / ms);
+            }
+            if (runOnnx) {
+                double ort = median(b);
+                System.out.printf("ONNX Runtime 1.20.0 (original ONNX file, same pooling):    median %.1f ms/batch"
+                        + " (%.0f sentences/s)%n", ort, BATCH * 1000 / ort);
+            }
+            System.out.printf("process CPU time / wall time over the timed runs: %.2f cores (load average %.1f)%n",
+                    cpuPerWall, java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                            .getSystemLoadAverage());
+            if (runOurs && runOnnx) {
+                System.out.printf("ratio ONNX/steer4j time: %.2fx (>= 1.0 means steer4j is as fast or faster);"
+                        + " max |embedding diff| %.1e%n", median(b) / median(a), maxDiff);
+            }
         }
     }
 
@@ -136,6 +167,11 @@ public final class EncoderSpeedBench {
             }
         }
         return out;
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static double median(double[] v) {

@@ -1,10 +1,9 @@
 package io.steer4j.djl.encoder;
 
 import io.steer4j.core.plan.HookPoint;
-import io.steer4j.core.plan.Intervention;
-import io.steer4j.core.plan.InterventionOperator;
 import io.steer4j.core.plan.SteeringPlan;
-import io.steer4j.core.plan.TokenScope;
+import io.steer4j.core.vector.ActivationMatrix;
+import io.steer4j.core.vector.ConceptSubspace;
 import io.steer4j.core.vector.SteeringVector;
 import io.steer4j.djl.RealModels;
 import io.steer4j.djl.model.EncoderModel;
@@ -19,9 +18,9 @@ import java.util.List;
 
 import static io.steer4j.djl.encoder.SentimentData.HELD_OUT_NEGATIVE;
 import static io.steer4j.djl.encoder.SentimentData.HELD_OUT_POSITIVE;
-import static io.steer4j.djl.encoder.SteeringSemantics.concat;
 import static io.steer4j.djl.encoder.SteeringSemantics.cosine;
 import static io.steer4j.djl.encoder.SteeringSemantics.mean;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -122,55 +121,33 @@ class MiniLmSteeringSemanticsTest {
     }
 
     @Test
-    void projectingOutTheTuningDirectionLowersAHeldOutSentimentProbeAndKeepsRetrieval() {
-        SteeringPlan.Builder erase = SteeringPlan.builder();
-        for (int layer : sentiment.layers()) {
-            erase.add(new Intervention(layer, HookPoint.RESID_POST, sentiment.direction(layer), 0.0, TokenScope.all(),
-                    InterventionOperator.ABLATE, false));
+    void aProjectingOutPlanAtTheLastLayerYieldsTheErasedEmbedding() {
+        ConceptSubspace subspace = ConceptSubspace.fromPairDifferences(
+                ActivationMatrix.ofRows(encoder.embed(SentimentData.TUNING_PAIRS.positives(), SteeringPlan.NONE)),
+                ActivationMatrix.ofRows(encoder.embed(SentimentData.TUNING_PAIRS.negatives(), SteeringPlan.NONE)), 3);
+        SteeringPlan plan = SteeringPlan.projectingOut(subspace, HookPoint.RESID_POST, model.numLayers() - 1);
+        List<String> texts = SentimentData.HELD_OUT_NEUTRAL.subList(0, 4);
+
+        float[][] plain = encoder.embed(texts, SteeringPlan.NONE);
+        float[][] erased = encoder.embed(texts, plan);
+
+        // mean pooling is linear and the normalisation a positive scale, so erasing every token of the last layer
+        // gives the normalised erasure of the plain embedding
+        for (int r = 0; r < texts.size(); r++) {
+            float[] expected = ConceptErasureCheck.normalised(subspace.erase(plain[r]));
+            for (int j = 0; j < expected.length; j++) {
+                assertEquals(expected[j], erased[r][j], 1e-5, "text " + r + " dim " + j);
+            }
         }
-        SteeringPlan plan = erase.build();
-        double before = probeAccuracy(SteeringPlan.NONE, SteeringPlan.NONE);
-        double after = probeAccuracy(plan, plan);
-        double fixedProbe = probeAccuracy(SteeringPlan.NONE, plan);
-        System.out.printf("retrained probe after erasure %.3f, probe trained before erasure %.3f%n", after,
-                fixedProbe);
-        float[][] q0 = encoder.embed(SentimentData.RETRIEVAL_QUERIES, SteeringPlan.NONE);
-        float[][] d0 = encoder.embed(SentimentData.RETRIEVAL_DOCS, SteeringPlan.NONE);
-        float[][] q1 = encoder.embed(SentimentData.RETRIEVAL_QUERIES, plan);
-        float[][] d1 = encoder.embed(SentimentData.RETRIEVAL_DOCS, plan);
-        double recallBefore = SteeringSemantics.recallAt1(q0, d0);
-        double recallAfter = SteeringSemantics.recallAt1(q1, d1);
-        System.out.printf("MiniLM sentiment erasure (layers %s): held-out probe accuracy %.3f -> %.3f;"
-                + " retrieval recall@1 %.2f -> %.2f%n", sentiment.layers(), before, after, recallBefore, recallAfter);
-        // Measured: 1.000 -> 0.750 (probe trained before erasure) and 0.875 (probe retrained after it): one
-        // direction per layer does not reach the near-chance target (<= 0.6) on these reviews; see
-        // docs/encoders.md. What holds is asserted: the concept was readable, erasure lowers the probe, and
-        // retrieval is unaffected.
-        assertTrue(before >= 0.9, "the concept is linearly readable before erasure: " + before);
-        assertTrue(fixedProbe <= before - 0.2, "probe accuracy after erasure " + fixedProbe);
-        assertTrue(recallAfter >= recallBefore - 0.1, "retrieval recall@1 " + recallBefore + " -> " + recallAfter);
     }
 
-    /**
-     * Two-fold accuracy of a logistic probe retrained on the held-out reviews' embeddings under {@code plan}
-     * (train on one half of each side, test on the other, and the reverse).
-     */
-    private static double probeAccuracy(SteeringPlan trainPlan, SteeringPlan plan) {
-        int half = HELD_OUT_POSITIVE.size() / 2;
-        double right = 0;
-        for (int fold = 0; fold < 2; fold++) {
-            int from = fold * half;
-            List<String> trainPos = concat(HELD_OUT_POSITIVE.subList(0, from), HELD_OUT_POSITIVE.subList(from + half,
-                    HELD_OUT_POSITIVE.size()));
-            List<String> trainNeg = concat(HELD_OUT_NEGATIVE.subList(0, from), HELD_OUT_NEGATIVE.subList(from + half,
-                    HELD_OUT_NEGATIVE.size()));
-            List<String> testPos = HELD_OUT_POSITIVE.subList(from, from + half);
-            List<String> testNeg = HELD_OUT_NEGATIVE.subList(from, from + half);
-            SteeringSemantics.Probe p = SteeringSemantics.Probe.fit(encoder.embed(concat(trainPos, trainNeg), trainPlan),
-                    SteeringSemantics.labels(trainPos.size(), trainNeg.size()));
-            right += p.accuracy(encoder.embed(concat(testPos, testNeg), plan),
-                    SteeringSemantics.labels(testPos.size(), testNeg.size())) / 2;
-        }
-        return right;
+    @Test
+    void projectingOutASentimentSubspaceLearnedOnOneSetLeavesFreshHeldOutProbesNearChanceAndKeepsRetrieval() {
+        ConceptErasureCheck.Result r = ConceptErasureCheck.run(encoder, model.numLayers() - 1);
+        System.out.println(r.report("MiniLM"));
+        assertTrue(r.before() >= 0.85, "the concept is linearly readable before erasure: " + r.before());
+        assertTrue(r.after() <= 0.6, "held-out probe accuracy after erasure " + r.after());
+        assertTrue(r.recallAfter() >= r.recallBefore() - 0.1, "retrieval recall@1 " + r.recallBefore() + " -> "
+                + r.recallAfter());
     }
 }

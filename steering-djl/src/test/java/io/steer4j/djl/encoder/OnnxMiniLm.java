@@ -34,6 +34,11 @@ final class OnnxMiniLm implements AutoCloseable {
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         options.setIntraOpNumThreads(threads);
         options.setInterOpNumThreads(1);
+        // ONNX Runtime's intra-op workers spin while waiting for work by default (as in langchain4j); the bench can
+        // turn that off with -Dbench.ort.spin=false to compare non-spinning pools
+        if (!Boolean.parseBoolean(System.getProperty("bench.ort.spin", "true"))) {
+            options.addConfigEntry("session.intra_op.allow_spinning", "0");
+        }
         session = env.createSession(model, options);
     }
 
