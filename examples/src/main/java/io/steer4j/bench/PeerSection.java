@@ -163,7 +163,7 @@ final class PeerSection {
                 false);
         double[] pp = row("prompt processing, steady (tok/s)", llama, javaEngine, torch,
                 s -> prompt.length / steady(s, Run::promptMs) * 1000, false);
-        double nodeClock = BenchCommand.median(llama.stream().mapToDouble(
+        double nodeClock = Medians.median(llama.stream().mapToDouble(
                 s -> steady(s, Run::clientDecodeTokensPerS)).toArray());
         System.out.printf("  %-44s %12.1f   (llama.cpp's own timing above: %.1f, %.2fx node's clock)%n",
                 "llama.cpp decode, steady, by node's clock", nodeClock, decode[0], decode[0] / nodeClock);
