@@ -50,6 +50,38 @@ final class QuantizedKernels {
     private QuantizedKernels() {
     }
 
+    /** Calls per kernel in {@link #warmUp}: past C2's invocation threshold (a few thousand) with margin. */
+    private static final int WARM_CALLS = 12_000;
+
+    /**
+     * Runs every kernel on small rows (two shapes, so that row tails, leftover rows and the bias branch are all
+     * taken) until C2 has compiled them with complete type profiles. Why: the Vector API's vectors stay in
+     * registers only when C2 can bind each call to one vector class, which it learns from the profile; a kernel
+     * compiled early (an on-stack replacement in the middle of the first large product) lacked it, boxed every
+     * vector and ran 5-10x slower for the rest of the process (seen here on every kernel, one run in three).
+     */
+    static void warmUp() {
+        int[] ins = {4 * L * 2 + Q8_BLOCK, 2 * Q8_BLOCK + 2 * L};
+        for (int shape = 0; shape < 2; shape++) {
+            int in = ins[shape] / Q8_BLOCK * Q8_BLOCK;
+            int out = shape == 0 ? 8 : 7;
+            float[] x = new float[in];
+            float[] even = new float[in / 2];
+            float[] odd = new float[in / 2];
+            int[][] w = new int[out][in / 2];
+            byte[][] q = new byte[out][in];
+            float[][] d = new float[out][in / Q8_BLOCK];
+            float[] bias = shape == 0 ? new float[out] : null;
+            float[] y = new float[out];
+            for (int i = 0; i < WARM_CALLS / 2; i++) {
+                deinterleave(x, in, even, odd);
+                matvecBf16(even, odd, in, w, bias, y, 0, out);
+                matvecF16(even, odd, in, w, bias, y, 0, out);
+                matvecQ8(x, in, q, d, bias, y, 0, out);
+            }
+        }
+    }
+
     /** Splits {@code x[0, in)} into its even ({@code x[2k]}) and odd ({@code x[2k + 1]}) elements. */
     static void deinterleave(float[] x, int in, float[] even, float[] odd) {
         for (int k = 0; k < in / 2; k++) {
@@ -151,48 +183,41 @@ final class QuantizedKernels {
         return Float.intBitsToFloat(pair << 16) * e + Float.intBitsToFloat(pair & 0xFFFF0000) * o;
     }
 
-    /** float16 rows, as {@link #matvecBf16} (same packing, same split {@code x}). */
+    /**
+     * float16 rows, as {@link #matvecBf16} (same packing, same split {@code x}), two rows at a time: with four, C2
+     * (Java 17) gave up inlining part of the conversions and boxed the vectors even after {@link #warmUp}, 5x
+     * slower (0.4-1.1 against 2.5-4.5 G weights/s in paired runs).
+     */
     static void matvecF16(float[] even, float[] odd, int in, int[][] w, float[] bias, float[] y, int r0, int r1) {
         int r = r0;
-        for (; r + 4 <= r1; r += 4) {
+        int half = in / 2;
+        int bound = I.loopBound(half);
+        for (; r + 2 <= r1; r += 2) {
             int[] w0 = w[r];
             int[] w1 = w[r + 1];
-            int[] w2 = w[r + 2];
-            int[] w3 = w[r + 3];
             FloatVector a0 = FloatVector.zero(S);
             FloatVector a1 = a0;
-            FloatVector a2 = a0;
-            FloatVector a3 = a0;
-            int half = in / 2;
-            int bound = I.loopBound(half);
             int k = 0;
             for (; k < bound; k += L) {
                 FloatVector xe = FloatVector.fromArray(S, even, k);
                 FloatVector xo = FloatVector.fromArray(S, odd, k);
                 IntVector v0 = IntVector.fromArray(I, w0, k);
                 IntVector v1 = IntVector.fromArray(I, w1, k);
-                IntVector v2 = IntVector.fromArray(I, w2, k);
-                IntVector v3 = IntVector.fromArray(I, w3, k);
                 a0 = f16Lo(v0).fma(xe, f16Hi(v0).fma(xo, a0));
                 a1 = f16Lo(v1).fma(xe, f16Hi(v1).fma(xo, a1));
-                a2 = f16Lo(v2).fma(xe, f16Hi(v2).fma(xo, a2));
-                a3 = f16Lo(v3).fma(xe, f16Hi(v3).fma(xo, a3));
             }
             float s0 = a0.reduceLanes(VectorOperators.ADD);
             float s1 = a1.reduceLanes(VectorOperators.ADD);
-            float s2 = a2.reduceLanes(VectorOperators.ADD);
-            float s3 = a3.reduceLanes(VectorOperators.ADD);
             for (; k < half; k++) {
                 s0 += f16Dot(w0[k], even[k], odd[k]);
                 s1 += f16Dot(w1[k], even[k], odd[k]);
-                s2 += f16Dot(w2[k], even[k], odd[k]);
-                s3 += f16Dot(w3[k], even[k], odd[k]);
             }
-            store4(s0, s1, s2, s3, bias, y, r);
+            y[r] = s0 + (bias == null ? 0f : bias[r]);
+            y[r + 1] = s1 + (bias == null ? 0f : bias[r + 1]);
         }
         for (; r < r1; r++) {
             float s = 0f;
-            for (int k = 0; k < in / 2; k++) {
+            for (int k = 0; k < half; k++) {
                 s += f16Dot(w[r][k], even[k], odd[k]);
             }
             y[r] = s + (bias == null ? 0f : bias[r]);
@@ -202,22 +227,24 @@ final class QuantizedKernels {
     /** 2^112: a half's bits moved into a float's place read as the value times 2^-112. */
     private static final float F16_SCALE = 0x1p112f;
 
+    /**
+     * The low halves as floats: shifted to the top ({@code << 16}), then arithmetically 3 right, which leaves the
+     * sign at bit 31 (and copies of it in bits 28..30, masked off) and the magnitude at bits 13..27.
+     */
     private static FloatVector f16Lo(IntVector v) {
-        IntVector bits = v.lanewise(VectorOperators.AND, 0x7FFF).lanewise(VectorOperators.LSHL, 13)
-                .or(v.lanewise(VectorOperators.AND, 0x8000).lanewise(VectorOperators.LSHL, 16));
-        return bits.reinterpretAsFloats().mul(F16_SCALE);
+        return v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                .lanewise(VectorOperators.AND, 0x8FFFFFFF).reinterpretAsFloats().mul(F16_SCALE);
     }
 
+    /** The high halves as floats: already on top, so one arithmetic shift and a mask that drops the low half. */
     private static FloatVector f16Hi(IntVector v) {
-        IntVector bits = v.lanewise(VectorOperators.LSHR, 3).lanewise(VectorOperators.AND, 0x0FFFE000)
-                .or(v.lanewise(VectorOperators.AND, 0x80000000));
-        return bits.reinterpretAsFloats().mul(F16_SCALE);
+        return v.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, 0x8FFFE000).reinterpretAsFloats()
+                .mul(F16_SCALE);
     }
 
     /** One half of a packed pair as float, by the same bit operations as the vector lanes. */
     static float f16(int halfBits) {
-        int bits = ((halfBits & 0x7FFF) << 13) | ((halfBits & 0x8000) << 16);
-        return Float.intBitsToFloat(bits) * F16_SCALE;
+        return Float.intBitsToFloat(((halfBits << 16) >> 3) & 0x8FFFFFFF) * F16_SCALE;
     }
 
     private static float f16Dot(int pair, float e, float o) {
