@@ -220,6 +220,41 @@ class GgufModelLoadTest {
     }
 
     @Test
+    void theChatTemplateTheGgufCarriesRendersAndTokenizesAsTheFolders() throws IOException {
+        Path folder = io.steer4j.fixtures.ChatCheckpoint.write(tmp.resolve("chat"));
+        Path gguf = tmp.resolve("chat.gguf");
+        GgufModelWriter.convert(folder, gguf, GgmlType.Q8_0);
+        List<io.steer4j.core.chat.ChatMessage> chat = List.of(io.steer4j.core.chat.ChatMessage.user("Hi there"));
+        try (LanguageModel a = LanguageModel.load(folder); LanguageModel b = LanguageModel.load(gguf)) {
+            var fa = io.steer4j.djl.chat.ChatFormat.of(a);
+            var fb = io.steer4j.djl.chat.ChatFormat.of(b);
+            String text = fa.render(chat, io.steer4j.djl.chat.ChatEnding.GENERATION_PROMPT);
+            assertTrue(text.contains("<|im_start|>assistant"), text);
+            assertEquals(text, fb.render(chat, io.steer4j.djl.chat.ChatEnding.GENERATION_PROMPT));
+            assertArrayEquals(a.tokenizer().encode(text), b.tokenizer().encode(text),
+                    "<|im_start|> and <|im_end|> stay single special tokens");
+        }
+    }
+
+    @Test
+    void aGgufMissingAConfigKeyIsRefusedNamingTheKeyAndTheFile() throws IOException {
+        Path f = tmp.resolve("no-blocks.gguf");
+        new io.steer4j.core.format.gguf.GgufWriter().putString("general.architecture", "llama")
+                .putUint32("llama.embedding_length", 64).writeAtomically(f);
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> LanguageModel.load(f));
+        assertTrue(e.getMessage().contains("no-blocks.gguf") && e.getMessage().contains("llama.attention.head_count"),
+                e.getMessage());
+    }
+
+    @Test
+    void aGgufOfAnotherArchitectureIsRefusedByName() throws IOException {
+        Path f = tmp.resolve("other.gguf");
+        new io.steer4j.core.format.gguf.GgufWriter().putString("general.architecture", "qwen3").writeAtomically(f);
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> LanguageModel.load(f));
+        assertTrue(e.getMessage().contains("'qwen3'") && e.getMessage().contains("gpt2 and llama"), e.getMessage());
+    }
+
+    @Test
     void theCliGeneratesFromAGgufFileAsFromTheFolder() {
         String gguf = tmp.resolve("stories260k-Q8_0.gguf").toString();
         String folder = TinyModel.requireReal("stories260k").toString();

@@ -14,9 +14,13 @@ import java.nio.ByteOrder;
  * }</pre>
  */
 public enum GgmlType {
+    /** IEEE float32, 4 bytes a value. */
     F32(0, 1, 4),
+    /** IEEE binary16, 2 bytes a value. */
     F16(1, 1, 2),
+    /** Blocks of 32 int8 values and a float16 scale: 34 bytes per 32 values. */
     Q8_0(8, Q8Blocks.BLOCK, Q8Blocks.BLOCK_BYTES),
+    /** bfloat16 (the upper half of a float32), 2 bytes a value. */
     BF16(30, 1, 2);
 
     private final int code;
