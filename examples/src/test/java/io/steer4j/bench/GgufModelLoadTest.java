@@ -71,7 +71,10 @@ class GgufModelLoadTest {
         for (GgmlType t : GgmlType.values()) {
             Path s = tmp.resolve("stories260k-" + t + ".gguf");
             GgufModelWriter.convert(stories, s, t);
+            long t0 = System.nanoTime();
             STORIES.put(t, LanguageModel.load(s));
+            System.out.printf("gguf stories260k %s: file %d bytes, loaded in %.0f ms%n", t, Files.size(s),
+                    (System.nanoTime() - t0) / 1e6);
             Path g = tmp.resolve("gpt2-tiny-" + t + ".gguf");
             GgufModelWriter.convert(TinyModel.dir(), g, t);
             GPT2.put(t, LanguageModel.load(g));

@@ -108,11 +108,11 @@ final class GgufTokenizerJson {
                         + "; steer4j builds the GPT-2 pre-tokenizer ('gpt-2', 'default') only for now");
             }
             root.set("normalizer", null);
-            root.set("pre_tokenizer", byteLevel(F.objectNode(), false, true));
+            root.set("pre_tokenizer", byteLevel(F.objectNode(), true));
         }
         root.set("post_processor", postProcessor(tokens, addBos ? bos : -1, addEos ? eos : -1, llama));
         root.set("decoder", llama ? sentencePieceDecoder(flag(f, "tokenizer.ggml.add_space_prefix", true))
-                : byteLevel(F.objectNode(), true, true));
+                : byteLevel(F.objectNode(), true));
         ObjectNode m = root.putObject("model");
         m.put("type", "BPE");
         m.putNull("dropout");
@@ -136,7 +136,7 @@ final class GgufTokenizerJson {
         return new Built(root, bos >= 0 ? tokens.get(bos) : null, eos >= 0 ? tokens.get(eos) : null, addBos);
     }
 
-    private static ObjectNode byteLevel(ObjectNode n, boolean decoderOnly, boolean trimOffsets) {
+    private static ObjectNode byteLevel(ObjectNode n, boolean trimOffsets) {
         n.put("type", "ByteLevel");
         n.put("add_prefix_space", false);
         n.put("trim_offsets", trimOffsets);
@@ -161,7 +161,7 @@ final class GgufTokenizerJson {
     /** BOS and EOS around the text when the file asks for them, as transformers' Llama converter adds them. */
     private static ObjectNode postProcessor(List<String> tokens, int bos, int eos, boolean llama) {
         if (bos < 0 && eos < 0) {
-            return llama ? null : byteLevel(F.objectNode(), false, false);
+            return llama ? null : byteLevel(F.objectNode(), false);
         }
         ObjectNode p = F.objectNode().put("type", "TemplateProcessing");
         ArrayNode single = p.putArray("single");

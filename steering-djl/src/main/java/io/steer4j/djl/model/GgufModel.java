@@ -50,7 +50,8 @@ final class GgufModel {
     static Path unpack(Path file) {
         Path dir;
         try {
-            dir = Files.createTempDirectory("steer4j-gguf-");
+            // Named for the file, so the engine line logged at load names the model, not only a number.
+            dir = Files.createTempDirectory(modelId(file).replaceAll("[^A-Za-z0-9._-]", "_") + "-gguf-");
         } catch (IOException e) {
             throw new ModelLoadException("cannot create a folder to unpack " + file + " into: " + e.getMessage(), e);
         }
