@@ -51,7 +51,8 @@ final class GgufModel {
         Path dir;
         try {
             // Named for the file, so the engine line logged at load names the model, not only a number.
-            dir = Files.createTempDirectory(modelId(file).replaceAll("[^A-Za-z0-9._-]", "_") + "-gguf-");
+            String name = modelId(file).replaceAll("[^A-Za-z0-9._-]", "_");
+            dir = Files.createTempDirectory(name.substring(0, Math.min(name.length(), 64)) + "-gguf-");
         } catch (IOException e) {
             throw new ModelLoadException("cannot create a folder to unpack " + file + " into: " + e.getMessage(), e);
         }
