@@ -378,11 +378,16 @@ public final class GgufCheckpoint {
         try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
             os.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
             os.write(hp);
+            // Through a 4 MiB buffer: a large vocabulary's embedding has more than 2^31 bytes as float32.
+            ByteBuffer b = ByteBuffer.allocate(1 << 22).order(ByteOrder.LITTLE_ENDIAN);
             for (Out t : tensors) {
                 float[] v = t.source().values();
-                ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-                b.asFloatBuffer().put(v);
-                os.write(b.array());
+                for (int i = 0; i < v.length; i += b.capacity() / 4) {
+                    int n = Math.min(b.capacity() / 4, v.length - i);
+                    b.clear();
+                    b.asFloatBuffer().put(v, i, n);
+                    os.write(b.array(), 0, 4 * n);
+                }
             }
         }
         Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
