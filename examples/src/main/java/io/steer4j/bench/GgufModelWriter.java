@@ -128,7 +128,7 @@ final class GgufModelWriter {
                 w.putFloat32(key, (Float) kv[1]);
             }
         }
-        if (tokenizer && Files.isRegularFile(folder.resolve("tokenizer.json"))) {
+        if (tokenizer && TokenizerToGguf.present(folder)) {
             TokenizerToGguf.write(folder, c, vocab, w);
         } else {
             placeholderVocabulary(vocab, c, w);

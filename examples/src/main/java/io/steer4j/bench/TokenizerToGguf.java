@@ -35,7 +35,8 @@ final class TokenizerToGguf {
      */
     static void write(Path folder, JsonNode config, int vocab, GgufWriter w) throws IOException {
         ObjectMapper json = new ObjectMapper();
-        JsonNode t = json.readTree(folder.resolve("tokenizer.json").toFile());
+        JsonNode t = Files.isRegularFile(folder.resolve("tokenizer.json"))
+                ? json.readTree(folder.resolve("tokenizer.json").toFile()) : fromVocabAndMerges(folder, config, json);
         JsonNode model = t.path("model");
         if (!model.path("type").asText().equals("BPE")) {
             throw new IOException("the GGUF writer converts BPE tokenizers, not " + model.path("type").asText());
@@ -107,6 +108,43 @@ final class TokenizerToGguf {
                 w.putString("tokenizer.chat_template", template.asText());
             }
         }
+    }
+
+    /** Whether {@code folder} has a tokenizer this class converts. */
+    static boolean present(Path folder) {
+        return Files.isRegularFile(folder.resolve("tokenizer.json"))
+                || Files.isRegularFile(folder.resolve("vocab.json")) && Files.isRegularFile(folder.resolve("merges.txt"));
+    }
+
+    /**
+     * GPT-2's original layout ({@code vocab.json} + {@code merges.txt}) as the BPE model of a tokenizer.json, with
+     * {@code <|endoftext|>} and the config's BOS and EOS as special tokens, as steer4j's tokenizer loading reads it.
+     */
+    private static JsonNode fromVocabAndMerges(Path folder, JsonNode config, ObjectMapper json) throws IOException {
+        com.fasterxml.jackson.databind.node.ObjectNode t = json.createObjectNode();
+        com.fasterxml.jackson.databind.node.ObjectNode model = t.putObject("model");
+        model.put("type", "BPE");
+        JsonNode vocab = json.readTree(folder.resolve("vocab.json").toFile());
+        model.set("vocab", vocab);
+        com.fasterxml.jackson.databind.node.ArrayNode added = t.putArray("added_tokens");
+        java.util.Set<Integer> special = new java.util.LinkedHashSet<>();
+        if (vocab.has("<|endoftext|>")) {
+            special.add(vocab.get("<|endoftext|>").asInt());
+        }
+        special.add(firstId(config.path("bos_token_id")));
+        special.add(firstId(config.path("eos_token_id")));
+        vocab.fields().forEachRemaining(e -> {
+            if (special.contains(e.getValue().asInt())) {
+                added.addObject().put("id", e.getValue().asInt()).put("content", e.getKey()).put("special", true);
+            }
+        });
+        com.fasterxml.jackson.databind.node.ArrayNode merges = model.putArray("merges");
+        for (String line : Files.readAllLines(folder.resolve("merges.txt"))) {
+            if (!line.isBlank() && !line.startsWith("#version")) {
+                merges.add(line);
+            }
+        }
+        return t;
     }
 
     /**

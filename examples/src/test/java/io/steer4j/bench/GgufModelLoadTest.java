@@ -168,6 +168,31 @@ class GgufModelLoadTest {
         }
     }
 
+    /** GPT-2's real 50,257-token vocabulary and 50,000 merges, through GGUF and back, give the same ids. */
+    @Test
+    void theRealGpt2VocabularyBuiltFromTheGgufGivesTheIdsOfVocabAndMerges() throws IOException {
+        Path real = sharedModel("gpt2-tokenizer", "vocab.json");
+        Path folder = io.steer4j.fixtures.TinyCheckpoints.gpt2Like(tmp.resolve("gpt2-real-vocab"),
+                new io.steer4j.fixtures.GptShape(50257, 64, 32, 1, 2), 28);
+        Files.deleteIfExists(folder.resolve("tokenizer.json"));
+        Files.copy(real.resolve("vocab.json"), folder.resolve("vocab.json"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(real.resolve("merges.txt"), folder.resolve("merges.txt"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path gguf = tmp.resolve("gpt2-real-vocab.gguf");
+        GgufModelWriter.convert(folder, gguf, GgmlType.Q8_0);
+        List<String> texts = new java.util.ArrayList<>(TEXTS);
+        texts.addAll(List.of("The quick brown fox's   jumps, don't they? I'll", "   leading spaces\ttab",
+                "<|endoftext|> in text", "Ünïcödé and emoji 🙂 and 中文", "x".repeat(300)));
+        try (LanguageModel a = LanguageModel.load(folder); LanguageModel b = LanguageModel.load(gguf)) {
+            for (String text : texts) {
+                assertArrayEquals(a.tokenizer().encode(text), b.tokenizer().encode(text), "ids of " + text);
+                assertEquals(a.tokenizer().decode(a.tokenizer().encode(text)),
+                        b.tokenizer().decode(a.tokenizer().encode(text)), "text of " + text);
+            }
+        }
+    }
+
     /**
      * GGUF carries one EOS id ({@code tokenizer.ggml.eos_token_id}, written from config.json's), not the list a
      * generation_config.json may give (stories260k's stops at BOS too).
@@ -283,6 +308,22 @@ class GgufModelLoadTest {
         Files.writeString(f, "GGUF but nothing else");
         ModelLoadException e = assertThrows(ModelLoadException.class, () -> LanguageModel.load(f));
         assertTrue(e.getMessage().contains("not.gguf"), e.getMessage());
+    }
+
+    /** A folder of ../shared/models (searched upwards from the working directory), which CI has: never skipped. */
+    private static Path sharedModel(String name, String file) {
+        String env = System.getenv("STEER4J_MODELS");
+        if (env != null && Files.isRegularFile(Path.of(env, name, file))) {
+            return Path.of(env, name);
+        }
+        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+            for (Path p : new Path[] {d.resolve("shared/models/" + name), d.resolve("../shared/models/" + name)}) {
+                if (Files.isRegularFile(p.resolve(file))) {
+                    return p.normalize();
+                }
+            }
+        }
+        throw new AssertionError(name + " not found under shared/models or $STEER4J_MODELS");
     }
 
     private static long[] concat(long[] a, long[] b) {
