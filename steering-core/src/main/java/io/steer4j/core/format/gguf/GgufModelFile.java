@@ -181,6 +181,27 @@ public final class GgufModelFile implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The tensor's bytes as stored (little-endian; Q8_0 as its blocks), for code that keeps the stored format
+     * rather than widening it.
+     *
+     * @throws VectorFileFormatException when the tensor is larger than a Java array holds
+     */
+    public byte[] storedBytes(GgufTensorInfo t) throws IOException {
+        if (t.byteSize() > Integer.MAX_VALUE - 16) {
+            throw new VectorFileFormatException(file, "tensor '" + t.name() + "' has " + t.byteSize()
+                    + " bytes, more than a Java array holds");
+        }
+        ByteBuffer buf = ByteBuffer.allocate((int) t.byteSize());
+        while (buf.hasRemaining()) {
+            if (channel.read(buf, t.offset() + buf.position()) < 0) {
+                throw new VectorFileFormatException(file, "tensor '" + t.name() + "' ends past the end of the file at"
+                        + " byte " + (t.offset() + buf.position()) + " (truncated while open?)");
+            }
+        }
+        return buf.array();
+    }
+
     @Override
     public void close() throws IOException {
         channel.close();
