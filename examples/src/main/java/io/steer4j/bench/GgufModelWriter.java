@@ -2,42 +2,36 @@ package io.steer4j.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.steer4j.core.format.gguf.GgmlType;
+import io.steer4j.core.format.gguf.GgufWriter;
 import io.steer4j.core.format.safetensors.SafetensorsDtype;
 import io.steer4j.core.format.safetensors.SafetensorsHeader;
-import io.steer4j.core.format.safetensors.SafetensorsTensorInfo;
 
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Converts a float32 Hugging Face checkpoint (one {@code model.safetensors}) of the GPT-2 or Llama family into a
- * float32 GGUF model file that llama.cpp loads, so that the benchmark can run llama.cpp on exactly the weights
- * steer4j runs. Written for the benchmark's peer comparison, not as a general converter: no quantisation, no
- * sharded checkpoints, and a placeholder vocabulary (the benchmark feeds token ids, never text).
+ * GGUF model file that llama.cpp loads, so that the benchmark can run llama.cpp on exactly the weights steer4j runs,
+ * and so that steer4j's own GGUF loading can be proven on known weights. Matrices are stored as F32, F16, BF16 or
+ * Q8_0 ({@link GgmlType}, rounded as ggml rounds); one-dimensional tensors (norms, biases) stay F32, and a matrix
+ * whose rows are not a whole number of Q8_0 blocks falls back to F16, as llama.cpp's {@code convert_hf_to_gguf.py}
+ * does. No sharded checkpoints.
  *
  * <p>What llama.cpp expects beyond the tensor names: GPT-2's Conv1D weights ({@code [in, out]}) transposed to
  * {@code [out, in]}; an {@code output.weight} even when the head is tied; Llama's query and key rows permuted from
  * Hugging Face's rotate-half order to the interleaved pairs llama.cpp rotates (as its {@code convert_hf_to_gguf.py}
  * does); GGUF dimensions listed innermost first.
+ *
+ * <p>The vocabulary: {@link #convert(Path, Path, GgmlType)} writes the folder's own tokenizer
+ * ({@link TokenizerToGguf}); {@link #convert(Path, Path)}, which the peer benchmark uses, a placeholder vocabulary
+ * (the benchmark feeds token ids, never text).
  */
 final class GgufModelWriter {
-    private static final int ALIGN = 32;
-    private static final int T_UINT32 = 4;
-    private static final int T_INT32 = 5;
-    private static final int T_FLOAT32 = 6;
-    private static final int T_STRING = 8;
-    private static final int T_ARRAY = 9;
-
     private record Tensor(String name, long[] rowMajorShape, float[] data) {
     }
 
@@ -57,22 +51,39 @@ final class GgufModelWriter {
     }
 
     /**
-     * Converts in a JVM of its own, as {@link PeerSection} runs it: {@code GgufModelWriter MODEL_DIR OUT.gguf}. (In
-     * the benchmark's process the conversion's ~2x model size of temporary arrays would inflate its peak RSS.)
+     * Converts in a JVM of its own, as {@link PeerSection} runs it: {@code GgufModelWriter MODEL_DIR OUT.gguf
+     * [F32|F16|BF16|Q8_0]} (with a type, the folder's tokenizer is written too). In the benchmark's process the
+     * conversion's ~2x model size of temporary arrays would inflate its peak RSS.
      */
     public static void main(String[] args) throws IOException {
-        if (args.length != 2) {
-            System.err.println("usage: GgufModelWriter MODEL_DIR OUT.gguf");
+        if (args.length != 2 && args.length != 3) {
+            System.err.println("usage: GgufModelWriter MODEL_DIR OUT.gguf [F32|F16|BF16|Q8_0]");
             System.exit(2);
         }
-        System.out.println(convert(Path.of(args[0]), Path.of(args[1])));
+        System.out.println(args.length == 2 ? convert(Path.of(args[0]), Path.of(args[1]))
+                : convert(Path.of(args[0]), Path.of(args[1]), GgmlType.valueOf(args[2])));
     }
 
-    /** Writes {@code out} from the checkpoint in {@code folder}; returns the file's size in bytes. */
+    /**
+     * Writes a float32 {@code out} with a placeholder vocabulary from the checkpoint in {@code folder}; returns the
+     * file's size in bytes.
+     */
     static long convert(Path folder, Path out) throws IOException {
+        return convert(folder, out, GgmlType.F32, false);
+    }
+
+    /**
+     * Writes {@code out} from the checkpoint in {@code folder} with its matrices stored as {@code type} and the
+     * folder's tokenizer and chat template; returns the file's size in bytes.
+     */
+    static long convert(Path folder, Path out, GgmlType type) throws IOException {
+        return convert(folder, out, type, true);
+    }
+
+    private static long convert(Path folder, Path out, GgmlType type, boolean tokenizer) throws IOException {
         GgufModelWriter w = new GgufModelWriter(folder);
         try {
-            return w.write(out);
+            return w.write(out, type, tokenizer);
         } finally {
             w.channel.close();
         }
@@ -95,54 +106,41 @@ final class GgufModelWriter {
         return header.tensor(name).isPresent();
     }
 
-    private long write(Path out) throws IOException {
+    private long write(Path out, GgmlType type, boolean tokenizer) throws IOException {
         JsonNode c = new ObjectMapper().readTree(folder.resolve("config.json").toFile());
-        String type = c.path("model_type").asText();
+        String modelType = c.path("model_type").asText();
         List<Object[]> kvs = new ArrayList<>();
         List<Tensor> tensors = new ArrayList<>();
         int vocab = c.path("vocab_size").asInt();
-        switch (type) {
+        switch (modelType) {
             case "gpt2" -> gpt2(c, kvs, tensors);
             case "llama" -> llama(c, kvs, tensors);
-            default -> throw new IOException("the peer converter handles gpt2 and llama checkpoints, not " + type);
+            default -> throw new IOException("the peer converter handles gpt2 and llama checkpoints, not " + modelType);
         }
-        placeholderVocabulary(vocab, c, kvs);
-        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-        try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
-            Le le = new Le(os);
-            le.bytes("GGUF".getBytes(StandardCharsets.US_ASCII));
-            le.u32(3);
-            le.u64(tensors.size());
-            le.u64(kvs.size());
-            for (Object[] kv : kvs) {
-                le.string((String) kv[0]);
-                value(le, kv[1]);
-            }
-            long offset = 0;
-            for (Tensor t : tensors) {
-                le.string(t.name());
-                le.u32(t.rowMajorShape().length);
-                for (int i = t.rowMajorShape().length - 1; i >= 0; i--) {
-                    le.u64(t.rowMajorShape()[i]); // GGUF lists ne[0] (the contiguous axis) first
-                }
-                le.u32(0); // GGML_TYPE_F32
-                le.u64(offset);
-                offset = align(offset + 4L * t.data().length);
-            }
-            le.pad();
-            for (Tensor t : tensors) {
-                ByteBuffer b = ByteBuffer.allocate(4 * t.data().length).order(ByteOrder.LITTLE_ENDIAN);
-                b.asFloatBuffer().put(t.data());
-                le.bytes(b.array());
-                le.pad();
+        GgufWriter w = new GgufWriter();
+        for (Object[] kv : kvs) {
+            String key = (String) kv[0];
+            if (kv[1] instanceof String s) {
+                w.putString(key, s);
+            } else if (kv[1] instanceof Integer i) {
+                w.putUint32(key, i);
+            } else {
+                w.putFloat32(key, (Float) kv[1]);
             }
         }
-        Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        if (tokenizer && TokenizerToGguf.present(folder)) {
+            TokenizerToGguf.write(folder, c, vocab, w);
+        } else {
+            placeholderVocabulary(vocab, c, w);
+        }
+        for (Tensor t : tensors) {
+            long[] shape = t.rowMajorShape();
+            GgmlType stored = shape.length == 1 ? GgmlType.F32
+                    : shape[shape.length - 1] % type.blockSize() == 0 ? type : GgmlType.F16;
+            w.addTensor(t.name(), shape, stored, t.data());
+        }
+        w.writeAtomically(out);
         return Files.size(out);
-    }
-
-    private static long align(long n) {
-        return (n + ALIGN - 1) / ALIGN * ALIGN;
     }
 
     private void gpt2(JsonNode c, List<Object[]> kvs, List<Tensor> t) throws IOException {
@@ -234,7 +232,7 @@ final class GgufModelWriter {
      * A vocabulary of placeholder tokens that llama.cpp's byte-level BPE accepts: ids 0..255 are GPT-2's byte
      * alphabet (so that "\n", which llama.cpp tokenises at load, exists), the rest {@code <id>}; no merges.
      */
-    private static void placeholderVocabulary(int vocab, JsonNode c, List<Object[]> kvs) {
+    private static void placeholderVocabulary(int vocab, JsonNode c, GgufWriter w) {
         String[] tokens = new String[vocab];
         int[] byteChars = gpt2ByteAlphabet();
         for (int i = 0; i < vocab; i++) {
@@ -242,14 +240,14 @@ final class GgufModelWriter {
         }
         int[] types = new int[vocab];
         java.util.Arrays.fill(types, 1);
-        kvs.add(new Object[] {"tokenizer.ggml.model", "gpt2"});
-        kvs.add(new Object[] {"tokenizer.ggml.pre", "default"});
-        kvs.add(new Object[] {"tokenizer.ggml.tokens", tokens});
-        kvs.add(new Object[] {"tokenizer.ggml.token_type", types});
-        kvs.add(new Object[] {"tokenizer.ggml.merges", new String[0]});
+        w.putString("tokenizer.ggml.model", "gpt2");
+        w.putString("tokenizer.ggml.pre", "default");
+        w.putStrings("tokenizer.ggml.tokens", List.of(tokens));
+        w.putInt32s("tokenizer.ggml.token_type", types);
+        w.putStrings("tokenizer.ggml.merges", List.of());
         int eos = c.path("eos_token_id").asInt(vocab - 1);
-        kvs.add(new Object[] {"tokenizer.ggml.eos_token_id", eos});
-        kvs.add(new Object[] {"tokenizer.ggml.bos_token_id", c.path("bos_token_id").asInt(eos)});
+        w.putUint32("tokenizer.ggml.eos_token_id", eos);
+        w.putUint32("tokenizer.ggml.bos_token_id", c.path("bos_token_id").asInt(eos));
     }
 
     /** GPT-2's {@code bytes_to_unicode}: the code point that stands for each byte. */
@@ -285,69 +283,5 @@ final class GgufModelWriter {
             }
         }
         return out;
-    }
-
-    private static void value(Le le, Object v) throws IOException {
-        if (v instanceof String s) {
-            le.u32(T_STRING);
-            le.string(s);
-        } else if (v instanceof Integer i) {
-            le.u32(T_UINT32);
-            le.u32(i);
-        } else if (v instanceof Float f) {
-            le.u32(T_FLOAT32);
-            le.u32(Float.floatToRawIntBits(f));
-        } else if (v instanceof String[] a) {
-            le.u32(T_ARRAY);
-            le.u32(T_STRING);
-            le.u64(a.length);
-            for (String s : a) {
-                le.string(s);
-            }
-        } else if (v instanceof int[] a) {
-            le.u32(T_ARRAY);
-            le.u32(T_INT32);
-            le.u64(a.length);
-            for (int x : a) {
-                le.u32(x);
-            }
-        } else {
-            throw new IllegalArgumentException("no GGUF type for " + v);
-        }
-    }
-
-    /** Little-endian writer that tracks its position for alignment padding. */
-    private static final class Le {
-        private final OutputStream os;
-        private long pos;
-
-        Le(OutputStream os) {
-            this.os = os;
-        }
-
-        void bytes(byte[] b) throws IOException {
-            os.write(b);
-            pos += b.length;
-        }
-
-        void u32(long v) throws IOException {
-            bytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) v).array());
-        }
-
-        void u64(long v) throws IOException {
-            bytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array());
-        }
-
-        void string(String s) throws IOException {
-            byte[] b = s.getBytes(StandardCharsets.UTF_8);
-            u64(b.length);
-            bytes(b);
-        }
-
-        void pad() throws IOException {
-            while (pos % ALIGN != 0) {
-                bytes(new byte[1]);
-            }
-        }
     }
 }

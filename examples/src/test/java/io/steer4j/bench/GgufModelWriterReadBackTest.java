@@ -28,8 +28,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * weights transposed, Llama's query/key rows in interleaved rotary order, the tied head written out.
  */
 class GgufModelWriterReadBackTest {
-    /** One tensor as read back: its shape in GGUF order (innermost first) and its float32 values. */
-    private record ReadTensor(long[] ggufDims, float[] values) {
+    /**
+     * One tensor as read back: its shape in GGUF order (innermost first), its ggml type, its values decoded by this
+     * test, and for Q8_0 the stored block scales and int8 values.
+     */
+    private record ReadTensor(long[] ggufDims, int type, float[] values, float[] scales, byte[] quants) {
+        ReadTensor(long[] ggufDims, float[] values) {
+            this(ggufDims, 0, values, null, null);
+        }
     }
 
     @Test
@@ -115,6 +121,79 @@ class GgufModelWriterReadBackTest {
     }
 
     /**
+     * The same model written as F16, BF16 and Q8_0: every tensor, decoded by this test's reader, is the float32
+     * file's tensor rounded by ggml's rules, checked here from their definitions: norms and biases stay F32;
+     * BF16 is round-to-nearest-even of the upper half; F16 within half a float16 step; Q8_0 blocks of 32 with
+     * {@code d} within half a float16 step of {@code max|x| / 127} and {@code q = roundf(x / d)} (halves away from
+     * zero, at most one step off where {@code x / d} is that close to a half); rows that are not whole blocks F16.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"F16", "BF16", "Q8_0"})
+    void everyTensorOfATypedFileIsTheFloat32TensorRoundedAsGgmlRounds(String typeName, @TempDir Path tmp)
+            throws IOException {
+        Path dir = TinyFamily.LLAMA.writeCheckpoint(tmp.resolve("llama"));
+        Path f32 = tmp.resolve("f32.gguf");
+        Path typed = tmp.resolve(typeName + ".gguf");
+        GgufModelWriter.convert(dir, f32, io.steer4j.core.format.gguf.GgmlType.F32);
+        GgufModelWriter.convert(dir, typed, io.steer4j.core.format.gguf.GgmlType.valueOf(typeName));
+        Map<String, ReadTensor> want = readAll(f32);
+        Map<String, ReadTensor> got = readAll(typed);
+        assertEquals(want.keySet(), got.keySet());
+        int q8Blocks = 0;
+        for (String name : want.keySet()) {
+            ReadTensor w = want.get(name);
+            ReadTensor g = got.get(name);
+            assertArrayEquals(w.ggufDims(), g.ggufDims(), name + " dims");
+            float[] x = w.values();
+            if (w.ggufDims().length == 1) {
+                assertEquals(0, g.type(), name + " (1-D) stays F32");
+                assertArrayEquals(x, g.values(), name);
+                continue;
+            }
+            boolean wholeBlocks = w.ggufDims()[0] % 32 == 0;
+            int expectedType = switch (typeName) {
+                case "F16" -> 1;
+                case "BF16" -> 30;
+                default -> wholeBlocks ? 8 : 1;
+            };
+            assertEquals(expectedType, g.type(), name + " type");
+            for (int i = 0; i < x.length; i++) {
+                float v = g.values()[i];
+                switch (g.type()) {
+                    case 30 -> {
+                        int bits = Float.floatToRawIntBits(x[i]);
+                        int rne = (bits + 0x7FFF + ((bits >>> 16) & 1)) & 0xFFFF0000;
+                        assertEquals(Float.intBitsToFloat(rne), v, name + "[" + i + "] bf16");
+                    }
+                    case 1 -> assertEquals(x[i], v, Math.max(Math.abs(x[i]) * 0x1p-11, 0x1p-25),
+                            name + "[" + i + "] f16");
+                    default -> { }
+                }
+            }
+            if (g.type() == 8) {
+                for (int blk = 0; blk < x.length / 32; blk++, q8Blocks++) {
+                    float amax = 0;
+                    for (int j = 0; j < 32; j++) {
+                        amax = Math.max(amax, Math.abs(x[blk * 32 + j]));
+                    }
+                    float d = amax / 127f;
+                    assertEquals(d, g.scales()[blk], Math.max(d * 0x1p-11, 0x1p-25), name + " block " + blk + " d");
+                    for (int j = 0; j < 32; j++) {
+                        double r = x[blk * 32 + j] * (d == 0 ? 0 : 1 / d);
+                        long roundf = (long) Math.signum(r) * (long) Math.floor(Math.abs(r) + 0.5);
+                        int q = g.quants()[blk * 32 + j];
+                        assertTrue(q == roundf || Math.abs(Math.abs(r) % 1 - 0.5) < 1e-4 && Math.abs(q - roundf) == 1,
+                                name + " block " + blk + " q[" + j + "] " + q + " for x/d " + r);
+                    }
+                }
+            }
+        }
+        if (typeName.equals("Q8_0")) {
+            assertTrue(q8Blocks > 0, "some matrices are Q8_0");
+        }
+    }
+
+    /**
      * llama.cpp rotates adjacent pairs (2i, 2i+1) of a head where Hugging Face rotates (i, i + hd/2): GGUF row
      * {@code 2i} of each head must be HF row {@code i}, and row {@code 2i+1} HF row {@code i + hd/2}.
      */
@@ -172,13 +251,14 @@ class GgufModelWriterReadBackTest {
         }
         Map<String, long[]> dims = new LinkedHashMap<>();
         Map<String, Long> offsets = new LinkedHashMap<>();
+        Map<String, Integer> types = new LinkedHashMap<>();
         for (long i = 0; i < tensorCount; i++) {
             String name = string(b);
             long[] d = new long[b.getInt()];
             for (int k = 0; k < d.length; k++) {
                 d[k] = b.getLong();
             }
-            assertEquals(0, b.getInt(), name + " is not GGML_TYPE_F32");
+            types.put(name, b.getInt());
             dims.put(name, d);
             offsets.put(name, b.getLong());
         }
@@ -188,10 +268,46 @@ class GgufModelWriterReadBackTest {
             long n = Arrays.stream(e.getValue()).reduce(1, (x, y) -> x * y);
             float[] v = new float[Math.toIntExact(n)];
             b.position(Math.toIntExact(dataStart + offsets.get(e.getKey())));
-            b.asFloatBuffer().get(v);
-            out.put(e.getKey(), new ReadTensor(e.getValue(), v));
+            int type = types.get(e.getKey());
+            float[] scales = null;
+            byte[] quants = null;
+            switch (type) {
+                case 0 -> b.asFloatBuffer().get(v);
+                case 1 -> {
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = half(b.getShort());
+                    }
+                }
+                case 30 -> {
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = Float.intBitsToFloat((b.getShort() & 0xFFFF) << 16);
+                    }
+                }
+                case 8 -> { // Q8_0: per 32 values a float16 scale d, then 32 int8 q; value = d * q
+                    scales = new float[v.length / 32];
+                    quants = new byte[v.length];
+                    for (int blk = 0; blk < scales.length; blk++) {
+                        scales[blk] = half(b.getShort());
+                        for (int j = 0; j < 32; j++) {
+                            quants[blk * 32 + j] = b.get();
+                            v[blk * 32 + j] = scales[blk] * quants[blk * 32 + j];
+                        }
+                    }
+                }
+                default -> throw new AssertionError(e.getKey() + " has ggml type " + type);
+            }
+            out.put(e.getKey(), new ReadTensor(e.getValue(), type, v, scales, quants));
         }
         return out;
+    }
+
+    /** IEEE binary16 to float, from the format's definition. */
+    private static float half(short bits) {
+        int h = bits & 0xFFFF;
+        int exp = (h >>> 10) & 0x1F;
+        int mant = h & 0x3FF;
+        double v = exp == 0 ? mant * Math.pow(2, -24) : (1 + mant / 1024.0) * Math.pow(2, exp - 15);
+        return (float) ((h & 0x8000) != 0 ? -v : v);
     }
 
     private static String string(ByteBuffer b) {

@@ -48,6 +48,8 @@ public final class LanguageModel implements AutoCloseable {
     private final Set<Long> eosTokenIds;
     /** Open/closed state and the engine thread every pass runs on. */
     private final ModelLifecycle lifecycle = new ModelLifecycle();
+    /** The folder a GGUF file was unpacked into, deleted on close; null for a model loaded from its own folder. */
+    private Path unpackedGguf;
 
     private LanguageModel(Path folder, ModelConfig config, TextTokenizer tokenizer, NDManager manager,
                           DecoderTransformer transformer, Device device, Precision precision, String modelId,
@@ -92,6 +94,9 @@ public final class LanguageModel implements AutoCloseable {
 
     /** {@link #load(String, Device)} with every load option, the CPU engine included. */
     public static LanguageModel load(String modelRef, LoadOptions options) {
+        if (GgufModel.isGgufFile(modelRef)) {
+            return load(Path.of(modelRef), options);
+        }
         Path dir = ModelResolver.builder().build().resolve(modelRef);
         LanguageModel m = load(dir, options);
         boolean isPath = Files.isDirectory(Path.of(modelRef));
@@ -104,7 +109,10 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     private LanguageModel withId(String id) {
-        return new LanguageModel(folder, config, tokenizer, manager, transformer, device, precision, id, eosTokenIds);
+        LanguageModel m = new LanguageModel(folder, config, tokenizer, manager, transformer, device, precision, id,
+                eosTokenIds);
+        m.unpackedGguf = unpackedGguf;
+        return m;
     }
 
     /**
@@ -146,12 +154,25 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     /**
-     * Loads a Hugging Face style folder with every load option, the engine of one-row CPU passes included
+     * Loads a Hugging Face style folder, or a llama.cpp GGUF model file ({@code gpt2} or {@code llama}
+     * architecture; F32, F16, BF16 and Q8_0 tensors, dequantised to float32 at load for now; the tokenizer and chat
+     * template the file carries), with every load option, the engine of one-row CPU passes included
      * ({@link CpuEngine}); logs one INFO line naming that engine (and, when the faster one is off, why).
      *
      * @throws ModelLoadException naming what is missing or inconsistent, or why {@link CpuEngine#JAVA} cannot run
      */
     public static LanguageModel load(Path folder, LoadOptions options) {
+        if (Files.isRegularFile(folder)) {
+            Path unpacked = GgufModel.unpack(folder);
+            try {
+                LanguageModel m = load(unpacked, options).withId(GgufModel.modelId(folder));
+                m.unpackedGguf = unpacked;
+                return m;
+            } catch (RuntimeException e) {
+                GgufModel.delete(unpacked);
+                throw e;
+            }
+        }
         Device device = options.device();
         Precision precision = options.precision();
         SpecialTokens specialTokens = options.specialTokens();
@@ -212,7 +233,10 @@ public final class LanguageModel implements AutoCloseable {
         return precision;
     }
 
-    /** The folder the model was loaded from. */
+    /**
+     * The folder the model was loaded from; for a GGUF file, the Hugging Face folder it was unpacked into (deleted
+     * when the model closes).
+     */
     public Path folder() {
         return folder;
     }
@@ -417,6 +441,9 @@ public final class LanguageModel implements AutoCloseable {
             if (manager.isOpen()) {
                 manager.close();
                 tokenizer.close();
+            }
+            if (unpackedGguf != null) {
+                GgufModel.delete(unpackedGguf);
             }
         });
     }

@@ -20,7 +20,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Parses a little-endian GGUF file (versions 2 and 3, which share a layout) holding F32 or F16 tensors.
+ * Parses a little-endian GGUF file (versions 2 and 3, which share a layout): a control vector (F32 or F16 tensors,
+ * read whole by {@link #read}) or the header of a model file ({@link #readHeader}, any {@link GgmlType}; the
+ * tensors are read later, one at a time, by {@link GgufModelFile}).
  *
  * <p>Layout: magic {@code "GGUF"}; u32 version; u64 tensor count; u64 metadata count; metadata entries (string
  * key, u32 value type, value; strings are a u64 byte length plus UTF-8 bytes, arrays a u32 element type, a u64
@@ -55,13 +57,35 @@ final class GgufReader {
     /** Longest name or key quoted in a message: the rest of a crafted name is not repeated back. */
     private static final int MAX_QUOTED_CHARS = 64;
 
+    /**
+     * What one kind of GGUF file may hold before it is refused as crafted or corrupt.
+     *
+     * @param what             the kind of file, as messages name it
+     * @param maxTensors       tensors accepted
+     * @param maxArrayElements array elements accepted across all metadata values
+     * @param anyType          whether every {@link GgmlType} is read (models), or only F32 and F16 (control vectors)
+     */
+    record Limits(String what, int maxTensors, long maxArrayElements, boolean anyType) {
+    }
+
+    static final Limits CONTROL_VECTOR = new Limits("a control vector", MAX_TENSORS, MAX_ARRAY_ELEMENTS, false);
+
+    /** The parsed header: metadata, tensor infos (offsets absolute in the file) and where the data starts. */
+    record Header(int version, Map<String, Object> metadata, List<GgufTensorInfo> tensors, long dataStart) {
+    }
+
     private final Path file;
     private final ByteBuffer buf;
+    /** Length of the whole file; {@link #buf} may map only its first part (a model's header). */
+    private final long fileSize;
+    private final Limits limits;
     private long arrayElements;
 
-    private GgufReader(Path file, ByteBuffer buf) {
+    private GgufReader(Path file, ByteBuffer buf, long fileSize, Limits limits) {
         this.file = file;
         this.buf = buf;
+        this.fileSize = fileSize;
+        this.limits = limits;
     }
 
     static GgufFile read(Path file) throws IOException {
@@ -82,16 +106,30 @@ final class GgufReader {
     }
 
     private static GgufFile parse(Path file, ByteBuffer bytes) throws VectorFileFormatException {
-        GgufReader r = new GgufReader(file, bytes.order(ByteOrder.LITTLE_ENDIAN));
+        GgufReader r = new GgufReader(file, bytes.order(ByteOrder.LITTLE_ENDIAN), bytes.capacity(), CONTROL_VECTOR);
         try {
-            return r.parse();
+            return r.readTensors(r.parseHeader());
         } catch (BufferUnderflowException e) {
             // Every read is bounds-checked first; this is a safety net so a missed check still reports the file.
             throw r.error("unexpected end of file", e);
         }
     }
 
-    private GgufFile parse() throws VectorFileFormatException {
+    /**
+     * Parses the header of a file of {@code fileSize} bytes whose first bytes {@code head} holds (the metadata and
+     * tensor infos must lie within it), checking every tensor's place against the whole file.
+     */
+    static Header readHeader(Path file, ByteBuffer head, long fileSize, Limits limits)
+            throws VectorFileFormatException {
+        GgufReader r = new GgufReader(file, head.order(ByteOrder.LITTLE_ENDIAN), fileSize, limits);
+        try {
+            return r.parseHeader();
+        } catch (BufferUnderflowException e) {
+            throw r.error("unexpected end of the header", e);
+        }
+    }
+
+    private Header parseHeader() throws VectorFileFormatException {
         if (buf.remaining() < 4 || buf.get(0) != 'G' || buf.get(1) != 'G' || buf.get(2) != 'U' || buf.get(3) != 'F') {
             throw error("not a GGUF file (bad magic; expected \"GGUF\")");
         }
@@ -108,7 +146,7 @@ final class GgufReader {
         checkCount(kvCount, 13, "metadata entry count");
         if (kvCount > MAX_METADATA_ENTRIES) {
             throw error("metadata entry count " + kvCount + " is more than the " + MAX_METADATA_ENTRIES
-                    + " steer4j reads in a control vector (crafted or corrupt file?)");
+                    + " steer4j reads in " + limits.what() + " (crafted or corrupt file?)");
         }
         Map<String, Object> metadata = new LinkedHashMap<>();
         for (long k = 0; k < kvCount; k++) {
@@ -121,13 +159,13 @@ final class GgufReader {
         }
         int alignment = alignment(metadata);
         checkCount(tensorCount, 24, "tensor count");
-        if (tensorCount > MAX_TENSORS) {
-            throw error("tensor count " + tensorCount + " is more than the " + MAX_TENSORS
-                    + " steer4j reads in a control vector (crafted or corrupt file?)");
+        if (tensorCount > limits.maxTensors()) {
+            throw error("tensor count " + tensorCount + " is more than the " + limits.maxTensors()
+                    + " steer4j reads in " + limits.what() + " (crafted or corrupt file?)");
         }
         List<String> names = new ArrayList<>();
         List<long[]> dims = new ArrayList<>();
-        List<Integer> types = new ArrayList<>();
+        List<GgmlType> types = new ArrayList<>();
         List<Long> offsets = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (long t = 0; t < tensorCount; t++) {
@@ -145,14 +183,23 @@ final class GgufReader {
             long[] d = new long[nDims];
             for (int i = 0; i < nDims; i++) {
                 d[i] = buf.getLong();
-                if (d[i] < 0 || d[i] > buf.capacity()) {
+                if (d[i] < 0 || d[i] > fileSize) {
                     throw error("tensor " + quoted(name) + " has impossible dimension " + Long.toUnsignedString(d[i]));
                 }
             }
-            int type = buf.getInt();
-            if (type != GGML_TYPE_F32 && type != GGML_TYPE_F16) {
-                throw error("tensor " + quoted(name) + " has ggml type " + Integer.toUnsignedString(type)
+            int code = buf.getInt();
+            GgmlType type = GgmlType.fromCode(code & 0xFFFFFFFFL);
+            if (!limits.anyType() && type != GgmlType.F32 && type != GgmlType.F16) {
+                throw error("tensor " + quoted(name) + " has ggml type " + Integer.toUnsignedString(code)
                         + "; control vectors must be F32 (0) or F16 (1)");
+            }
+            if (type == null) {
+                throw error("tensor " + quoted(name) + " has ggml type " + GgmlType.nameOf(code & 0xFFFFFFFFL)
+                        + " (" + Integer.toUnsignedString(code) + "); steer4j reads F32, F16, BF16 and Q8_0 tensors");
+            }
+            if (d[0] % type.blockSize() != 0) {
+                throw error("tensor " + quoted(name) + " of type " + type + " has rows of " + d[0]
+                        + " values, not a multiple of its block size " + type.blockSize());
             }
             names.add(name);
             dims.add(d);
@@ -160,14 +207,14 @@ final class GgufReader {
             offsets.add(buf.getLong());
         }
         long dataStart = alignUp(buf.position(), alignment);
-        if (!names.isEmpty() && dataStart > buf.capacity()) {
+        if (!names.isEmpty() && dataStart > fileSize) {
             throw error("file ends before the data section (at byte " + dataStart + ")");
         }
-        long dataSize = buf.capacity() - dataStart;
+        long dataSize = fileSize - dataStart;
         // Every tensor is placed and sized before anything is allocated. As in ggml's reader, each offset must be
         // the aligned end of the previous tensor: tensors then cannot overlap, so the floats allocated below add
         // up to at most twice the data section (F16 widened), however many tensors the header lists.
-        long[] counts = new long[names.size()];
+        List<GgufTensorInfo> infos = new ArrayList<>();
         long expectedOffset = 0;
         for (int t = 0; t < names.size(); t++) {
             String name = names.get(t);
@@ -178,7 +225,7 @@ final class GgufReader {
                     break;
                 }
             }
-            int elementSize = types.get(t) == GGML_TYPE_F32 ? 4 : 2;
+            GgmlType type = types.get(t);
             long offset = offsets.get(t);
             if (offset < 0 || offset % alignment != 0) {
                 throw error("tensor " + quoted(name) + " has offset " + Long.toUnsignedString(offset)
@@ -188,32 +235,33 @@ final class GgufReader {
                 throw error("tensor " + quoted(name) + " has offset " + offset + " but the previous tensors end at "
                         + expectedOffset + " (GGUF tensors must follow each other without gaps or overlap)");
             }
-            if (count > dataSize || offset > dataSize || count * elementSize > dataSize - offset) {
+            if (count > dataSize || offset > dataSize || type.byteSize(count) > dataSize - offset) {
                 throw error("tensor " + quoted(name) + " data (offset " + offset + ", " + count + " elements) extends past"
                         + " the end of the file (data section is " + dataSize + " bytes; truncated?)");
             }
-            counts[t] = count;
-            expectedOffset = alignUp(offset + count * elementSize, alignment);
+            infos.add(new GgufTensorInfo(name, dims.get(t), type, dataStart + offset, count));
+            expectedOffset = alignUp(offset + type.byteSize(count), alignment);
         }
+        return new Header(version, metadata, infos, dataStart);
+    }
+
+    /** A control vector's tensors, widened to float32 (F32 or F16 only, checked by the header's limits). */
+    private GgufFile readTensors(Header h) {
         List<GgufTensor> tensors = new ArrayList<>();
-        for (int t = 0; t < names.size(); t++) {
-            String name = names.get(t);
-            long count = counts[t];
-            int elementSize = types.get(t) == GGML_TYPE_F32 ? 4 : 2;
-            long offset = offsets.get(t);
+        for (GgufTensorInfo t : h.tensors()) {
             ByteBuffer slice = buf.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-            slice.position((int) (dataStart + offset));
-            float[] values = new float[(int) count];
-            if (elementSize == 4) {
+            slice.position((int) t.offset());
+            float[] values = new float[(int) t.elementCount()];
+            if (t.type() == GgmlType.F32) {
                 slice.asFloatBuffer().get(values);
             } else {
                 for (int i = 0; i < values.length; i++) {
                     values[i] = FloatDecoding.halfToFloat(slice.getShort());
                 }
             }
-            tensors.add(new GgufTensor(name, dims.get(t), values));
+            tensors.add(new GgufTensor(t.name(), t.dims(), values));
         }
-        return new GgufFile(version, metadata, tensors);
+        return new GgufFile(h.version(), h.metadata(), tensors);
     }
 
     private int alignment(Map<String, Object> metadata) throws VectorFileFormatException {
@@ -242,10 +290,10 @@ final class GgufReader {
                 long count = buf.getLong();
                 checkCount(count, elementType.minSize(), "array length of " + quoted(key));
                 arrayElements += count;
-                if (arrayElements > MAX_ARRAY_ELEMENTS) {
+                if (arrayElements > limits.maxArrayElements()) {
                     throw error("metadata " + quoted(key) + " brings the array elements to " + arrayElements
-                            + ", more than the " + MAX_ARRAY_ELEMENTS + " steer4j reads in a control vector's"
-                            + " metadata (crafted or corrupt file?)");
+                            + ", more than the " + limits.maxArrayElements() + " steer4j reads in " + limits.what()
+                            + "'s metadata (crafted or corrupt file?)");
                 }
                 List<Object> list = new ArrayList<>((int) Math.min(count, 1024));
                 for (long i = 0; i < count; i++) {
