@@ -113,8 +113,8 @@ public final class BenchCommand extends BaseCommand {
             System.out.printf("batch-1 CPU engine: %s%n", lm.cpuEngine() == CpuEngine.JAVA
                     ? "Java (Vector API, " + CpuEngine.threads() + " threads)"
                     : "libtorch (start java with " + CpuEngine.JVM_FLAG + " for the Java engine)");
-            System.out.printf("JVM: max heap %d MiB, transparent huge pages for the heap %s%n",
-                    Runtime.getRuntime().maxMemory() >> 20, jvmFlag("UseTransparentHugePages"));
+            System.out.printf("JVM: max heap %d MiB, collector %s, transparent huge pages for the heap %s%n",
+                    Runtime.getRuntime().maxMemory() >> 20, collectorNames(), jvmFlag("UseTransparentHugePages"));
             if (sections.contains("peer")) { // every side in fresh processes of its own
                 Path dir = peer != null ? peer : System.getenv("STEER4J_PEER") == null ? null
                         : Path.of(System.getenv("STEER4J_PEER"));
@@ -167,5 +167,12 @@ public final class BenchCommand extends BaseCommand {
         } catch (RuntimeException e) {
             return "unknown";
         }
+    }
+
+    /** The garbage collectors of this JVM as it names them ("Copy, MarkSweepCompact" is the serial collector). */
+    private static String collectorNames() {
+        return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .map(java.lang.management.GarbageCollectorMXBean::getName)
+                .collect(java.util.stream.Collectors.joining(", "));
     }
 }

@@ -6,6 +6,7 @@ import io.steer4j.djl.model.CpuEngine;
 import io.steer4j.djl.model.LanguageModel;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -251,7 +252,18 @@ final class PeerSection {
      */
     static List<String> steer4jCommand(String java, long maxHeapBytes, int threads, CpuEngine engine,
                                        String classPath, List<String> childArgs) {
+        return steer4jCommand(java, maxHeapBytes, threads, engine, classPath, childArgs,
+                ManagementFactory.getRuntimeMXBean().getInputArguments());
+    }
+
+    /**
+     * As above, with the collector this bench's JVM was given (the CLI's relaunch gives the serial one) passed on
+     * to both children, so each side runs under the JVM settings a user's plain command gets.
+     */
+    static List<String> steer4jCommand(String java, long maxHeapBytes, int threads, CpuEngine engine,
+                                       String classPath, List<String> childArgs, List<String> parentJvmOptions) {
         List<String> c = new ArrayList<>(List.of(java, "-Xmx" + (maxHeapBytes >> 20) + "m"));
+        parentJvmOptions.stream().filter(o -> o.startsWith("-XX:+Use") && o.endsWith("GC")).forEach(c::add);
         if (engine == CpuEngine.JAVA) {
             c.addAll(List.of("--add-modules", "jdk.incubator.vector"));
         }

@@ -61,6 +61,16 @@ class PeerSectionTest {
     }
 
     @Test
+    void bothSteer4jChildrenRunUnderTheCollectorTheBenchWasGiven() {
+        for (CpuEngine e : CpuEngine.values()) {
+            List<String> c = PeerSection.steer4jCommand("java", 640L << 20, 2, e, "cp", List.of("a"),
+                    List.of("-XX:+UseSerialGC", "-Dx=y"));
+            assertTrue(c.contains("-XX:+UseSerialGC"), c.toString());
+            assertFalse(c.contains("-Dx=y"), c.toString());
+        }
+    }
+
+    @Test
     void thePeerIsTimedByLlamaCppsOwnClockWhenItsScriptReportsIt() throws IOException {
         var json = new com.fasterxml.jackson.databind.ObjectMapper();
         PeerSection.Run r = PeerSection.fromJson(json.readTree("{\"prompt_ms\":5.0,\"decode_tokens_per_s\":1500.0,"

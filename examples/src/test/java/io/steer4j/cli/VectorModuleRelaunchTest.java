@@ -75,8 +75,16 @@ class VectorModuleRelaunchTest {
     void theChildGetsTheParentsJvmOptionsTheModuleTheClassPathAndTheArguments() {
         List<String> c = VectorModuleRelaunch.command("/jdk/bin/java", List.of("-Xmx640m", "-Dk=v"), "a.jar",
                 "io.steer4j.cli.Steer4jCli", new String[] {"demo", "--max-tokens", "5"});
-        assertEquals(List.of("/jdk/bin/java", "-Xmx640m", "-Dk=v", "--add-modules", "jdk.incubator.vector", "-cp",
-                "a.jar", "io.steer4j.cli.Steer4jCli", "demo", "--max-tokens", "5"), c);
+        assertEquals(List.of("/jdk/bin/java", "-Xmx640m", "-Dk=v", "-XX:+UseSerialGC", "--add-modules",
+                "jdk.incubator.vector", "-cp", "a.jar", "io.steer4j.cli.Steer4jCli", "demo", "--max-tokens", "5"), c);
+    }
+
+    @Test
+    void aCollectorTheUserChoseIsKeptAndNoOtherIsAdded() {
+        List<String> c = VectorModuleRelaunch.command("/jdk/bin/java", List.of("-XX:+UseG1GC", "-Xmx1g"), "a.jar",
+                "io.steer4j.cli.Steer4jCli", new String[] {"demo"});
+        assertEquals(List.of("/jdk/bin/java", "-XX:+UseG1GC", "-Xmx1g", "--add-modules", "jdk.incubator.vector",
+                "-cp", "a.jar", "io.steer4j.cli.Steer4jCli", "demo"), c);
     }
 
     @Test
