@@ -38,6 +38,7 @@ final class OpenAiHandler extends Handler.Abstract {
     private final SteerServer.Options options;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicLong cancelled = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger watching = new java.util.concurrent.atomic.AtomicInteger();
     private final long startedAt = System.currentTimeMillis() / 1000;
     /** Polls the connections of whole-answer requests for a client that hung up (see {@link HangUpWatch}). */
     private final java.util.concurrent.ScheduledExecutorService watcher =
@@ -70,6 +71,11 @@ final class OpenAiHandler extends Handler.Abstract {
     /** Generations cancelled because their client went away or stopped reading. */
     long cancelled() {
         return cancelled.get();
+    }
+
+    /** Hang-up watches running now (one per non-streamed request while it generates). */
+    int watching() {
+        return watching.get();
     }
 
     @Override
@@ -171,20 +177,23 @@ final class OpenAiHandler extends Handler.Abstract {
             return;
         }
         HangUpWatch watch = HangUpWatch.start(watcher, endPoint, cancel);
+        watching.incrementAndGet();
         CompletionService.Completion c;
         try {
             c = service.run(req, t -> { }, cancel);
         } catch (GenerationCancelledException e) {
-            watch.stop();
             cancelled.incrementAndGet();
             callback.failed(e);
             return;
         } finally {
+            // Stopped on every way out, refusals included: a watch left running reads the first byte of the
+            // connection's next request (a client reusing it saw "OST is not allowed here").
+            if (watch.stop()) {
+                response.getHeaders().put(HttpHeader.CONNECTION, "close"); // it read a byte of a pipelined request
+            }
+            watching.decrementAndGet();
             inFlight.decrementAndGet();
             endPoint.setIdleTimeout(idleTimeout);
-        }
-        if (watch.stop()) {
-            response.getHeaders().put(HttpHeader.CONNECTION, "close"); // it read a byte of a pipelined request
         }
         writeJson(response, callback, 200, OpenAiJson.completion(chat, id, created, req.model(), c.text(),
                 c.finishReason(), c.promptTokens(), c.completionTokens()).toString());

@@ -186,6 +186,11 @@ public final class SteerServer implements AutoCloseable {
         return handler.cancelled();
     }
 
+    /** Hang-up watches running now: one per non-streamed request while it generates, none when idle. */
+    int hangUpWatches() {
+        return handler.watching();
+    }
+
     /** Waits until the server stops. */
     public void join() throws InterruptedException {
         server.join();

@@ -122,6 +122,17 @@ class BadRequestsTest {
     }
 
     @Test
+    void aRequestRefusedWhileItGeneratesLeavesNoWatchReadingItsConnection() throws Exception {
+        // stories260k has no chat template: the refusal comes from the generation, after the watch started
+        HttpResponse<String> r = post("/v1/chat/completions", "{\"model\":\"stories260k\",\"messages\":"
+                + "[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":4}");
+        error(r, 400);
+        assertEquals(0, server.hangUpWatches(),
+                "a watch left running reads the first byte of the connection's next request (\"OST\")");
+        stillServes();
+    }
+
+    @Test
     void anUnknownRouteIsAnOpenAi404() throws Exception {
         JsonNode e = error(post("/v1/embeddings", OK_BODY), 404);
         assertEquals("unknown_url", e.get("code").asText());
