@@ -57,19 +57,8 @@ public final class HalfFloats {
         return (short) (sign | ((rounded - 0x38000000) >>> 13));
     }
 
-    /** Widens binary16 bits to float32 exactly. */
+    /** Widens binary16 bits to float32 exactly (the safetensors reader's conversion, one for every format). */
     public static float fromFloat16(short bits) {
-        int h = bits & 0xFFFF;
-        int sign = (h >>> 15) << 31;
-        int exp = (h >>> 10) & 0x1F;
-        int mant = h & 0x3FF;
-        if (exp == 0x1F) {
-            return Float.intBitsToFloat(sign | 0x7F800000 | (mant << 13));
-        }
-        if (exp == 0) {
-            float v = mant * 0x1p-24f;
-            return sign != 0 ? -v : v;
-        }
-        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+        return io.steer4j.core.format.safetensors.FloatDecoding.halfToFloat(bits);
     }
 }
