@@ -1,13 +1,14 @@
-package io.steer4j.djl.model;
+package io.steer4j.djl.engine.cpu;
 
+import io.steer4j.djl.engine.Activation;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * SIMD loops of the Java CPU engine over float32 arrays. Only {@link SimdDecoder} uses this class, and
- * only after {@link CpuEngine#javaEngineAvailable()} said the {@code jdk.incubator.vector} module is present, so a JVM
- * without the module never loads it.
+ * SIMD loops of the Java CPU engine over float32 arrays (the activations' are {@link Activation#applyInPlace}).
+ * Only {@link CpuDecoder} uses this class, and only where the {@code jdk.incubator.vector} module is present, so a
+ * JVM without the module never loads it.
  */
 final class SimdKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -102,8 +103,8 @@ final class SimdKernels {
             matmulRows(s.x, 1, s.in, s.rows, s.bias, s.y, s.out, 0, s.out);
             matmulRows(s.x, 5, s.in, s.rows, s.bias, s.y, s.out, 0, s.out);
             matmulPanels(s.x, s.xT, s.t, s.in, s.rows, s.bias, s.y, s.out, 0, s.out);
-            geluTanh(s.y, 0, s.in);
-            silu(s.y, s.in, 2 * s.in);
+            Activation.GELU_TANH.applyInPlace(s.y, 0, s.in);
+            Activation.SILU.applyInPlace(s.y, s.in, 2 * s.in);
             s.y[0] += dot(s.x, 0, s.w, 0, s.in);
             // heads of two vector lengths and beyond (b: plus a tail), and many slots of a small head
             attendHead(s.x, 0, s.w, s.w, 0, s.out, s.in, 0.125f, s.scores, s.y, 0);
@@ -514,38 +515,6 @@ final class SimdKernels {
                 acc += scores[t] * values[base + t * hd + i];
             }
             ctx[cOff + i] = acc;
-        }
-    }
-
-    /**
-     * GELU, tanh approximation, in place on {@code x[from .. to)}: {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715
-     * x^3)))}, libtorch's formula for {@code gelu(approximate="tanh")}.
-     */
-    static void geluTanh(float[] x, int from, int to) {
-        float c = (float) Math.sqrt(2.0 / Math.PI);
-        int i = from;
-        int bound = from + S.loopBound(to - from);
-        for (; i < bound; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, i);
-            FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul(c);
-            v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(x, i);
-        }
-        for (; i < to; i++) {
-            float v = x[i];
-            x[i] = 0.5f * v * (1f + (float) Math.tanh(c * (v + 0.044715f * v * v * v)));
-        }
-    }
-
-    /** SiLU in place on {@code x[from .. to)}: {@code x / (1 + exp(-x))}. */
-    static void silu(float[] x, int from, int to) {
-        int i = from;
-        int bound = from + S.loopBound(to - from);
-        for (; i < bound; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, i);
-            v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(x, i);
-        }
-        for (; i < to; i++) {
-            x[i] = x[i] / (1f + (float) Math.exp(-x[i]));
         }
     }
 }
