@@ -229,22 +229,31 @@ public final class CpuDecoder {
     }
 
     /** {@code x [t, in] @ m.w^T + m.b}: rows of the weight split over the thread team. */
-    private float[] matmul(float[] x, int t, Projection m) {
+    static float[] matmul(float[] x, int t, Projection m) {
         float[] y = new float[t * m.out()];
         int out = m.out();
-        float[] xT = t >= SimdKernels.PANEL_MIN_TOKENS ? SimdKernels.tokensMajor(x, t, m.in()) : null;
+        float[] xP = t >= SimdKernels.PANEL_MIN_TOKENS ? packed(x, t, m.in()) : null;
         SpinPool.shared().run((part, parts) -> {
             // split on multiples of 16 rows so that no two threads write one cache line of y
             int blocks = (out + 15) / 16;
             int r0 = Math.min(out, blocks * part / parts * 16);
             int r1 = Math.min(out, blocks * (part + 1) / parts * 16);
-            if (xT != null) {
-                SimdKernels.matmulPanels(x, xT, t, m.in(), m.w(), m.b(), y, out, r0, r1);
+            if (xP != null) {
+                SimdKernels.matmulPanels(x, xP, t, m.in(), m.w(), m.b(), y, out, r0, r1);
             } else {
                 SimdKernels.matmulRows(x, t, m.in(), m.w(), m.b(), y, out, r0, r1);
             }
         });
         return y;
+    }
+
+    /** {@code x [t, in]} packed for the prompt kernel ({@link SimdKernels#packPanels}), panels split over the team. */
+    private static float[] packed(float[] x, int t, int in) {
+        int np = SimdKernels.panels(t);
+        float[] xP = new float[np * in * SimdKernels.panelWidth()];
+        SpinPool.shared().run((part, parts) -> SimdKernels.packPanels(x, t, in, xP, np * part / parts,
+                np * (part + 1) / parts));
+        return xP;
     }
 
     /** {@link Normalization} of each of the {@code t} rows of {@code x}. */

@@ -98,11 +98,18 @@ final class SimdKernels {
         // tails): C2 compiles only the branches it saw taken, and a branch seen later deoptimises the method
         Shape a = new Shape(2 * L, 8, 16, true);
         Shape b = new Shape(3 * L + 3, 9, 13, false);
+        // the prompt kernel: two input blocks (partial sums kept and resumed), a two-panel tile, a one-panel tile
+        // with a partial panel, a leftover row; its loops run 250+ inputs a call, so C2 compiles it after far
+        // fewer calls than the others, and it is called every 16th round only
+        Shape c = new Shape(INPUT_BLOCK + 3, 9, 2 * L + 5, true);
         for (int i = 0; i < WARM_CALLS; i++) {
             Shape s = (i & 1) == 0 ? a : b;
             matmulRows(s.x, 1, s.in, s.rows, s.bias, s.y, s.out, 0, s.out);
             matmulRows(s.x, 5, s.in, s.rows, s.bias, s.y, s.out, 0, s.out);
-            matmulPanels(s.x, s.xT, s.t, s.in, s.rows, s.bias, s.y, s.out, 0, s.out);
+            matmulPanels(s.x, s.xP, s.t, s.in, s.rows, s.bias, s.y, s.out, 0, s.out);
+            if ((i & 15) == 0) {
+                matmulPanels(c.x, c.xP, c.t, c.in, c.rows, (i & 16) == 0 ? c.bias : null, c.y, c.out, 0, c.out);
+            }
             Activation.GELU_TANH.applyInPlace(s.y, 0, s.in);
             Activation.SILU.applyInPlace(s.y, s.in, 2 * s.in);
             s.y[0] += dot(s.x, 0, s.w, 0, s.in);
@@ -119,7 +126,7 @@ final class SimdKernels {
         final int out;
         final int t;
         final float[] x;
-        final float[] xT;
+        final float[] xP;
         final float[] w;
         /** {@link #w} as {@code out} rows of {@code in}, as the products take it. */
         final float[][] rows;
@@ -145,7 +152,8 @@ final class SimdKernels {
             for (int r = 0; r < out; r++) {
                 rows[r] = java.util.Arrays.copyOfRange(w, r * in, (r + 1) * in);
             }
-            this.xT = tokensMajor(x, t, in);
+            this.xP = new float[panels(t) * in * L];
+            packPanels(x, t, in, xP, 0, panels(t));
             this.scores = new float[out * in];
         }
     }
@@ -153,44 +161,80 @@ final class SimdKernels {
     /** From this many tokens on, {@link #matmulPanels} beats the dot-product tiles of {@link #matmulRows}. */
     static final int PANEL_MIN_TOKENS = 12;
 
-    /** Lanes of one token panel: token counts are padded up to a multiple of this in {@link #tokensMajor}. */
-    static int panelWidth(int t) {
-        return (t + L - 1) / L * L;
+    /**
+     * Inputs per block of {@link #matmulPanels}: a block of every token's packed inputs (512 tokens: 512 KB) stays
+     * in L2 while every row of the part passes over it.
+     */
+    static final int INPUT_BLOCK = 256;
+
+    /** Tokens per panel: the vector length. */
+    static int panelWidth() {
+        return L;
+    }
+
+    /** Token panels of {@code t} tokens: {@code L} tokens each, the last one zero-padded. */
+    static int panels(int t) {
+        return (t + L - 1) / L;
     }
 
     /**
-     * {@code x [t, in]} transposed to {@code [in, panelWidth(t)]} (zero padding), the token-panel layout of
-     * {@link #matmulPanels}: one vector load gives one input feature of a panel of tokens.
+     * Packs the tokens of panels {@code [p0, p1)} of {@code x [t, in]} into {@code xP} (of {@code panels(t) * in * L}
+     * floats, zeros where no token is), panel-major {@code [panel][in][L]}: one vector load gives one input of
+     * {@code L} tokens, and a panel's inputs are one contiguous run, which the hardware prefetcher follows (the
+     * earlier {@code [in][t]} layout put 2 KB between two inputs of a 512-token panel: a cache line and often a
+     * page per load).
      */
-    static float[] tokensMajor(float[] x, int t, int in) {
-        int tp = panelWidth(t);
-        float[] xT = new float[in * tp];
-        for (int j = 0; j < t; j++) {
-            int xo = j * in;
-            for (int k = 0; k < in; k++) {
-                xT[k * tp + j] = x[xo + k];
+    static void packPanels(float[] x, int t, int in, float[] xP, int p0, int p1) {
+        for (int p = p0; p < p1; p++) {
+            int base = p * in * L;
+            int n = Math.min(L, t - p * L);
+            for (int l = 0; l < n; l++) {
+                int xo = (p * L + l) * in;
+                for (int k = 0; k < in; k++) {
+                    xP[base + k * L + l] = x[xo + k];
+                }
             }
         }
-        return xT;
     }
 
     /**
      * The same product as {@link #matmulRows} for prompts of {@value #PANEL_MIN_TOKENS} tokens or more, from
-     * {@code xT = tokensMajor(x, t, in)}: the vector runs over tokens and the weights are broadcast, eight rows at
-     * a time, so there is no horizontal reduction at all (a dot-product tile spends most of its time reducing
-     * lanes) and each weight is read from memory once. {@code x} serves the rows left over after blocks of 8.
+     * {@code xP} packed by {@link #packPanels}: the vector runs over tokens and the weights are broadcast, so there
+     * is no horizontal reduction at all (a dot-product tile spends most of its time reducing lanes).
+     *
+     * <p>Register blocking: eight rows against two panels at once (16 accumulators; each input step loads two token
+     * vectors and eight weights for 16 FMAs, against one vector and eight weights for 8 FMAs with one panel), on
+     * CPUs with 32 vector registers (AVX-512); with 16 (AVX2) the 16 accumulators would spill, so one panel at a
+     * time there. Cache blocking: inputs go in blocks of {@value #INPUT_BLOCK}, each block passed over by every
+     * row of the part before the next, so the packed tokens are read from L2 rather than L3 or memory (the
+     * down projection's 3072 inputs of 512 tokens are 6 MB); partial sums wait in {@code acc}. Each output is the
+     * same sum in the same order (input by input, then the bias) whatever the blocking, so the result does not
+     * depend on it. {@code x} serves the rows left over after blocks of 8.
      */
-    static void matmulPanels(float[] x, float[] xT, int t, int in, float[][] w, float[] bias, float[] y, int out,
+    static void matmulPanels(float[] x, float[] xP, int t, int in, float[][] w, float[] bias, float[] y, int out,
                              int r0, int r1) {
-        int tp = panelWidth(t);
+        int np = panels(t);
+        int tp = np * L;
         float[] lanes = new float[L];
-        int r = r0;
-        for (; r + 8 <= r1; r += 8) {
-            for (int p = 0; p < tp; p += L) {
-                panel8(xT, tp, p, Math.min(L, t - p), in, w, r, bias, y, out, lanes);
+        int rows = (r1 - r0) / 8 * 8;
+        float[] acc = in > INPUT_BLOCK ? new float[rows * tp] : null;
+        for (int k0 = 0; k0 < in; k0 += INPUT_BLOCK) {
+            int k1 = Math.min(in, k0 + INPUT_BLOCK);
+            boolean first = k0 == 0;
+            boolean last = k1 == in;
+            for (int r = r0; r + 8 <= r1; r += 8) {
+                int p = 0;
+                if (TWO_PANELS) {
+                    for (; p + 2 <= np; p += 2) {
+                        tile8x2(xP, in, p, k0, k1, w, r, acc, r - r0, tp, first, last, t, bias, y, out, lanes);
+                    }
+                }
+                for (; p < np; p++) {
+                    tile8x1(xP, in, p, k0, k1, w, r, acc, r - r0, tp, first, last, t, bias, y, out, lanes);
+                }
             }
         }
-        for (; r < r1; r++) {
+        for (int r = r0 + rows; r < r1; r++) {
             float b = bias == null ? 0f : bias[r];
             for (int j = 0; j < t; j++) {
                 y[j * out + r] = dot(w[r], 0, x, j * in, in) + b;
@@ -198,9 +242,18 @@ final class SimdKernels {
         }
     }
 
-    private static void panel8(float[] xT, int tp, int p, int n, int in, float[][] w, int r, float[] bias, float[] y,
-                               int out, float[] lanes) {
-        float[] w0 = w[r];
+    /** Whether the CPU has the 32 vector registers of {@link #tile8x2} (AVX-512: 16-float vectors). */
+    private static final boolean TWO_PANELS = L >= 16;
+
+    /**
+     * Rows {@code r .. r+7} against token panels {@code p .. p+1} over inputs {@code [k0, k1)}: 16 accumulators,
+     * started from zero ({@code first}) or from {@code acc}, left in {@code acc} or, after the last input block,
+     * written to {@code y} with the bias.
+     */
+    private static void tile8x2(float[] xP, int in, int p, int k0, int k1, float[][] w, int r, float[] acc, int accRow,
+                                int tp, boolean first, boolean last, int t, float[] bias, float[] y, int out,
+                                float[] lanes) {
+        float[] w0 = w[r + 0];
         float[] w1 = w[r + 1];
         float[] w2 = w[r + 2];
         float[] w3 = w[r + 3];
@@ -208,34 +261,154 @@ final class SimdKernels {
         float[] w5 = w[r + 5];
         float[] w6 = w[r + 6];
         float[] w7 = w[r + 7];
-        FloatVector a0 = FloatVector.zero(S);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        FloatVector a4 = a0;
-        FloatVector a5 = a0;
-        FloatVector a6 = a0;
-        FloatVector a7 = a0;
-        for (int k = 0; k < in; k++) {
-            FloatVector xv = FloatVector.fromArray(S, xT, k * tp + p);
-            a0 = xv.fma(FloatVector.broadcast(S, w0[k]), a0);
-            a1 = xv.fma(FloatVector.broadcast(S, w1[k]), a1);
-            a2 = xv.fma(FloatVector.broadcast(S, w2[k]), a2);
-            a3 = xv.fma(FloatVector.broadcast(S, w3[k]), a3);
-            a4 = xv.fma(FloatVector.broadcast(S, w4[k]), a4);
-            a5 = xv.fma(FloatVector.broadcast(S, w5[k]), a5);
-            a6 = xv.fma(FloatVector.broadcast(S, w6[k]), a6);
-            a7 = xv.fma(FloatVector.broadcast(S, w7[k]), a7);
+        FloatVector a00 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 0) * tp + (p + 0) * L);
+        FloatVector a01 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 0) * tp + (p + 1) * L);
+        FloatVector a10 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 1) * tp + (p + 0) * L);
+        FloatVector a11 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 1) * tp + (p + 1) * L);
+        FloatVector a20 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 2) * tp + (p + 0) * L);
+        FloatVector a21 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 2) * tp + (p + 1) * L);
+        FloatVector a30 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 3) * tp + (p + 0) * L);
+        FloatVector a31 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 3) * tp + (p + 1) * L);
+        FloatVector a40 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 4) * tp + (p + 0) * L);
+        FloatVector a41 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 4) * tp + (p + 1) * L);
+        FloatVector a50 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 5) * tp + (p + 0) * L);
+        FloatVector a51 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 5) * tp + (p + 1) * L);
+        FloatVector a60 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 6) * tp + (p + 0) * L);
+        FloatVector a61 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 6) * tp + (p + 1) * L);
+        FloatVector a70 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 7) * tp + (p + 0) * L);
+        FloatVector a71 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 7) * tp + (p + 1) * L);
+        int x0 = (p + 0) * in * L;
+        int x1 = (p + 1) * in * L;
+        for (int k = k0; k < k1; k++) {
+            FloatVector u0 = FloatVector.fromArray(S, xP, x0 + k * L);
+            FloatVector u1 = FloatVector.fromArray(S, xP, x1 + k * L);
+            FloatVector b;
+            b = FloatVector.broadcast(S, w0[k]);
+            a00 = u0.fma(b, a00);
+            a01 = u1.fma(b, a01);
+            b = FloatVector.broadcast(S, w1[k]);
+            a10 = u0.fma(b, a10);
+            a11 = u1.fma(b, a11);
+            b = FloatVector.broadcast(S, w2[k]);
+            a20 = u0.fma(b, a20);
+            a21 = u1.fma(b, a21);
+            b = FloatVector.broadcast(S, w3[k]);
+            a30 = u0.fma(b, a30);
+            a31 = u1.fma(b, a31);
+            b = FloatVector.broadcast(S, w4[k]);
+            a40 = u0.fma(b, a40);
+            a41 = u1.fma(b, a41);
+            b = FloatVector.broadcast(S, w5[k]);
+            a50 = u0.fma(b, a50);
+            a51 = u1.fma(b, a51);
+            b = FloatVector.broadcast(S, w6[k]);
+            a60 = u0.fma(b, a60);
+            a61 = u1.fma(b, a61);
+            b = FloatVector.broadcast(S, w7[k]);
+            a70 = u0.fma(b, a70);
+            a71 = u1.fma(b, a71);
         }
-        // one store per accumulator: an array of vectors would box them and cost 30x
-        scatter(a0, lanes, y, p, n, out, r, bias);
-        scatter(a1, lanes, y, p, n, out, r + 1, bias);
-        scatter(a2, lanes, y, p, n, out, r + 2, bias);
-        scatter(a3, lanes, y, p, n, out, r + 3, bias);
-        scatter(a4, lanes, y, p, n, out, r + 4, bias);
-        scatter(a5, lanes, y, p, n, out, r + 5, bias);
-        scatter(a6, lanes, y, p, n, out, r + 6, bias);
-        scatter(a7, lanes, y, p, n, out, r + 7, bias);
+        if (last) { // one statement per accumulator: an array of vectors would box them and cost 30x
+            scatter(a00, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 0, bias);
+            scatter(a01, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 0, bias);
+            scatter(a10, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 1, bias);
+            scatter(a11, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 1, bias);
+            scatter(a20, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 2, bias);
+            scatter(a21, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 2, bias);
+            scatter(a30, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 3, bias);
+            scatter(a31, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 3, bias);
+            scatter(a40, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 4, bias);
+            scatter(a41, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 4, bias);
+            scatter(a50, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 5, bias);
+            scatter(a51, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 5, bias);
+            scatter(a60, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 6, bias);
+            scatter(a61, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 6, bias);
+            scatter(a70, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 7, bias);
+            scatter(a71, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 7, bias);
+        } else {
+            a00.intoArray(acc, (accRow + 0) * tp + (p + 0) * L);
+            a01.intoArray(acc, (accRow + 0) * tp + (p + 1) * L);
+            a10.intoArray(acc, (accRow + 1) * tp + (p + 0) * L);
+            a11.intoArray(acc, (accRow + 1) * tp + (p + 1) * L);
+            a20.intoArray(acc, (accRow + 2) * tp + (p + 0) * L);
+            a21.intoArray(acc, (accRow + 2) * tp + (p + 1) * L);
+            a30.intoArray(acc, (accRow + 3) * tp + (p + 0) * L);
+            a31.intoArray(acc, (accRow + 3) * tp + (p + 1) * L);
+            a40.intoArray(acc, (accRow + 4) * tp + (p + 0) * L);
+            a41.intoArray(acc, (accRow + 4) * tp + (p + 1) * L);
+            a50.intoArray(acc, (accRow + 5) * tp + (p + 0) * L);
+            a51.intoArray(acc, (accRow + 5) * tp + (p + 1) * L);
+            a60.intoArray(acc, (accRow + 6) * tp + (p + 0) * L);
+            a61.intoArray(acc, (accRow + 6) * tp + (p + 1) * L);
+            a70.intoArray(acc, (accRow + 7) * tp + (p + 0) * L);
+            a71.intoArray(acc, (accRow + 7) * tp + (p + 1) * L);
+        }
+    }
+
+    /**
+     * Rows {@code r .. r+7} against token panel {@code p} over inputs {@code [k0, k1)}: 8 accumulators,
+     * started from zero ({@code first}) or from {@code acc}, left in {@code acc} or, after the last input block,
+     * written to {@code y} with the bias.
+     */
+    private static void tile8x1(float[] xP, int in, int p, int k0, int k1, float[][] w, int r, float[] acc, int accRow,
+                                int tp, boolean first, boolean last, int t, float[] bias, float[] y, int out,
+                                float[] lanes) {
+        float[] w0 = w[r + 0];
+        float[] w1 = w[r + 1];
+        float[] w2 = w[r + 2];
+        float[] w3 = w[r + 3];
+        float[] w4 = w[r + 4];
+        float[] w5 = w[r + 5];
+        float[] w6 = w[r + 6];
+        float[] w7 = w[r + 7];
+        FloatVector a00 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 0) * tp + (p + 0) * L);
+        FloatVector a10 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 1) * tp + (p + 0) * L);
+        FloatVector a20 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 2) * tp + (p + 0) * L);
+        FloatVector a30 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 3) * tp + (p + 0) * L);
+        FloatVector a40 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 4) * tp + (p + 0) * L);
+        FloatVector a50 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 5) * tp + (p + 0) * L);
+        FloatVector a60 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 6) * tp + (p + 0) * L);
+        FloatVector a70 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 7) * tp + (p + 0) * L);
+        int x0 = (p + 0) * in * L;
+        for (int k = k0; k < k1; k++) {
+            FloatVector u0 = FloatVector.fromArray(S, xP, x0 + k * L);
+            FloatVector b;
+            b = FloatVector.broadcast(S, w0[k]);
+            a00 = u0.fma(b, a00);
+            b = FloatVector.broadcast(S, w1[k]);
+            a10 = u0.fma(b, a10);
+            b = FloatVector.broadcast(S, w2[k]);
+            a20 = u0.fma(b, a20);
+            b = FloatVector.broadcast(S, w3[k]);
+            a30 = u0.fma(b, a30);
+            b = FloatVector.broadcast(S, w4[k]);
+            a40 = u0.fma(b, a40);
+            b = FloatVector.broadcast(S, w5[k]);
+            a50 = u0.fma(b, a50);
+            b = FloatVector.broadcast(S, w6[k]);
+            a60 = u0.fma(b, a60);
+            b = FloatVector.broadcast(S, w7[k]);
+            a70 = u0.fma(b, a70);
+        }
+        if (last) { // one statement per accumulator: an array of vectors would box them and cost 30x
+            scatter(a00, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 0, bias);
+            scatter(a10, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 1, bias);
+            scatter(a20, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 2, bias);
+            scatter(a30, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 3, bias);
+            scatter(a40, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 4, bias);
+            scatter(a50, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 5, bias);
+            scatter(a60, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 6, bias);
+            scatter(a70, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 7, bias);
+        } else {
+            a00.intoArray(acc, (accRow + 0) * tp + (p + 0) * L);
+            a10.intoArray(acc, (accRow + 1) * tp + (p + 0) * L);
+            a20.intoArray(acc, (accRow + 2) * tp + (p + 0) * L);
+            a30.intoArray(acc, (accRow + 3) * tp + (p + 0) * L);
+            a40.intoArray(acc, (accRow + 4) * tp + (p + 0) * L);
+            a50.intoArray(acc, (accRow + 5) * tp + (p + 0) * L);
+            a60.intoArray(acc, (accRow + 6) * tp + (p + 0) * L);
+            a70.intoArray(acc, (accRow + 7) * tp + (p + 0) * L);
+        }
     }
 
     /** Writes lane {@code l < n} of {@code v} (token {@code p + l} of row {@code r}) to {@code y[p + l, r]}. */

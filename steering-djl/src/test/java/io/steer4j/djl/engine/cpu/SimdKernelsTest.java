@@ -28,7 +28,10 @@ class SimdKernelsTest {
         "13, 45, 33, 0, 45",
         "16, 64, 48, 16, 48",
         "17, 23, 100, 0, 23",
-        "37, 41, 70, 8, 40"
+        "37, 41, 70, 8, 40",
+        "37, 41, 600, 8, 40",
+        "64, 24, 300, 0, 24",
+        "33, 17, 513, 0, 17"
     })
     void productsMatchADoublePrecisionLoop(int t, int out, int in, int r0, int r1) {
         SplittableRandom rnd = new SplittableRandom(t * 1000L + out * 10L + in);
@@ -43,8 +46,7 @@ class SimdKernelsTest {
         SimdKernels.matmulRows(x, t, in, wRows, bias, rows, out, r0, r1);
         float[] panels = new float[t * out];
         if (t >= SimdKernels.PANEL_MIN_TOKENS) {
-            SimdKernels.matmulPanels(x, SimdKernels.tokensMajor(x, t, in), t, in, wRows, bias, panels, out, r0,
-                    r1);
+            SimdKernels.matmulPanels(x, packed(x, t, in), t, in, wRows, bias, panels, out, r0, r1);
         }
         for (int j = 0; j < t; j++) {
             for (int r = 0; r < out; r++) {
@@ -64,6 +66,44 @@ class SimdKernelsTest {
                 if (!mine) {
                     assertTrue(rows[j * out + r] == 0f, "a row outside the range is left alone: " + at);
                 }
+            }
+        }
+    }
+
+    private static float[] packed(float[] x, int t, int in) {
+        int np = SimdKernels.panels(t);
+        float[] xP = new float[np * in * SimdKernels.panelWidth()];
+        SimdKernels.packPanels(x, t, in, xP, 0, np);
+        return xP;
+    }
+
+    /**
+     * The prompt kernel's register and cache blocking never changes a result: each output is the fused
+     * multiply-add of its inputs in input order, then the bias, exactly, for one input block or several.
+     */
+    @ParameterizedTest(name = "t={0} out={1} in={2}")
+    @CsvSource({
+        "12, 9, 40",
+        "37, 17, 600",
+        "64, 16, 513"
+    })
+    void thePromptKernelSumsEachOutputInInputOrder(int t, int out, int in) {
+        SplittableRandom rnd = new SplittableRandom(t * 7L + out * 3L + in);
+        float[] x = random(rnd, t * in);
+        float[] bias = random(rnd, out);
+        float[][] w = new float[out][];
+        for (int r = 0; r < out; r++) {
+            w[r] = random(rnd, in);
+        }
+        float[] y = new float[t * out];
+        SimdKernels.matmulPanels(x, packed(x, t, in), t, in, w, bias, y, out, 0, out);
+        for (int j = 0; j < t; j++) {
+            for (int r = 0; r < out / 8 * 8; r++) { // rows past the last block of 8 are dot products
+                float acc = 0f;
+                for (int k = 0; k < in; k++) {
+                    acc = Math.fma(x[j * in + k], w[r][k], acc);
+                }
+                assertEquals(acc + bias[r], y[j * out + r], "token " + j + " row " + r);
             }
         }
     }
