@@ -196,6 +196,23 @@ public final class CpuDecoder {
         float[] ctx = new float[t * qDim];
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
+        if (t >= SimdKernels.PANEL_MIN_TOKENS) { // prompt processing: panels of queries, see attendPanel
+            int lanes = SimdKernels.panelWidth();
+            int panels = SimdKernels.panels(t);
+            int work = heads * panels;
+            SpinPool.shared().run((part, parts) -> {
+                float[] qP = new float[hd * lanes];
+                float[] sc = new float[(past + panels * lanes) * lanes];
+                for (int w = work * part / parts; w < work * (part + 1) / parts; w++) {
+                    int p = w / heads;
+                    int head = w % heads;
+                    int j0 = p * lanes;
+                    SimdKernels.attendPanel(qkv, width, head * hd, j0, Math.min(lanes, t - j0), keys, values,
+                            kv.at(head / group, 0), past, hd, scale, qP, sc, ctx, qDim, head * hd);
+                }
+            });
+            return matmul(ctx, t, b.out());
+        }
         int work = heads * t;
         SpinPool.shared().run((part, parts) -> {
             float[] scores = new float[past + t];

@@ -116,6 +116,11 @@ final class SimdKernels {
             // heads of two vector lengths and beyond (b: plus a tail), and many slots of a small head
             attendHead(s.x, 0, s.w, s.w, 0, s.out, s.in, 0.125f, s.scores, s.y, 0);
             attendHead(s.x, 0, s.w, s.w, 0, s.out * s.in / 4, 4, 0.125f, s.scores, s.y, 0);
+            // query panels: a full one and a partial one after 2 cached slots; head sizes 8 and 10 (a tail)
+            int hd = (i & 1) == 0 ? 8 : 10;
+            int t = L + 3;
+            attendPanel(s.kv, 3 * hd, 0, 0, L, s.kv, s.kv, hd, 2, hd, 0.125f, s.qP, s.sc, s.ctx, hd, 0);
+            attendPanel(s.kv, 3 * hd, 0, L, t - L, s.kv, s.kv, hd, 2, hd, 0.125f, s.qP, s.sc, s.ctx, hd, 0);
         }
         warmed = true;
     }
@@ -133,6 +138,11 @@ final class SimdKernels {
         final float[] bias;
         final float[] y;
         final float[] scores;
+        /** Queries, keys and values for {@link #attendPanel}: {@code L + 3} tokens of 3 heads of up to 10. */
+        final float[] kv = new float[(L + 5) * 30];
+        final float[] qP = new float[10 * L];
+        final float[] sc = new float[(2 * L + 2) * L];
+        final float[] ctx = new float[(L + 3) * 10];
 
         Shape(int in, int out, int t, boolean withBias) {
             this.in = in;
@@ -635,6 +645,132 @@ final class SimdKernels {
             s += a[ao + i] * b[bo + i];
         }
         return s;
+    }
+
+    /**
+     * One head's attention for a panel of {@code n <= L} queries at once (prompt processing): tokens {@code j0 ..
+     * j0+n-1} of the pass, whose queries start at {@code qkv[(j0 + l) * width + qOff]}, over the keys and values of
+     * slots {@code 0 .. past+j0+l} (causal) that start at {@code base} ({@code hd} floats per slot); the context
+     * goes to {@code ctx[(j0 + l) * ctxWidth + cOff ..+hd)}. {@code qP} is scratch of {@code hd * L} floats,
+     * {@code sc} of {@code (past + j0 + n) * L}.
+     *
+     * <p>Why: {@link #attendHead} per query spends most of its time reducing lanes (one horizontal sum per slot
+     * and query); here the vector runs over the panel's queries, as in {@link #matmulPanels}, so scores, softmax
+     * and the weighted sum of values are all vertical: each key or value float is broadcast once for {@code L}
+     * queries. The softmax is the same (scale, max, exp, sum, divide), masked lanes (a slot after the query) weigh
+     * exactly 0.
+     */
+    static void attendPanel(float[] qkv, int width, int qOff, int j0, int n, float[] keys, float[] values, int base,
+                            int past, int hd, float scale, float[] qP, float[] sc, float[] ctx, int ctxWidth,
+                            int cOff) {
+        java.util.Arrays.fill(qP, 0f);
+        for (int l = 0; l < n; l++) {
+            int q = (j0 + l) * width + qOff;
+            for (int k = 0; k < hd; k++) {
+                qP[k * L + l] = qkv[q + k];
+            }
+        }
+        int visible = past + j0 + n;
+        int allSee = past + j0 + 1; // slots below this are visible to every query of the panel
+        FloatVector lane = FloatVector.fromArray(S, LANE_INDEX, 0);
+        FloatVector max = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int s = 0;
+        for (; s + 4 <= visible; s += 4) {
+            int k0 = base + s * hd;
+            int k1 = k0 + hd;
+            int k2 = k1 + hd;
+            int k3 = k2 + hd;
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int k = 0; k < hd; k++) {
+                FloatVector qv = FloatVector.fromArray(S, qP, k * L);
+                a0 = qv.fma(FloatVector.broadcast(S, keys[k0 + k]), a0);
+                a1 = qv.fma(FloatVector.broadcast(S, keys[k1 + k]), a1);
+                a2 = qv.fma(FloatVector.broadcast(S, keys[k2 + k]), a2);
+                a3 = qv.fma(FloatVector.broadcast(S, keys[k3 + k]), a3);
+            }
+            max = max.max(scoreInto(a0, scale, s, allSee, past + j0, lane, sc));
+            max = max.max(scoreInto(a1, scale, s + 1, allSee, past + j0, lane, sc));
+            max = max.max(scoreInto(a2, scale, s + 2, allSee, past + j0, lane, sc));
+            max = max.max(scoreInto(a3, scale, s + 3, allSee, past + j0, lane, sc));
+        }
+        for (; s < visible; s++) {
+            int k0 = base + s * hd;
+            FloatVector a0 = FloatVector.zero(S);
+            for (int k = 0; k < hd; k++) {
+                a0 = FloatVector.fromArray(S, qP, k * L).fma(FloatVector.broadcast(S, keys[k0 + k]), a0);
+            }
+            max = max.max(scoreInto(a0, scale, s, allSee, past + j0, lane, sc));
+        }
+        FloatVector sum = FloatVector.zero(S);
+        for (s = 0; s < visible; s++) {
+            FloatVector e = FloatVector.fromArray(S, sc, s * L).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(sc, s * L);
+            sum = sum.add(e);
+        }
+        for (s = 0; s < visible; s++) {
+            FloatVector.fromArray(S, sc, s * L).div(sum).intoArray(sc, s * L);
+        }
+        float[] lanes = new float[L];
+        int d = 0;
+        for (; d + 4 <= hd; d += 4) {
+            FloatVector c0 = FloatVector.zero(S);
+            FloatVector c1 = c0;
+            FloatVector c2 = c0;
+            FloatVector c3 = c0;
+            for (s = 0; s < visible; s++) {
+                FloatVector pv = FloatVector.fromArray(S, sc, s * L);
+                int v = base + s * hd + d;
+                c0 = pv.fma(FloatVector.broadcast(S, values[v]), c0);
+                c1 = pv.fma(FloatVector.broadcast(S, values[v + 1]), c1);
+                c2 = pv.fma(FloatVector.broadcast(S, values[v + 2]), c2);
+                c3 = pv.fma(FloatVector.broadcast(S, values[v + 3]), c3);
+            }
+            contextInto(c0, lanes, n, ctx, j0, ctxWidth, cOff + d);
+            contextInto(c1, lanes, n, ctx, j0, ctxWidth, cOff + d + 1);
+            contextInto(c2, lanes, n, ctx, j0, ctxWidth, cOff + d + 2);
+            contextInto(c3, lanes, n, ctx, j0, ctxWidth, cOff + d + 3);
+        }
+        for (; d < hd; d++) { // head sizes that are not a multiple of 4
+            FloatVector c0 = FloatVector.zero(S);
+            for (s = 0; s < visible; s++) {
+                c0 = FloatVector.fromArray(S, sc, s * L).fma(FloatVector.broadcast(S, values[base + s * hd + d]), c0);
+            }
+            contextInto(c0, lanes, n, ctx, j0, ctxWidth, cOff + d);
+        }
+    }
+
+    /** 0, 1, 2, ...: lane {@code l} is query {@code j0 + l} of a panel. */
+    private static final float[] LANE_INDEX = new float[L];
+
+    static {
+        for (int i = 0; i < L; i++) {
+            LANE_INDEX[i] = i;
+        }
+    }
+
+    /**
+     * Scales slot {@code s}'s scores and stores them in {@code sc}, with the lanes of queries before the slot
+     * (slot {@code > first + l}, {@code first} the panel's first query slot) at minus infinity; returns them.
+     */
+    private static FloatVector scoreInto(FloatVector a, float scale, int s, int allSee, int first, FloatVector lane,
+                                         float[] sc) {
+        FloatVector v = a.mul(scale);
+        if (s >= allSee) {
+            v = v.blend(Float.NEGATIVE_INFINITY, lane.lt((float) (s - first)));
+        }
+        v.intoArray(sc, s * L);
+        return v;
+    }
+
+    /** Writes lane {@code l < n} of {@code c} (one context channel of query {@code j0 + l}) to {@code ctx}. */
+    private static void contextInto(FloatVector c, float[] lanes, int n, float[] ctx, int j0, int ctxWidth, int at) {
+        c.intoArray(lanes, 0);
+        for (int l = 0; l < n; l++) {
+            ctx[(j0 + l) * ctxWidth + at] = lanes[l];
+        }
     }
 
     /**

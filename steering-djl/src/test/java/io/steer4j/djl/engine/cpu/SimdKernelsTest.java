@@ -152,6 +152,45 @@ class SimdKernelsTest {
         }
     }
 
+    /**
+     * A panel of queries gives each query its own causal attention: every query of the panel sees the cached slots
+     * and the pass's tokens up to itself, no later one, as {@link SimdKernels#attendHead} computes it per query.
+     */
+    @ParameterizedTest(name = "head size {0}, {1} cached slots, panel of {2} queries from token {3}")
+    @CsvSource({
+        "64, 0, 16, 0",
+        "64, 5, 16, 16",
+        "10, 3, 7, 32",
+        "8, 0, 1, 0"
+    })
+    void aPanelOfQueriesAttendsCausallyAsEachQueryAlone(int hd, int past, int n, int j0) {
+        int lanes = SimdKernels.panelWidth();
+        n = Math.min(n, lanes);
+        SplittableRandom rnd = new SplittableRandom(hd * 31L + past * 7L + n + j0);
+        int width = 3 * hd + 5; // a query row holds other heads too: this head's query starts at qOff
+        int qOff = hd + 2;
+        int tokens = j0 + n;
+        float[] qkv = random(rnd, tokens * width);
+        int base = 2 * hd; // the head's slots start inside a larger array, as a cache layer's do
+        float[] keys = random(rnd, base + (past + tokens + 3) * hd);
+        float[] values = random(rnd, keys.length);
+        float scale = (float) (4 / Math.sqrt(hd));
+        int ctxWidth = 2 * hd;
+        float[] ctx = new float[tokens * ctxWidth];
+        SimdKernels.attendPanel(qkv, width, qOff, j0, n, keys, values, base, past, hd, scale, new float[hd * lanes],
+                new float[(past + tokens) * lanes], ctx, ctxWidth, hd);
+        for (int l = 0; l < n; l++) {
+            int j = j0 + l;
+            float[] alone = new float[hd];
+            SimdKernels.attendHead(qkv, j * width + qOff, keys, values, base, past + j + 1, hd, scale,
+                    new float[past + j + 1], alone, 0);
+            for (int i = 0; i < hd; i++) {
+                assertEquals(alone[i], ctx[j * ctxWidth + hd + i], 1e-5, "query " + j + " feature " + i);
+                assertTrue(ctx[j * ctxWidth + i] == 0f, "only the head's own slice is written: " + i);
+            }
+        }
+    }
+
     private static float[] random(SplittableRandom rnd, int n) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
