@@ -26,8 +26,10 @@ import java.util.SplittableRandom;
  * model into a fresh KV cache, the last position's logits) on the Java CPU engine and on libtorch, side by side
  * in one process. Both engines use the same thread count ({@link CpuEngine#threads()}, libtorch's intra-op
  * threads set to it); for each prompt length the two alternate within every round, their order swapped each round,
- * after untimed warm-up rounds; figures are medians. It also prints the largest difference between the two
- * engines' logits, which must be float32 rounding.
+ * after untimed warm-up rounds; figures are medians. Besides wall-clock speed it prints each engine's process
+ * CPU time per pass, which a machine shared with other work inflates far less than wall time (with one thread,
+ * {@code -Dsteer4j.cpu.threads=1}, it is the work a pass costs; with more it includes the engines' spinning). It
+ * also prints the largest difference between the two engines' logits, which must be float32 rounding.
  */
 @Command(name = "bench-prompt", mixinStandardHelpOptions = true,
         description = "Prompt processing speed, Java CPU engine vs libtorch, at several prompt lengths.")
@@ -63,24 +65,30 @@ public final class PromptBenchCommand extends BaseCommand {
             System.out.printf("prompt processing, %s (%d layers, hidden %d), %d threads for both engines, "
                     + "median of %d rounds after %d warm-up rounds, engines alternating%n", model.getFileName(),
                     c.numLayers(), c.hiddenSize(), threads, runs, warmUp);
-            System.out.printf("%8s %14s %14s %12s %12s %8s %12s%n", "tokens", "Java tok/s", "libtorch tok/s",
-                    "Java GFLOP/s", "torch GFLOP/s", "ratio", "max |dlogit|");
+            System.out.printf("%8s %14s %14s %12s %12s %8s %10s %10s %8s %12s%n", "tokens", "Java tok/s",
+                    "libtorch tok/s", "Java GFLOP/s", "torch GFLOP/s", "ratio", "Java CPU s", "torch CPU s",
+                    "CPU ratio", "max |dlogit|");
             for (int n : lengths) {
                 long[] prompt = prompt(c, n);
                 List<Double> tj = new ArrayList<>();
                 List<Double> tt = new ArrayList<>();
+                List<Double> cj = new ArrayList<>();
+                List<Double> ct = new ArrayList<>();
                 float maxDiff = 0;
                 for (int r = -warmUp; r < runs; r++) {
                     boolean javaFirst = (r & 1) == 0;
                     float[][] logits = new float[2][];
                     for (int k = 0; k < 2; k++) {
                         boolean isJava = javaFirst == (k == 0);
+                        long c0 = processCpuNanos();
                         long t0 = System.nanoTime();
                         float[] l = promptPass(isJava ? java : torch, prompt);
                         double s = (System.nanoTime() - t0) / 1e9;
+                        double cpu = (processCpuNanos() - c0) / 1e9;
                         logits[isJava ? 0 : 1] = l;
                         if (r >= 0) {
                             (isJava ? tj : tt).add(s);
+                            (isJava ? cj : ct).add(cpu);
                         }
                     }
                     for (int i = 0; i < logits[0].length; i++) {
@@ -90,11 +98,18 @@ public final class PromptBenchCommand extends BaseCommand {
                 double sj = median(tj);
                 double st = median(tt);
                 double gflop = flops(c, n) / 1e9;
-                System.out.printf("%8d %14.1f %14.1f %12.1f %12.1f %7.2fx %12.2e%n", n, n / sj, n / st, gflop / sj,
-                        gflop / st, st / sj, maxDiff);
+                double pj = median(cj);
+                double pt = median(ct);
+                System.out.printf("%8d %14.1f %14.1f %12.1f %12.1f %7.2fx %10.3f %10.3f %8.2fx %12.2e%n", n, n / sj,
+                        n / st, gflop / sj, gflop / st, st / sj, pj, pt, pt / pj, maxDiff);
             }
         }
         return 0;
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     /** One prompt pass into a fresh cache; the last position's logits. */
