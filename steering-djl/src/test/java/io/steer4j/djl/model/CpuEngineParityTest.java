@@ -171,6 +171,42 @@ class CpuEngineParityTest {
         assertEnginesAgree(java(id), torch(id), prompt, 4, CpuEngineParityTest::planHooks);
     }
 
+    /**
+     * A long pass after cached tokens (a chat turn continuing its cache) runs the prompt kernels with a cached
+     * prefix: every position's logits equal libtorch's, so each query sees exactly the cached slots and the new
+     * tokens up to itself.
+     */
+    @ParameterizedTest
+    @MethodSource("fixtures")
+    void aLongPassAfterCachedTokensGivesTheLibtorchLogitsAtEveryPosition(String id) {
+        long[] first = new long[20];
+        long[] second = new long[14];
+        for (int i = 0; i < first.length; i++) {
+            first[i] = (i * 5 + 1) % 20;
+        }
+        for (int i = 0; i < second.length; i++) {
+            second[i] = (i * 3 + 2) % 20;
+        }
+        assertTrue(second.length >= CpuDecoder.PROMPT_KERNEL_MIN_TOKENS);
+        float[] java = twoPasses(java(id), first, second);
+        float[] torch = twoPasses(torch(id), first, second);
+        assertClose(torch, java, id + ": logits of the second pass");
+    }
+
+    /** Every position's logits of {@code second}, run after {@code first} in one cache. */
+    private static float[] twoPasses(LanguageModel m, long[] first, long[] second) {
+        try (NDManager call = m.newCallManager()) {
+            KvCache cache = m.newCache(call, 1, first.length + second.length);
+            int[] lengths = {first.length + second.length};
+            long before = m.javaEnginePasses();
+            m.forward(ForwardInput.leftPadded(call, List.of(first), 0, lengths), cache, HookSet.NONE, LogitsMode.NONE);
+            NDArray logits = m.forward(ForwardInput.leftPadded(call, List.of(second), 0, lengths), cache, HookSet.NONE,
+                    LogitsMode.ALL);
+            assertEquals(m.cpuEngine() == CpuEngine.JAVA ? before + 2 : 0, m.javaEnginePasses(), "passes on the Java engine");
+            return m.compute(logits::toFloatArray);
+        }
+    }
+
     @Test
     void stories260kGivesTheLibtorchLogitsAndCapturesAtEveryStep() {
         Path dir = RealModels.require("stories260k");
