@@ -108,7 +108,8 @@ final class SimdKernels {
             matmulRows(s.x, 5, s.in, s.rows, s.bias, s.y, s.out, 0, s.out);
             matmulPanels(s.x, s.xP, s.t, s.in, s.rows, s.bias, s.y, s.out, 0, s.out);
             if ((i & 15) == 0) {
-                matmulPanels(c.x, c.xP, c.t, c.in, c.rows, (i & 16) == 0 ? c.bias : null, c.y, c.out, 0, c.out);
+                matmulPanels(c.x, c.xP, c.t, c.in, c.rows, (i & 16) == 0 ? c.bias : null, c.y, c.out, 0, c.out,
+                        INPUT_BLOCK);
             }
             Activation.GELU_TANH.applyInPlace(s.y, 0, s.in);
             Activation.SILU.applyInPlace(s.y, s.in, 2 * s.in);
@@ -172,10 +173,16 @@ final class SimdKernels {
     static final int PANEL_MIN_TOKENS = 12;
 
     /**
-     * Inputs per block of {@link #matmulPanels}: a block of every token's packed inputs (512 tokens: 512 KB) stays
-     * in L2 while every row of the part passes over it.
+     * Inputs per block of {@link #matmulPanels} when the packed tokens exceed {@link #UNBLOCKED_BYTES}: a block of
+     * every token's packed inputs (512 tokens: 512 KB) stays in L2 while every row of the part passes over it.
      */
     static final int INPUT_BLOCK = 256;
+
+    /**
+     * Packed tokens up to this size stay in L2 whole, and are not blocked: blocks would only cut each weight row's
+     * stream from memory into pieces.
+     */
+    static final int UNBLOCKED_BYTES = 1 << 20;
 
     /** Tokens per panel: the vector length. */
     static int panelWidth() {
@@ -215,21 +222,28 @@ final class SimdKernels {
      * <p>Register blocking: eight rows against two panels at once (16 accumulators; each input step loads two token
      * vectors and eight weights for 16 FMAs, against one vector and eight weights for 8 FMAs with one panel), on
      * CPUs with 32 vector registers (AVX-512); with 16 (AVX2) the 16 accumulators would spill, so one panel at a
-     * time there. Cache blocking: inputs go in blocks of {@value #INPUT_BLOCK}, each block passed over by every
-     * row of the part before the next, so the packed tokens are read from L2 rather than L3 or memory (the
+     * time there. Cache blocking: beyond {@value #UNBLOCKED_BYTES} bytes of packed tokens, inputs go in blocks of
+     * {@value #INPUT_BLOCK}, each block passed over by every row of the part before the next, so the packed tokens are read from L2 rather than L3 or memory (the
      * down projection's 3072 inputs of 512 tokens are 6 MB); partial sums wait in {@code acc}. Each output is the
      * same sum in the same order (input by input, then the bias) whatever the blocking, so the result does not
      * depend on it. {@code x} serves the rows left over after blocks of 8.
      */
     static void matmulPanels(float[] x, float[] xP, int t, int in, float[][] w, float[] bias, float[] y, int out,
                              int r0, int r1) {
+        int block = 4L * panels(t) * L * in <= UNBLOCKED_BYTES ? in : INPUT_BLOCK;
+        matmulPanels(x, xP, t, in, w, bias, y, out, r0, r1, block);
+    }
+
+    /** {@link #matmulPanels} with inputs in blocks of {@code block} (tests and the warm-up choose it). */
+    static void matmulPanels(float[] x, float[] xP, int t, int in, float[][] w, float[] bias, float[] y, int out,
+                             int r0, int r1, int block) {
         int np = panels(t);
         int tp = np * L;
         float[] lanes = new float[L];
         int rows = (r1 - r0) / 8 * 8;
-        float[] acc = in > INPUT_BLOCK ? new float[rows * tp] : null;
-        for (int k0 = 0; k0 < in; k0 += INPUT_BLOCK) {
-            int k1 = Math.min(in, k0 + INPUT_BLOCK);
+        float[] acc = in > block ? new float[rows * tp] : null;
+        for (int k0 = 0; k0 < in; k0 += block) {
+            int k1 = Math.min(in, k0 + block);
             boolean first = k0 == 0;
             boolean last = k1 == in;
             for (int r = r0; r + 8 <= r1; r += 8) {

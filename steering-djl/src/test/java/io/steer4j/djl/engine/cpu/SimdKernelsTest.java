@@ -5,6 +5,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,7 +47,8 @@ class SimdKernelsTest {
         SimdKernels.matmulRows(x, t, in, wRows, bias, rows, out, r0, r1);
         float[] panels = new float[t * out];
         if (t >= SimdKernels.PANEL_MIN_TOKENS) {
-            SimdKernels.matmulPanels(x, packed(x, t, in), t, in, wRows, bias, panels, out, r0, r1);
+            SimdKernels.matmulPanels(x, packed(x, t, in), t, in, wRows, bias, panels, out, r0, r1,
+                    SimdKernels.INPUT_BLOCK);
         }
         for (int j = 0; j < t; j++) {
             for (int r = 0; r < out; r++) {
@@ -96,7 +98,10 @@ class SimdKernelsTest {
             w[r] = random(rnd, in);
         }
         float[] y = new float[t * out];
-        SimdKernels.matmulPanels(x, packed(x, t, in), t, in, w, bias, y, out, 0, out);
+        SimdKernels.matmulPanels(x, packed(x, t, in), t, in, w, bias, y, out, 0, out, SimdKernels.INPUT_BLOCK);
+        float[] unblocked = new float[t * out];
+        SimdKernels.matmulPanels(x, packed(x, t, in), t, in, w, bias, unblocked, out, 0, out, in);
+        assertArrayEquals(unblocked, y, 0f, "blocked and unblocked");
         for (int j = 0; j < t; j++) {
             for (int r = 0; r < out / 8 * 8; r++) { // rows past the last block of 8 are dot products
                 float acc = 0f;
