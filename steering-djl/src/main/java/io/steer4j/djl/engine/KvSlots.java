@@ -9,8 +9,13 @@ package io.steer4j.djl.engine;
  * order.
  */
 public interface KvSlots {
-    /** Creates an engine's store for {@code layers} layers with room for {@code capacity} slots, at most {@code limit}. */
+    /**
+     * Makes an engine's store.
+     *
+     * @param <S> the engine's store type
+     */
     interface Factory<S extends KvSlots> {
+        /** An empty store for {@code layers} layers with room for {@code capacity} slots, growing to {@code limit}. */
         S create(int layers, int capacity, int limit);
     }
 
