@@ -46,6 +46,7 @@ import java.util.concurrent.Callable;
                 ServeCommand.class,
                 io.steer4j.bench.BenchCommand.class,
                 io.steer4j.bench.ServeBenchCommand.class,
+                io.steer4j.bench.PromptBenchCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Steer4jCli implements Callable<Integer> {

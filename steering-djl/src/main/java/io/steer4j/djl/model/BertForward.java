@@ -6,17 +6,16 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
-import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.LayerNorm;
 import io.steer4j.core.plan.HookPoint;
-import io.steer4j.djl.hooks.ActivationHook;
+import io.steer4j.djl.engine.Activation;
+import io.steer4j.djl.engine.HookRows;
+import io.steer4j.djl.engine.NormKind;
+import io.steer4j.djl.engine.Normalization;
 import io.steer4j.djl.hooks.HookSet;
-import io.steer4j.djl.hooks.HookSite;
 
 import java.util.List;
-import java.util.function.UnaryOperator;
 
 /**
  * The BERT encoder forward pass as NDArray operations, as Hugging Face's {@code BertModel} computes it:
@@ -32,25 +31,17 @@ import java.util.function.UnaryOperator;
 final class BertForward {
     /** Additive mask value for padding keys: exp(-1e9 - max) is exactly 0 in float32. */
     private static final float MASKED = -1e9f;
-    private static final float GELU_C = (float) Math.sqrt(2.0 / Math.PI);
 
     private final BertConfig config;
     private final BertWeights w;
-    private final UnaryOperator<NDArray> act;
-    private final Shape normShape;
-    private final float eps;
+    private final Activation act;
+    private final Normalization norm;
 
     BertForward(BertConfig config, BertWeights weights) {
         this.config = config;
         this.w = weights;
-        this.act = switch (config.activation()) {
-            case "gelu" -> Activation::gelu; // exact (erf) GELU, as transformers' "gelu"
-            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> BertForward::geluTanh;
-            case "relu" -> Activation::relu;
-            default -> throw new ModelLoadException("unsupported activation " + ConfigValueText.of(config.activation()));
-        };
-        this.normShape = new Shape(config.hiddenSize());
-        this.eps = (float) config.layerNormEps();
+        this.act = ActivationNames.parse(config.activation());
+        this.norm = new Normalization(NormKind.LAYER_NORM, (float) config.layerNormEps());
     }
 
     BertWeights weights() {
@@ -112,7 +103,7 @@ final class BertForward {
         x = norm(x, w.embedNorm());
         NDArray attnMask = padded ? m.create(mask, new Shape(batch, 1, 1, t)) : null;
 
-        HookRunner sites = new HookRunner(hooks, batch, t, d, positions, lens, m);
+        HookRows sites = new HookRows(hooks, batch, t, d, false, positions, lens, m);
         int layers = stopAfterLastHook && hooks.maxLayer() >= 0 ? hooks.maxLayer() + 1 : w.layers().length;
         for (int l = 0; l < layers; l++) {
             BertWeights.Layer b = w.layers()[l];
@@ -153,7 +144,7 @@ final class BertForward {
     }
 
     private NDArray norm(NDArray x, BertWeights.Norm n) {
-        return LayerNorm.layerNorm(x, normShape, n.weight(), n.bias(), eps).singletonOrThrow();
+        return norm.apply(x, n.weight(), n.bias(), false);
     }
 
     /** Bidirectional self-attention of {@code x} ({@code [rows, hidden]}) to its output after the projection. */
@@ -172,28 +163,5 @@ final class BertForward {
         }
         NDArray ctx = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape((long) batch * t, d);
         return Linear.linear(ctx, b.attnOut().weight(), b.attnOut().bias()).singletonOrThrow();
-    }
-
-    /** The tanh approximation of GELU, written as x sigmoid(2z) (see {@code BlockTransformer}). */
-    private static NDArray geluTanh(NDArray x) {
-        NDArray z2 = x.mul(x).muli(2 * GELU_C * 0.044715f).addi(2 * GELU_C).muli(x);
-        return Activation.sigmoid(z2).muli(x);
-    }
-
-    /** Runs the hooks at a site on {@code [rows, hidden]}, handing them {@code [batch, t, hidden]}. */
-    private record HookRunner(HookSet hooks, int batch, int t, int hidden, long[][] positions, int[] lengths,
-                         NDManager m) {
-        NDArray apply(HookPoint p, int layer, NDArray flat) {
-            List<ActivationHook> hs = hooks.at(p, layer);
-            if (hs.isEmpty()) {
-                return flat;
-            }
-            NDArray x = flat.reshape(batch, t, hidden);
-            HookSite site = new HookSite(p, layer, batch, t, positions, lengths, m);
-            for (ActivationHook h : hs) {
-                x = BlockTransformer.applyHook(h, site, x, m);
-            }
-            return x.reshape((long) batch * t, hidden);
-        }
     }
 }

@@ -8,50 +8,36 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
-import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.LayerNorm;
 import io.steer4j.core.plan.HookPoint;
-import io.steer4j.djl.hooks.ActivationHook;
+import io.steer4j.djl.engine.DecoderSpec;
+import io.steer4j.djl.engine.HookRows;
 import io.steer4j.djl.hooks.HookSet;
-import io.steer4j.djl.hooks.HookSite;
-
-import java.util.List;
-import java.util.function.UnaryOperator;
 
 /**
- * The decoder forward pass shared by every family ({@link ModelFamily}): pre-norm blocks of causal self-attention
- * and an MLP, written as NDArray operations so that each hook point is a plain call in one loop. What differs
- * between families is data: the norm kind, learned or rotary positions, grouped-query head counts, a plain or
- * gated MLP, and sequential or parallel residual.
+ * A decoder's forward pass ({@link DecoderSpec}, the same for every family, see {@link ModelFamily#spec}) on
+ * libtorch: pre-norm blocks of causal self-attention and an MLP, written as NDArray operations so that each hook
+ * point is a plain call in one loop. It runs batches, GPUs, padded rows and scoring passes; one-row passes on the
+ * CPU go to the Java CPU engine ({@link JavaEngineBinding}) when the model was loaded with it. What differs between
+ * families is data: the norm, learned or rotary positions, grouped-query head counts, a plain or gated MLP, and
+ * sequential or parallel residual.
  *
- * <p>Hook points, for every family: {@code resid_pre(L)} is the block input, {@code attn_out(L)} the attention
- * output after its output projection, {@code mlp_out(L)} the MLP output after its down projection (both before
- * they are added to the residual stream), {@code resid_post(L)} the block output. With a parallel residual
- * (GPT-NeoX) attention and MLP both read the same normalised block input, so a hook changing {@code attn_out}
- * does not reach the MLP of that block: {@code resid_post = resid_pre + attn_out + mlp_out}.
+ * <p>Hook points are {@link DecoderSpec}'s. With a parallel residual (GPT-NeoX) attention and MLP both read the same
+ * normalised block input, so a hook changing {@code attn_out} does not reach the MLP of that block.
  */
 final class BlockTransformer implements DecoderTransformer {
     /** Additive mask value: exp(-1e9 - max) is exactly 0 in float32, and a fully masked row stays finite. */
     private static final float MASKED = -1e9f;
-    private static final float GELU_C = (float) Math.sqrt(2.0 / Math.PI);
-    /** Activations by their Hugging Face names. */
-    private static final List<String> ACTIVATIONS = List.of("gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu",
-            "silu", "swish", "relu");
 
     private final ModelConfig config;
     private final ModelWeights w;
-    private final ModelFamily.NormKind normKind;
-    private final boolean gated;
+    private final DecoderSpec spec;
     private final Rotary rotary;
-    private final UnaryOperator<NDArray> act;
-    private final Shape normShape;
-    private final float eps;
     /** Weights in float16 ({@link Precision#FLOAT16}): some steps are upcast, see {@link Precision}. */
     private final boolean half;
     /** The Java CPU engine for batch-1 CPU calls with a cache, or null where libtorch runs them; see {@link #forward}. */
-    private final SimdDecoder simd;
+    private final JavaEngineBinding simd;
     /** Which engine runs one-row CPU passes, and why, for the model's load log line. */
     private final String engineChoice;
 
@@ -64,22 +50,18 @@ final class BlockTransformer implements DecoderTransformer {
                      CpuEngine requested) {
         this.config = c;
         this.w = weights;
-        this.normKind = family.norm();
-        this.gated = family.mlp() == ModelFamily.Mlp.GATED;
-        this.rotary = family.positions() == ModelFamily.Positions.ROTARY
-                ? new Rotary(c.rope(), c.headDim(), c.contextLength(), manager) : null;
-        this.act = activation(c.activation());
-        this.normShape = new Shape(c.hiddenSize());
-        this.eps = (float) c.layerNormEps();
+        this.spec = family.spec(c);
+        this.rotary = spec.rotary() == null ? null
+                : new Rotary(spec.rotary(), c.headDim(), c.contextLength(), manager);
         this.half = weights.embed().getDataType() == DataType.FLOAT16;
         CpuEngine engine = CpuEngine.resolve(requested);
         boolean overridden = engine != requested;
-        String why = engine == CpuEngine.LIBTORCH ? null : SimdDecoder.unavailableReason(weights);
+        String why = engine == CpuEngine.LIBTORCH ? null : JavaEngineBinding.unavailableReason(weights);
         if (engine == CpuEngine.JAVA && why != null) {
             throw new ModelLoadException("the Java CPU engine was asked for" + (overridden
                     ? " (-D" + CpuEngine.PROPERTY + "=java)" : "") + " but cannot run this model: " + why);
         }
-        this.simd = engine != CpuEngine.LIBTORCH && why == null ? SimdDecoder.create(c, family, weights, store) : null;
+        this.simd = engine != CpuEngine.LIBTORCH && why == null ? JavaEngineBinding.create(spec, weights, store) : null;
         if (simd != null) {
             engineChoice = "the Java CPU engine (" + CpuEngine.threads() + " threads)";
         } else if (engine == CpuEngine.LIBTORCH) {
@@ -103,18 +85,6 @@ final class BlockTransformer implements DecoderTransformer {
     /** Which engine runs one-row CPU passes, and why (one phrase for the load log line). */
     String engineChoice() {
         return engineChoice;
-    }
-
-    private static UnaryOperator<NDArray> activation(String name) {
-        return switch (name) {
-            // gelu_fast is the same tanh approximation written with x * (1 + 0.044715 x^2)
-            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> BlockTransformer::geluTanh;
-            case "gelu" -> Activation::gelu; // exact (erf) GELU in libtorch
-            case "silu", "swish" -> x -> Activation.sigmoid(x).muli(x);
-            case "relu" -> Activation::relu;
-            default -> throw new ModelLoadException("unsupported activation " + ConfigValueText.of(name) + "; supported: "
-                    + ACTIVATIONS);
-        };
     }
 
     @Override
@@ -144,7 +114,7 @@ final class BlockTransformer implements DecoderTransformer {
 
         int[][] fullMask = fullMask(in, cache);
         NDArray attnMask = attentionMask(m, in, fullMask, past);
-        HookRunner sites = new HookRunner(hooks, batch, t, config.hiddenSize(), half, positions, in.promptLengths(), m);
+        HookRows sites = new HookRows(hooks, batch, t, config.hiddenSize(), half, positions, in.promptLengths(), m);
         int lastHooked = hooks.maxLayer();
         // Without logits the pass can stop after the last hooked layer, unless a cache is being filled: a later
         // step would read the skipped layers' keys and values.
@@ -177,7 +147,7 @@ final class BlockTransformer implements DecoderTransformer {
         NDArray[][] cosSinOut = new NDArray[1][];
         NDArray x = embed(m, tokens, positions, maxPosition, cosSinOut);
         NDArray[] cosSin = cosSinOut[0];
-        HookRunner sites = new HookRunner(hooks, batch, 1, config.hiddenSize(), half, positions, promptLengths, m);
+        HookRows sites = new HookRows(hooks, batch, 1, config.hiddenSize(), half, positions, promptLengths, m);
         x = blocks(x, sites, w.layers().length, (h, b, l) -> attentionRows(h, b, l, caches, cosSin));
         for (KvCache c : caches) {
             c.mask = new int[][] {java.util.Arrays.copyOf(c.mask[0], c.mask[0].length + 1)};
@@ -220,7 +190,7 @@ final class BlockTransformer implements DecoderTransformer {
     }
 
     /** The first {@code layersToRun} blocks over the residual stream {@code x} ({@code [rows, hidden]}). */
-    private NDArray blocks(NDArray x, HookRunner sites, int layersToRun, Attention attention) {
+    private NDArray blocks(NDArray x, HookRows sites, int layersToRun, Attention attention) {
         for (int l = 0; l < layersToRun; l++) {
             ModelWeights.Layer b = w.layers()[l];
             x = sites.apply(HookPoint.RESID_PRE, l, x);
@@ -241,15 +211,7 @@ final class BlockTransformer implements DecoderTransformer {
     }
 
     private NDArray norm(NDArray x, ModelWeights.Norm n) {
-        if (normKind == ModelFamily.NormKind.LAYER_NORM) {
-            return LayerNorm.layerNorm(x, normShape, n.weight(), n.bias(), eps).singletonOrThrow();
-        }
-        // RMSNorm, as LlamaRMSNorm: x * rsqrt(mean(x^2) + eps) * w, in float32 (every weight here is float32).
-        // (statistics in float32 for a float16 model, as LlamaRMSNorm upcasts)
-        NDArray x32 = half ? toFloat(x) : x;
-        NDArray rms = x32.square().mean(new int[] {-1}, true).addi(eps).sqrt();
-        NDArray normed = x32.div(rms);
-        return (half ? toHalf(normed) : normed).muli(n.weight());
+        return spec.norm().apply(x, n.weight(), n.bias(), half);
     }
 
     /** Causal self-attention with grouped-query heads; keys are cached after RoPE, as transformers does. */
@@ -344,11 +306,11 @@ final class BlockTransformer implements DecoderTransformer {
 
     private NDArray mlp(NDArray h, ModelWeights.Layer b) {
         NDArray up = Linear.linear(h, b.upW(), b.upB()).singletonOrThrow();
-        if (gated) {
+        if (spec.gatedMlp()) {
             NDList gu = up.split(2, 1); // gate rows first
-            up = act.apply(gu.get(0)).mul(gu.get(1));
+            up = spec.activation().apply(gu.get(0)).mul(gu.get(1));
         } else {
-            up = act.apply(up);
+            up = spec.activation().apply(up);
         }
         return Linear.linear(up, b.downW(), b.downB()).singletonOrThrow();
     }
@@ -449,64 +411,11 @@ final class BlockTransformer implements DecoderTransformer {
         return m.create(mask, new Shape(batch, 1, t, s));
     }
 
-    /**
-     * The tanh approximation of GELU ("gelu_new"): 0.5 x (1 + tanh(z)) with z = sqrt(2/pi) (x + 0.044715 x^3),
-     * computed as the identical x sigmoid(2z) = x sigmoid(x (2c + 2c 0.044715 x^2)): six libtorch calls, four of
-     * them in place on a temporary, instead of ten calls each allocating a tensor the size of the MLP.
-     */
-    private static NDArray geluTanh(NDArray x) {
-        NDArray z2 = x.mul(x).muli(2 * GELU_C * 0.044715f).addi(2 * GELU_C).muli(x);
-        return Activation.sigmoid(z2).muli(x);
-    }
-
     private static NDArray toFloat(NDArray x) {
         return x.toType(DataType.FLOAT32, false);
     }
 
     private static NDArray toHalf(NDArray x) {
         return x.toType(DataType.FLOAT16, false);
-    }
-
-    /**
-     * {@code h}'s result for {@code x} at {@code site}, owned by the step's manager {@code m}; both forward passes
-     * (this one and {@link SimdDecoder}'s) hand hooks their activations through here.
-     *
-     * @throws IllegalStateException when the hook returns null or changes the shape
-     */
-    static NDArray applyHook(ActivationHook h, HookSite site, NDArray x, NDManager m) {
-        NDArray y = h.apply(site, x);
-        if (y == null || !y.getShape().equals(x.getShape())) {
-            throw new IllegalStateException("hook at " + site.point() + " layer " + site.layer() + " returned shape "
-                    + (y == null ? "null" : y.getShape()) + ", expected " + x.getShape());
-        }
-        if (y.getManager() != m && y != x) {
-            y.attach(m);
-        }
-        return y;
-    }
-
-    /**
-     * Runs the hooks registered at a site; checks that a replacement keeps the shape. Hooks see
-     * {@code [batch, t, hidden]} float32 whatever the model's precision.
-     */
-    private record HookRunner(HookSet hooks, int batch, int t, int hidden, boolean half, long[][] positions,
-                         int[] promptLengths, NDManager m) {
-        /** Runs the hooks at {@code (p, layer)} on {@code flat} ({@code [batch * t, hidden]}). */
-        NDArray apply(HookPoint p, int layer, NDArray flat) {
-            List<ActivationHook> hs = hooks.at(p, layer);
-            if (hs.isEmpty()) {
-                return flat;
-            }
-            NDArray x = flat.reshape(batch, t, hidden);
-            if (half) {
-                x = toFloat(x);
-            }
-            HookSite site = new HookSite(p, layer, batch, t, positions, promptLengths, m);
-            for (ActivationHook h : hs) {
-                x = applyHook(h, site, x, m);
-            }
-            x = x.reshape((long) batch * t, hidden);
-            return half ? toHalf(x) : x;
-        }
     }
 }

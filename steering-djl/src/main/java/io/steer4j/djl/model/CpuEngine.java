@@ -1,5 +1,7 @@
 package io.steer4j.djl.model;
 
+import io.steer4j.djl.engine.cpu.CpuThreads;
+
 import java.util.Locale;
 
 /**
@@ -28,7 +30,7 @@ public enum CpuEngine {
     /** System property overriding every model's choice: {@code auto}, {@code java} or {@code libtorch}. */
     public static final String PROPERTY = "steer4j.cpu.decode";
     /** System property: threads of the Java engine's worker team (default: the available processors). */
-    public static final String THREADS_PROPERTY = "steer4j.cpu.threads";
+    public static final String THREADS_PROPERTY = CpuThreads.PROPERTY;
     /** The JVM flag the Java engine needs. */
     public static final String JVM_FLAG = "--add-modules jdk.incubator.vector";
 
@@ -59,18 +61,6 @@ public enum CpuEngine {
 
     /** Threads of the Java engine: {@value #THREADS_PROPERTY}, else the available processors. */
     public static int threads() {
-        String v = System.getProperty(THREADS_PROPERTY);
-        if (v == null || v.isBlank()) {
-            return Runtime.getRuntime().availableProcessors();
-        }
-        try {
-            int n = Integer.parseInt(v.trim());
-            if (n < 1) {
-                throw new NumberFormatException();
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(THREADS_PROPERTY + " must be a positive integer, got '" + v + "'");
-        }
+        return CpuThreads.count();
     }
 }

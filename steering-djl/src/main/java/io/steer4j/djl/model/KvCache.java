@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.steer4j.djl.engine.KvSlots;
 
 /**
  * Keys and values of the tokens seen so far in one generation, per layer, with the padding mask and the next
@@ -29,9 +30,9 @@ public final class KvCache implements AutoCloseable {
     /** Logical position the next real token of each row will get. */
     final long[] nextPosition;
     private boolean closed;
-    /** The Java CPU engine's copy of this (single-row) cache, or null; see {@link #javaKv}. */
-    private SimdDecoder.JavaKvCache javaKv;
-    /** Per layer, the slots the libtorch buffers hold (the Java CPU engine may have written later ones). */
+    /** An engine's own copy of this (single-row) cache, or null; see {@link #hostKv}. */
+    private KvSlots hostKv;
+    /** Per layer, the slots the libtorch buffers hold (an engine's own copy may hold later ones). */
     private final int[] torchSlots;
     /** Whether forward passes may leave last-position logits here as a Java array; see {@link #preferHostLogits}. */
     private boolean hostLogitsWanted;
@@ -94,10 +95,10 @@ public final class KvCache implements AutoCloseable {
 
     /**
      * Slots allocated for {@code layer} (filled or not); 0 before its first step. Both stores grow alike, so this
-     * is the libtorch buffer's size, or the Java CPU engine's while only that path has run.
+     * is the libtorch buffer's size, or the engine copy's while only that engine has run.
      */
     int capacity(int layer) {
-        return keys[layer] != null ? torchCapacity(layer) : javaKv == null ? 0 : javaKv.capacity();
+        return keys[layer] != null ? torchCapacity(layer) : hostKv == null ? 0 : hostKv.capacity();
     }
 
     private int torchCapacity(int layer) {
@@ -116,7 +117,7 @@ public final class KvCache implements AutoCloseable {
             grow(layer, start, end, k, v);
         }
         if (torchSlots[layer] < start) {
-            exportJavaSlots(layer, torchSlots[layer], start, k);
+            exportHostSlots(layer, torchSlots[layer], start, k);
         }
         NDIndex fresh = new NDIndex(":, :, {}:{}", start, end);
         torchSlots[layer] = end;
@@ -129,7 +130,7 @@ public final class KvCache implements AutoCloseable {
     private void grow(int layer, int filled, int needed, NDArray k, NDArray v) {
         int old = torchCapacity(layer);
         int cap = Math.max(needed, old == 0 ? initialCapacity : Math.min(limit, 2 * old));
-        // only the slots libtorch wrote are in the old buffer; the Java path's later ones are exported after this
+        // only the slots libtorch wrote are in the old buffer; an engine copy's later ones are exported after this
         int held = Math.min(filled, torchSlots[layer]);
         keys[layer] = regrow(keys[layer], k, held, cap);
         values[layer] = regrow(values[layer], v, held, cap);
@@ -152,42 +153,40 @@ public final class KvCache implements AutoCloseable {
     }
 
     /**
-     * The Java CPU engine's keys and values with room for {@code needed} slots, holding every cached slot: slots
-     * the libtorch path wrote since the last Java step are copied over first (a cache may alternate between the
-     * paths, e.g. a prompt pass here and continuous batching in libtorch).
+     * An engine's own keys and values ({@link KvSlots}, made by {@code create} on first use) with room for
+     * {@code needed} slots, holding every cached slot: slots the libtorch path wrote since the engine's last step
+     * are copied over first (a cache may alternate between engines, e.g. a prompt pass on the Java CPU engine and
+     * continuous batching in libtorch). A cache serves one model, so it only ever meets one kind of store.
      */
-    SimdDecoder.JavaKvCache javaKv(int needed, int kvHeads, int headDim) {
-        if (javaKv == null) {
-            javaKv = new SimdDecoder.JavaKvCache(keys.length, kvHeads, headDim,
-                    Math.min(limit, Math.max(needed, initialCapacity)), limit);
+    @SuppressWarnings("unchecked")
+    <S extends KvSlots> S hostKv(int needed, KvSlots.Factory<S> create) {
+        if (hostKv == null) {
+            hostKv = create.create(keys.length, Math.min(limit, Math.max(needed, initialCapacity)), limit);
         }
-        javaKv.reserve(needed);
-        int from = javaKv.slots;
+        hostKv.reserve(needed);
+        int from = hostKv.filled();
         int to = length();
         if (from < to) {
             for (int l = 0; l < keys.length; l++) {
-                copySlots(keys[l], from, to, javaKv.keys[l]);
-                copySlots(values[l], from, to, javaKv.values[l]);
+                float[] k = slots(keys[l], from, to);
+                float[] v = slots(values[l], from, to);
+                hostKv.write(l, from, to, k, v);
             }
-            javaKv.slots = to;
+            hostKv.filled(to);
         }
-        return javaKv;
+        return (S) hostKv;
     }
 
-    /** Copies slots {@code [from, to)} of a libtorch buffer {@code [1, kvHeads, cap, hd]} into the Java copy. */
-    private void copySlots(NDArray buffer, int from, int to, float[] into) {
+    /** Slots {@code [from, to)} of a libtorch buffer {@code [1, kvHeads, cap, hd]}, head-major float32. */
+    private float[] slots(NDArray buffer, int from, int to) {
         try (NDArray part = buffer.get(manager, new NDIndex(":, :, {}:{}", from, to))) {
-            float[] f = part.toType(DataType.FLOAT32, false).toFloatArray(); // [1, kvHeads, to - from, hd]
-            int run = (to - from) * javaKv.headDim;
-            for (int h = 0; h < javaKv.kvHeads; h++) {
-                System.arraycopy(f, h * run, into, javaKv.at(h, from), run);
-            }
+            return part.toType(DataType.FLOAT32, false).toFloatArray(); // [1, kvHeads, to - from, hd]
         }
     }
 
-    /** Writes the Java CPU engine's slots {@code [from, to)} of {@code layer} into the libtorch buffers. */
-    private void exportJavaSlots(int layer, int from, int to, NDArray like) {
-        if (javaKv == null || javaKv.slots < to) {
+    /** Writes the engine copy's slots {@code [from, to)} of {@code layer} into the libtorch buffers. */
+    private void exportHostSlots(int layer, int from, int to, NDArray like) {
+        if (hostKv == null || hostKv.filled() < to) {
             throw new IllegalStateException("KV cache slots " + from + ".." + to + " of layer " + layer
                     + " were written by neither path");
         }
@@ -197,10 +196,7 @@ public final class KvCache implements AutoCloseable {
         int run = (to - from) * hd;
         float[] k = new float[kvHeads * run];
         float[] v = new float[kvHeads * run];
-        for (int h = 0; h < kvHeads; h++) {
-            System.arraycopy(javaKv.keys[layer], javaKv.at(h, from), k, h * run, run);
-            System.arraycopy(javaKv.values[layer], javaKv.at(h, from), v, h * run, run);
-        }
+        hostKv.read(layer, from, to, k, v);
         NDIndex slots = new NDIndex(":, :, {}:{}", from, to);
         Shape headMajor = new Shape(1, kvHeads, to - from, hd);
         try (NDArray kk = manager.create(k, headMajor); NDArray vv = manager.create(v, headMajor)) {

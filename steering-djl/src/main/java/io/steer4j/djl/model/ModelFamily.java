@@ -5,6 +5,9 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.steer4j.djl.engine.DecoderSpec;
+import io.steer4j.djl.engine.NormKind;
+import io.steer4j.djl.engine.Normalization;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,9 +21,11 @@ import static io.steer4j.djl.model.ModelConfig.required;
 
 /**
  * A decoder family as a small description: which norm, which position encoding, which MLP form, where the weights
- * are and how they are laid out. The forward pass itself ({@link BlockTransformer}) is shared, so hooks, the KV
- * cache and left padding behave the same in every family; adding a family means adding a constant here (config
- * fields, weight names), not another forward pass.
+ * are and how they are laid out. {@link #spec} turns it and a checkpoint's config into the one forward description
+ * ({@link DecoderSpec}) that every engine runs: libtorch ({@link BlockTransformer}) and the Java CPU engine
+ * ({@link io.steer4j.djl.engine.cpu.CpuDecoder}) alike, so hooks, the KV cache and left padding behave the same in
+ * every family; adding a family means adding a constant here (config fields, weight names), not another forward
+ * pass.
  *
  * <p>Per checkpoint numbers and flags (GQA heads, rotary fraction, biases, parallel residual) are read into
  * {@link ModelConfig} by {@link #readConfig}; {@link #load} maps the checkpoint's tensors onto
@@ -202,14 +207,6 @@ enum ModelFamily {
         }
     };
 
-    /** How a block normalises its input. */
-    enum NormKind {
-        /** {@code (x - mean) / sqrt(var + eps) * w + b}. */
-        LAYER_NORM,
-        /** {@code x * rsqrt(mean(x^2) + eps) * w}. */
-        RMS_NORM
-    }
-
     /** How token positions enter the model. */
     enum Positions {
         /** A learned embedding added to the token embedding. */
@@ -251,6 +248,17 @@ enum ModelFamily {
 
     NormKind norm() {
         return norm;
+    }
+
+    /**
+     * The forward description of a checkpoint of this family with config {@code c}.
+     *
+     * @throws ModelLoadException for an activation no engine computes
+     */
+    DecoderSpec spec(ModelConfig c) {
+        return new DecoderSpec(c.hiddenSize(), c.numHeads(), c.numKvHeads(), c.headDim(), c.intermediateSize(),
+                c.vocabSize(), new Normalization(norm, (float) c.layerNormEps()), ActivationNames.parse(c.activation()),
+                mlp == Mlp.GATED, c.parallelResidual(), positions == Positions.ROTARY ? c.rope().angles() : null);
     }
 
     Positions positions() {

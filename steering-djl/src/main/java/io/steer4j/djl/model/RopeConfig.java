@@ -1,6 +1,7 @@
 package io.steer4j.djl.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.steer4j.djl.engine.RotaryAngles;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -90,6 +91,11 @@ public record RopeConfig(int dims, double theta, String scaling, double factor, 
             throw new ModelLoadException("rope_scaling field '" + field + "' is missing or not a number");
         }
         return v.asDouble();
+    }
+
+    /** The rotation the engines apply for this config: {@link #inverseFrequencies} over {@link #dims} channels. */
+    RotaryAngles angles() {
+        return new RotaryAngles(inverseFrequencies(), dims);
     }
 
     /**

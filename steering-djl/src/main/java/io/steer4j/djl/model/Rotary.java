@@ -6,6 +6,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
+import io.steer4j.djl.engine.RotaryAngles;
 
 /**
  * Rotary position embedding in the "rotate half" convention: with {@code x1 = x[..., :d/2]} and
@@ -25,16 +26,16 @@ final class Rotary {
     }
 
     private final NDManager manager;
-    private final float[] invFreq;
+    private final RotaryAngles angles;
     private final int dims;
     private final int headDim;
     private final int limit;
     private volatile Tables tables;
 
-    Rotary(RopeConfig rope, int headDim, int contextLength, NDManager manager) {
+    Rotary(RotaryAngles angles, int headDim, int contextLength, NDManager manager) {
         this.manager = manager;
-        this.invFreq = rope.inverseFrequencies();
-        this.dims = rope.dims();
+        this.angles = angles;
+        this.dims = angles.dims();
         this.headDim = headDim;
         this.limit = contextLength;
         this.tables = build(Math.min(contextLength, INITIAL_ROWS));
@@ -42,24 +43,23 @@ final class Rotary {
 
     /**
      * Tables {@code [P, dims]}: {@code cos(p * f)} over {@code cat(f, f)}, and sin with the first half negated, so
-     * that {@code rotate_half(x) * sin == cat(x2, x1) * sinSigned} without a negation per call. Angles are float32
-     * products as in transformers ({@code inv_freq @ position_ids} in float32): at position ~4000 their rounding
-     * is ~1e-4 rad, so computing them in double would drift from the reference on long contexts.
+     * that {@code rotate_half(x) * sin == cat(x2, x1) * sinSigned} without a negation per call; the angles are
+     * {@link RotaryAngles#tables}', as the Java CPU engine's.
      */
     private Tables build(int rows) {
         int half = dims / 2;
+        float[] c = new float[rows * half];
+        float[] s = new float[rows * half];
+        angles.tables(0, rows, c, s);
         float[] cos = new float[rows * dims];
         float[] sin = new float[rows * dims];
         for (int p = 0; p < rows; p++) {
+            int base = p * dims;
             for (int i = 0; i < half; i++) {
-                float angle = (float) p * invFreq[i];
-                float c = (float) Math.cos(angle);
-                float s = (float) Math.sin(angle);
-                int base = p * dims;
-                cos[base + i] = c;
-                cos[base + half + i] = c;
-                sin[base + i] = -s;
-                sin[base + half + i] = s;
+                cos[base + i] = c[p * half + i];
+                cos[base + half + i] = c[p * half + i];
+                sin[base + i] = -s[p * half + i];
+                sin[base + half + i] = s[p * half + i];
             }
         }
         return new Tables(rows, manager.create(cos, new Shape(rows, dims)), manager.create(sin, new Shape(rows, dims)));

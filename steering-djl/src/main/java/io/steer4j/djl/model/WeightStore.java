@@ -258,7 +258,7 @@ final class WeightStore implements AutoCloseable {
 
     /**
      * The float32 values of a 2-D {@code a} as its logical rows, one array per row: the layout of the Vector API
-     * path's products (see {@code SimdKernels.matmulRows}), read as {@link #floats} reads, without a flat copy
+     * path's products (see {@code io.steer4j.djl.engine.cpu.SimdKernels.matmulRows}), read as {@link #floats} reads, without a flat copy
      * of the whole tensor on the way.
      */
     float[][] rows(NDArray a) {

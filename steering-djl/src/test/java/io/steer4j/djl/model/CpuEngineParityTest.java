@@ -9,6 +9,7 @@ import io.steer4j.core.plan.PositionRange;
 import io.steer4j.core.plan.SteeringPlan;
 import io.steer4j.core.plan.TokenScope;
 import io.steer4j.djl.RealModels;
+import io.steer4j.djl.engine.cpu.CpuDecoder;
 import io.steer4j.djl.hooks.HookSet;
 import io.steer4j.djl.steering.PlanHooksForTests;
 import io.steer4j.fixtures.TinyCheckpoints;
@@ -36,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The Java CPU engine ({@link SimdDecoder}) against the libtorch pass, which the parity tests hold to the
+ * The Java CPU engine ({@link CpuDecoder}) against the libtorch pass, which the parity tests hold to the
  * independent PyTorch references. Each checkpoint is loaded twice, with {@link CpuEngine#JAVA} and with
  * {@link CpuEngine#LIBTORCH}, and every step that should run on the Java engine is checked to have run there (its
  * pass counter moves by one), so a silent fallback to libtorch fails instead of comparing libtorch with itself.
@@ -161,13 +162,49 @@ class CpuEngineParityTest {
     @ParameterizedTest
     @MethodSource("fixtures")
     void longPromptsTakeTheTokenPanelPathAndGiveTheLibtorchLogits(String id) {
-        // 37 tokens: two full 16-token panels and a partial one, past SimdKernels.PANEL_MIN_TOKENS
+        // 37 tokens: two full 16-token panels and a partial one, past CpuDecoder.PROMPT_KERNEL_MIN_TOKENS
         long[] prompt = new long[37];
         for (int i = 0; i < prompt.length; i++) {
             prompt[i] = (i * 7 + 3) % 20;
         }
-        assertTrue(prompt.length >= SimdKernels.PANEL_MIN_TOKENS);
+        assertTrue(prompt.length >= CpuDecoder.PROMPT_KERNEL_MIN_TOKENS);
         assertEnginesAgree(java(id), torch(id), prompt, 4, CpuEngineParityTest::planHooks);
+    }
+
+    /**
+     * A long pass after cached tokens (a chat turn continuing its cache) runs the prompt kernels with a cached
+     * prefix: every position's logits equal libtorch's, so each query sees exactly the cached slots and the new
+     * tokens up to itself.
+     */
+    @ParameterizedTest
+    @MethodSource("fixtures")
+    void aLongPassAfterCachedTokensGivesTheLibtorchLogitsAtEveryPosition(String id) {
+        long[] first = new long[20];
+        long[] second = new long[14];
+        for (int i = 0; i < first.length; i++) {
+            first[i] = (i * 5 + 1) % 20;
+        }
+        for (int i = 0; i < second.length; i++) {
+            second[i] = (i * 3 + 2) % 20;
+        }
+        assertTrue(second.length >= CpuDecoder.PROMPT_KERNEL_MIN_TOKENS);
+        float[] java = twoPasses(java(id), first, second);
+        float[] torch = twoPasses(torch(id), first, second);
+        assertClose(torch, java, id + ": logits of the second pass");
+    }
+
+    /** Every position's logits of {@code second}, run after {@code first} in one cache. */
+    private static float[] twoPasses(LanguageModel m, long[] first, long[] second) {
+        try (NDManager call = m.newCallManager()) {
+            KvCache cache = m.newCache(call, 1, first.length + second.length);
+            int[] lengths = {first.length + second.length};
+            long before = m.javaEnginePasses();
+            m.forward(ForwardInput.leftPadded(call, List.of(first), 0, lengths), cache, HookSet.NONE, LogitsMode.NONE);
+            NDArray logits = m.forward(ForwardInput.leftPadded(call, List.of(second), 0, lengths), cache, HookSet.NONE,
+                    LogitsMode.ALL);
+            assertEquals(m.cpuEngine() == CpuEngine.JAVA ? before + 2 : 0, m.javaEnginePasses(), "passes on the Java engine");
+            return m.compute(logits::toFloatArray);
+        }
     }
 
     @Test

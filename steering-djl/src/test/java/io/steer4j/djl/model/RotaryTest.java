@@ -17,7 +17,7 @@ class RotaryTest {
     void rotatesChannelPairsHalfApartAndPassesTheRestThrough() {
         try (NDManager m = NDManager.newBaseManager()) {
             RopeConfig rope = RopeConfig.plain(4, 10000);
-            Rotary r = new Rotary(rope, 6, 8192, m);
+            Rotary r = new Rotary(rope.angles(), 6, 8192, m);
             float[] inv = rope.inverseFrequencies();
             long[] pos = {3, 5000};
             float[] x = {1, 2, 3, 4, 5, 6};

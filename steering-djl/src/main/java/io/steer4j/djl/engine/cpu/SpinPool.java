@@ -1,4 +1,4 @@
-package io.steer4j.djl.model;
+package io.steer4j.djl.engine.cpu;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -6,7 +6,7 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * A fixed team of threads that runs one data-parallel task at a time, for the Java CPU engine
- * ({@link SimdDecoder}): a decode step is ~50 short parallel regions (one per weight product), so handing work
+ * ({@link CpuDecoder}): a decode step is ~50 short parallel regions (one per weight product), so handing work
  * over must cost about a microsecond. Workers spin on the task word for a short while after each task (the next
  * product follows within microseconds) and then park, so an idle model costs no CPU.
  *
@@ -39,14 +39,14 @@ final class SpinPool {
     private final AtomicInteger finished = new AtomicInteger();
     private volatile Throwable failure;
 
-    /** The process's team, {@link CpuEngine#threads()} threads counting the caller, started on first use. */
+    /** The process's team, {@link CpuThreads#count()} threads counting the caller, started on first use. */
     static SpinPool shared() {
         return Shared.POOL;
     }
 
     /** Holder idiom: the workers start when a Java-engine model first needs them, never in a libtorch-only JVM. */
     private static final class Shared {
-        static final SpinPool POOL = new SpinPool(CpuEngine.threads());
+        static final SpinPool POOL = new SpinPool(CpuThreads.count());
     }
 
     SpinPool(int size) {

@@ -1,7 +1,7 @@
-package io.steer4j.djl.model;
+package io.steer4j.djl.engine;
 
 /**
- * The error function, for the exact GELU of the Java CPU engine (Java has no {@code Math.erf}): the Chebyshev
+ * The error function, for the exact GELU of {@link Activation#GELU_ERF} on float arrays (Java has no {@code Math.erf}): the Chebyshev
  * fit of {@code erfc} from Numerical Recipes (fractional error below 1.2e-7 everywhere), which is within float32
  * rounding of libtorch's erf.
  */

@@ -1,4 +1,4 @@
-package io.steer4j.djl.model;
+package io.steer4j.djl.engine.cpu;
 
 import org.junit.jupiter.api.Test;
 

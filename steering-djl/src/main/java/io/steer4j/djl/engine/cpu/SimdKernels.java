@@ -1,0 +1,843 @@
+package io.steer4j.djl.engine.cpu;
+
+import io.steer4j.djl.engine.Activation;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * SIMD loops of the Java CPU engine over float32 arrays (the activations' are {@link Activation#applyInPlace}).
+ * Only {@link CpuDecoder} uses this class, and only where the {@code jdk.incubator.vector} module is present, so a
+ * JVM without the module never loads it.
+ */
+final class SimdKernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    private SimdKernels() {
+    }
+
+    /**
+     * {@code y[j * out + r] = dot(w[r, :], x[j, :]) + bias[r]} for rows {@code r} in {@code [r0, r1)} and every
+     * token {@code j < t}; {@code w[r]} is row {@code r} of the {@code [out, in]} weight, one array per row.
+     *
+     * <p>Why an array per row: the loads of a block's rows then address its arrays at the same index, which C2
+     * compiles to one address register per row; with one {@code [out * in]} array Java 17 recomputed each row's
+     * address from its int offset on every load, and the products streamed 6-12 % slower in paired runs (Java 25
+     * too, 12 %).
+     *
+     * <p>Why the blocking: a decode step ({@code t == 1}) is bound by reading the weights, so eight rows are dotted
+     * at once and share each load of {@code x} (eight rows of one vector a turn streamed 3-4 % faster than four
+     * rows of two, in paired runs). Prompt processing ({@code t > 1}) would read every weight row once
+     * per token group if it went token-major; instead a block of four rows stays in L1 while every token passes
+     * over it, four tokens at a time (16 accumulators: each step loads 4 weight and 4 token vectors for 16 FMAs),
+     * so the weights stream from memory once per call whatever {@code t} is.
+     */
+    static void matmulRows(float[] x, int t, int in, float[][] w, float[] bias, float[] y, int out, int r0, int r1) {
+        int r = r0;
+        if (t < 4) {
+            for (; r + 8 <= r1; r += 8) {
+                for (int j = 0; j < t; j++) {
+                    rows8(x, j * in, in, w, r, bias, y, j * out);
+                }
+            }
+        }
+        for (; r + 4 <= r1; r += 4) {
+            int j = 0;
+            for (; j + 4 <= t; j += 4) {
+                tile4x4(x, j, in, w, r, bias, y, out);
+            }
+            for (; j < t; j++) {
+                rows4(x, j * in, in, w, r, bias, y, j * out);
+            }
+        }
+        for (; r < r1; r++) {
+            float b = bias == null ? 0f : bias[r];
+            for (int j = 0; j < t; j++) {
+                y[j * out + r] = dot(w[r], 0, x, j * in, in) + b;
+            }
+        }
+    }
+
+    private static volatile boolean warmed;
+    private static final java.util.concurrent.atomic.AtomicBoolean warmUpStarted =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Runs {@link #warmUp} once per JVM on a low-priority daemon thread, so that the kernels are compiled while
+     * the caller goes on loading (tokenizer, libtorch weights) or computing on libtorch; passes that start before
+     * it ends run the same kernels meanwhile, which only brings their compilation forward.
+     */
+    static void warmUpInBackground() {
+        if (warmed || !warmUpStarted.compareAndSet(false, true)) {
+            return;
+        }
+        Thread t = new Thread(SimdKernels::warmUp, "steer4j-cpu-warm-up");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
+    }
+    /** Calls per kernel in {@link #warmUp}: past C2's invocation threshold (a few thousand) with margin. */
+    private static final int WARM_CALLS = 12_000;
+
+    /**
+     * Calls every kernel on small arrays until the JIT's optimising compiler has compiled it, once per JVM.
+     *
+     * <p>Why: Vector API code runs ~1000x slower until C2 compiles it (the interpreter and C1 allocate an object
+     * per vector operation), and C2 compiles a method only after thousands of calls. A model's decode steps call
+     * the decode kernels thousands of times a second, but prompt kernels run once per prompt pass; on a tiny
+     * model a 16-token prompt took 60 ms instead of 0.5 ms for the first dozens of generations. Calls on
+     * one-vector rows cost microseconds even before compilation, so this takes well under a second.
+     */
+    static void warmUp() {
+        warmUpStarted.set(true);
+        if (warmed) {
+            return;
+        }
+        // two shapes so that every branch is taken (with and without bias, partial panels, leftover rows, row
+        // tails): C2 compiles only the branches it saw taken, and a branch seen later deoptimises the method
+        Shape a = new Shape(2 * L, 8, 16, true);
+        Shape b = new Shape(3 * L + 3, 9, 13, false);
+        // the prompt kernel: two input blocks (partial sums kept and resumed), a two-panel tile, a one-panel tile
+        // with a partial panel, a leftover row; its loops run 250+ inputs a call, so C2 compiles it after far
+        // fewer calls than the others, and it is called every 16th round only
+        Shape c = new Shape(INPUT_BLOCK + 3, 9, 2 * L + 5, true);
+        for (int i = 0; i < WARM_CALLS; i++) {
+            Shape s = (i & 1) == 0 ? a : b;
+            matmulRows(s.x, 1, s.in, s.rows, s.bias, s.y, s.out, 0, s.out);
+            matmulRows(s.x, 5, s.in, s.rows, s.bias, s.y, s.out, 0, s.out);
+            matmulPanels(s.x, s.xP, s.t, s.in, s.rows, s.bias, s.y, s.out, 0, s.out);
+            if ((i & 15) == 0) {
+                matmulPanels(c.x, c.xP, c.t, c.in, c.rows, (i & 16) == 0 ? c.bias : null, c.y, c.out, 0, c.out,
+                        INPUT_BLOCK);
+            }
+            Activation.GELU_TANH.applyInPlace(s.y, 0, s.in);
+            Activation.SILU.applyInPlace(s.y, s.in, 2 * s.in);
+            s.y[0] += dot(s.x, 0, s.w, 0, s.in);
+            // heads of two vector lengths and beyond (b: plus a tail), and many slots of a small head
+            attendHead(s.x, 0, s.w, s.w, 0, s.out, s.in, 0.125f, s.scores, s.y, 0);
+            attendHead(s.x, 0, s.w, s.w, 0, s.out * s.in / 4, 4, 0.125f, s.scores, s.y, 0);
+            // query panels: a full one and a partial one after 2 cached slots; head sizes 8 and 10 (a tail)
+            int hd = (i & 1) == 0 ? 8 : 10;
+            int t = L + 3;
+            attendPanel(s.kv, 3 * hd, 0, 0, L, s.kv, s.kv, hd, 2, hd, 0.125f, s.qP, s.sc, s.ctx, hd, 0);
+            attendPanel(s.kv, 3 * hd, 0, L, t - L, s.kv, s.kv, hd, 2, hd, 0.125f, s.qP, s.sc, s.ctx, hd, 0);
+        }
+        warmed = true;
+    }
+
+    /** Arrays for one warm-up shape: {@code t} tokens of {@code in} features against {@code out} rows. */
+    private static final class Shape {
+        final int in;
+        final int out;
+        final int t;
+        final float[] x;
+        final float[] xP;
+        final float[] w;
+        /** {@link #w} as {@code out} rows of {@code in}, as the products take it. */
+        final float[][] rows;
+        final float[] bias;
+        final float[] y;
+        final float[] scores;
+        /** Queries, keys and values for {@link #attendPanel}: {@code L + 3} tokens of 3 heads of up to 10. */
+        final float[] kv = new float[(L + 5) * 30];
+        final float[] qP = new float[10 * L];
+        final float[] sc = new float[(2 * L + 2) * L];
+        final float[] ctx = new float[(L + 3) * 10];
+
+        Shape(int in, int out, int t, boolean withBias) {
+            this.in = in;
+            this.out = out;
+            this.t = t;
+            this.x = new float[t * in];
+            this.w = new float[out * in];
+            this.bias = withBias ? new float[out] : null;
+            this.y = new float[Math.max(t * out, 2 * in)];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (i % 7) * 0.125f - 0.375f;
+            }
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (i % 5) * 0.25f - 0.5f;
+            }
+            this.rows = new float[out][];
+            for (int r = 0; r < out; r++) {
+                rows[r] = java.util.Arrays.copyOfRange(w, r * in, (r + 1) * in);
+            }
+            this.xP = new float[panels(t) * in * L];
+            packPanels(x, t, in, xP, 0, panels(t));
+            this.scores = new float[out * in];
+        }
+    }
+
+    /** From this many tokens on, {@link #matmulPanels} beats the dot-product tiles of {@link #matmulRows}. */
+    static final int PANEL_MIN_TOKENS = 12;
+
+    /**
+     * Inputs per block of {@link #matmulPanels} when the packed tokens exceed {@link #UNBLOCKED_BYTES}: a block of
+     * every token's packed inputs (512 tokens: 512 KB) stays in L2 while every row of the part passes over it.
+     */
+    static final int INPUT_BLOCK = 256;
+
+    /**
+     * Packed tokens up to this size stay in L2 whole, and are not blocked: blocks would only cut each weight row's
+     * stream from memory into pieces.
+     */
+    static final int UNBLOCKED_BYTES = 1 << 20;
+
+    /** Tokens per panel: the vector length. */
+    static int panelWidth() {
+        return L;
+    }
+
+    /** Token panels of {@code t} tokens: {@code L} tokens each, the last one zero-padded. */
+    static int panels(int t) {
+        return (t + L - 1) / L;
+    }
+
+    /**
+     * Packs the tokens of panels {@code [p0, p1)} of {@code x [t, in]} into {@code xP} (of {@code panels(t) * in * L}
+     * floats, zeros where no token is), panel-major {@code [panel][in][L]}: one vector load gives one input of
+     * {@code L} tokens, and a panel's inputs are one contiguous run, which the hardware prefetcher follows (the
+     * earlier {@code [in][t]} layout put 2 KB between two inputs of a 512-token panel: a cache line and often a
+     * page per load).
+     */
+    static void packPanels(float[] x, int t, int in, float[] xP, int p0, int p1) {
+        for (int p = p0; p < p1; p++) {
+            int base = p * in * L;
+            int n = Math.min(L, t - p * L);
+            for (int l = 0; l < n; l++) {
+                int xo = (p * L + l) * in;
+                for (int k = 0; k < in; k++) {
+                    xP[base + k * L + l] = x[xo + k];
+                }
+            }
+        }
+    }
+
+    /**
+     * The same product as {@link #matmulRows} for prompts of {@value #PANEL_MIN_TOKENS} tokens or more, from
+     * {@code xP} packed by {@link #packPanels}: the vector runs over tokens and the weights are broadcast, so there
+     * is no horizontal reduction at all (a dot-product tile spends most of its time reducing lanes).
+     *
+     * <p>Register blocking: eight rows against two panels at once (16 accumulators; each input step loads two token
+     * vectors and eight weights for 16 FMAs, against one vector and eight weights for 8 FMAs with one panel), on
+     * CPUs with 32 vector registers (AVX-512); with 16 (AVX2) the 16 accumulators would spill, so one panel at a
+     * time there. Cache blocking: beyond {@value #UNBLOCKED_BYTES} bytes of packed tokens, inputs go in blocks of
+     * {@value #INPUT_BLOCK}, each block passed over by every row of the part before the next, so the packed tokens are read from L2 rather than L3 or memory (the
+     * down projection's 3072 inputs of 512 tokens are 6 MB); partial sums wait in {@code acc}. Each output is the
+     * same sum in the same order (input by input, then the bias) whatever the blocking, so the result does not
+     * depend on it. {@code x} serves the rows left over after blocks of 8.
+     */
+    static void matmulPanels(float[] x, float[] xP, int t, int in, float[][] w, float[] bias, float[] y, int out,
+                             int r0, int r1) {
+        int block = 4L * panels(t) * L * in <= UNBLOCKED_BYTES ? in : INPUT_BLOCK;
+        matmulPanels(x, xP, t, in, w, bias, y, out, r0, r1, block);
+    }
+
+    /** {@link #matmulPanels} with inputs in blocks of {@code block} (tests and the warm-up choose it). */
+    static void matmulPanels(float[] x, float[] xP, int t, int in, float[][] w, float[] bias, float[] y, int out,
+                             int r0, int r1, int block) {
+        int np = panels(t);
+        int tp = np * L;
+        float[] lanes = new float[L];
+        int rows = (r1 - r0) / 8 * 8;
+        float[] acc = in > block ? new float[rows * tp] : null;
+        for (int k0 = 0; k0 < in; k0 += block) {
+            int k1 = Math.min(in, k0 + block);
+            boolean first = k0 == 0;
+            boolean last = k1 == in;
+            for (int r = r0; r + 8 <= r1; r += 8) {
+                int p = 0;
+                if (TWO_PANELS) {
+                    for (; p + 2 <= np; p += 2) {
+                        tile8x2(xP, in, p, k0, k1, w, r, acc, r - r0, tp, first, last, t, bias, y, out, lanes);
+                    }
+                }
+                for (; p < np; p++) {
+                    tile8x1(xP, in, p, k0, k1, w, r, acc, r - r0, tp, first, last, t, bias, y, out, lanes);
+                }
+            }
+        }
+        for (int r = r0 + rows; r < r1; r++) {
+            float b = bias == null ? 0f : bias[r];
+            for (int j = 0; j < t; j++) {
+                y[j * out + r] = dot(w[r], 0, x, j * in, in) + b;
+            }
+        }
+    }
+
+    /** Whether the CPU has the 32 vector registers of {@link #tile8x2} (AVX-512: 16-float vectors). */
+    private static final boolean TWO_PANELS = L >= 16;
+
+    /**
+     * Rows {@code r .. r+7} against token panels {@code p .. p+1} over inputs {@code [k0, k1)}: 16 accumulators,
+     * started from zero ({@code first}) or from {@code acc}, left in {@code acc} or, after the last input block,
+     * written to {@code y} with the bias.
+     */
+    private static void tile8x2(float[] xP, int in, int p, int k0, int k1, float[][] w, int r, float[] acc, int accRow,
+                                int tp, boolean first, boolean last, int t, float[] bias, float[] y, int out,
+                                float[] lanes) {
+        float[] w0 = w[r + 0];
+        float[] w1 = w[r + 1];
+        float[] w2 = w[r + 2];
+        float[] w3 = w[r + 3];
+        float[] w4 = w[r + 4];
+        float[] w5 = w[r + 5];
+        float[] w6 = w[r + 6];
+        float[] w7 = w[r + 7];
+        FloatVector a00 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 0) * tp + (p + 0) * L);
+        FloatVector a01 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 0) * tp + (p + 1) * L);
+        FloatVector a10 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 1) * tp + (p + 0) * L);
+        FloatVector a11 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 1) * tp + (p + 1) * L);
+        FloatVector a20 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 2) * tp + (p + 0) * L);
+        FloatVector a21 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 2) * tp + (p + 1) * L);
+        FloatVector a30 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 3) * tp + (p + 0) * L);
+        FloatVector a31 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 3) * tp + (p + 1) * L);
+        FloatVector a40 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 4) * tp + (p + 0) * L);
+        FloatVector a41 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 4) * tp + (p + 1) * L);
+        FloatVector a50 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 5) * tp + (p + 0) * L);
+        FloatVector a51 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 5) * tp + (p + 1) * L);
+        FloatVector a60 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 6) * tp + (p + 0) * L);
+        FloatVector a61 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 6) * tp + (p + 1) * L);
+        FloatVector a70 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 7) * tp + (p + 0) * L);
+        FloatVector a71 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 7) * tp + (p + 1) * L);
+        int x0 = (p + 0) * in * L;
+        int x1 = (p + 1) * in * L;
+        for (int k = k0; k < k1; k++) {
+            FloatVector u0 = FloatVector.fromArray(S, xP, x0 + k * L);
+            FloatVector u1 = FloatVector.fromArray(S, xP, x1 + k * L);
+            FloatVector b;
+            b = FloatVector.broadcast(S, w0[k]);
+            a00 = u0.fma(b, a00);
+            a01 = u1.fma(b, a01);
+            b = FloatVector.broadcast(S, w1[k]);
+            a10 = u0.fma(b, a10);
+            a11 = u1.fma(b, a11);
+            b = FloatVector.broadcast(S, w2[k]);
+            a20 = u0.fma(b, a20);
+            a21 = u1.fma(b, a21);
+            b = FloatVector.broadcast(S, w3[k]);
+            a30 = u0.fma(b, a30);
+            a31 = u1.fma(b, a31);
+            b = FloatVector.broadcast(S, w4[k]);
+            a40 = u0.fma(b, a40);
+            a41 = u1.fma(b, a41);
+            b = FloatVector.broadcast(S, w5[k]);
+            a50 = u0.fma(b, a50);
+            a51 = u1.fma(b, a51);
+            b = FloatVector.broadcast(S, w6[k]);
+            a60 = u0.fma(b, a60);
+            a61 = u1.fma(b, a61);
+            b = FloatVector.broadcast(S, w7[k]);
+            a70 = u0.fma(b, a70);
+            a71 = u1.fma(b, a71);
+        }
+        if (last) { // one statement per accumulator: an array of vectors would box them and cost 30x
+            scatter(a00, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 0, bias);
+            scatter(a01, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 0, bias);
+            scatter(a10, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 1, bias);
+            scatter(a11, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 1, bias);
+            scatter(a20, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 2, bias);
+            scatter(a21, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 2, bias);
+            scatter(a30, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 3, bias);
+            scatter(a31, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 3, bias);
+            scatter(a40, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 4, bias);
+            scatter(a41, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 4, bias);
+            scatter(a50, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 5, bias);
+            scatter(a51, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 5, bias);
+            scatter(a60, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 6, bias);
+            scatter(a61, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 6, bias);
+            scatter(a70, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 7, bias);
+            scatter(a71, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 7, bias);
+        } else {
+            a00.intoArray(acc, (accRow + 0) * tp + (p + 0) * L);
+            a01.intoArray(acc, (accRow + 0) * tp + (p + 1) * L);
+            a10.intoArray(acc, (accRow + 1) * tp + (p + 0) * L);
+            a11.intoArray(acc, (accRow + 1) * tp + (p + 1) * L);
+            a20.intoArray(acc, (accRow + 2) * tp + (p + 0) * L);
+            a21.intoArray(acc, (accRow + 2) * tp + (p + 1) * L);
+            a30.intoArray(acc, (accRow + 3) * tp + (p + 0) * L);
+            a31.intoArray(acc, (accRow + 3) * tp + (p + 1) * L);
+            a40.intoArray(acc, (accRow + 4) * tp + (p + 0) * L);
+            a41.intoArray(acc, (accRow + 4) * tp + (p + 1) * L);
+            a50.intoArray(acc, (accRow + 5) * tp + (p + 0) * L);
+            a51.intoArray(acc, (accRow + 5) * tp + (p + 1) * L);
+            a60.intoArray(acc, (accRow + 6) * tp + (p + 0) * L);
+            a61.intoArray(acc, (accRow + 6) * tp + (p + 1) * L);
+            a70.intoArray(acc, (accRow + 7) * tp + (p + 0) * L);
+            a71.intoArray(acc, (accRow + 7) * tp + (p + 1) * L);
+        }
+    }
+
+    /**
+     * Rows {@code r .. r+7} against token panel {@code p} over inputs {@code [k0, k1)}: 8 accumulators,
+     * started from zero ({@code first}) or from {@code acc}, left in {@code acc} or, after the last input block,
+     * written to {@code y} with the bias.
+     */
+    private static void tile8x1(float[] xP, int in, int p, int k0, int k1, float[][] w, int r, float[] acc, int accRow,
+                                int tp, boolean first, boolean last, int t, float[] bias, float[] y, int out,
+                                float[] lanes) {
+        float[] w0 = w[r + 0];
+        float[] w1 = w[r + 1];
+        float[] w2 = w[r + 2];
+        float[] w3 = w[r + 3];
+        float[] w4 = w[r + 4];
+        float[] w5 = w[r + 5];
+        float[] w6 = w[r + 6];
+        float[] w7 = w[r + 7];
+        FloatVector a00 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 0) * tp + (p + 0) * L);
+        FloatVector a10 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 1) * tp + (p + 0) * L);
+        FloatVector a20 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 2) * tp + (p + 0) * L);
+        FloatVector a30 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 3) * tp + (p + 0) * L);
+        FloatVector a40 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 4) * tp + (p + 0) * L);
+        FloatVector a50 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 5) * tp + (p + 0) * L);
+        FloatVector a60 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 6) * tp + (p + 0) * L);
+        FloatVector a70 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 7) * tp + (p + 0) * L);
+        int x0 = (p + 0) * in * L;
+        for (int k = k0; k < k1; k++) {
+            FloatVector u0 = FloatVector.fromArray(S, xP, x0 + k * L);
+            FloatVector b;
+            b = FloatVector.broadcast(S, w0[k]);
+            a00 = u0.fma(b, a00);
+            b = FloatVector.broadcast(S, w1[k]);
+            a10 = u0.fma(b, a10);
+            b = FloatVector.broadcast(S, w2[k]);
+            a20 = u0.fma(b, a20);
+            b = FloatVector.broadcast(S, w3[k]);
+            a30 = u0.fma(b, a30);
+            b = FloatVector.broadcast(S, w4[k]);
+            a40 = u0.fma(b, a40);
+            b = FloatVector.broadcast(S, w5[k]);
+            a50 = u0.fma(b, a50);
+            b = FloatVector.broadcast(S, w6[k]);
+            a60 = u0.fma(b, a60);
+            b = FloatVector.broadcast(S, w7[k]);
+            a70 = u0.fma(b, a70);
+        }
+        if (last) { // one statement per accumulator: an array of vectors would box them and cost 30x
+            scatter(a00, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 0, bias);
+            scatter(a10, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 1, bias);
+            scatter(a20, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 2, bias);
+            scatter(a30, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 3, bias);
+            scatter(a40, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 4, bias);
+            scatter(a50, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 5, bias);
+            scatter(a60, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 6, bias);
+            scatter(a70, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 7, bias);
+        } else {
+            a00.intoArray(acc, (accRow + 0) * tp + (p + 0) * L);
+            a10.intoArray(acc, (accRow + 1) * tp + (p + 0) * L);
+            a20.intoArray(acc, (accRow + 2) * tp + (p + 0) * L);
+            a30.intoArray(acc, (accRow + 3) * tp + (p + 0) * L);
+            a40.intoArray(acc, (accRow + 4) * tp + (p + 0) * L);
+            a50.intoArray(acc, (accRow + 5) * tp + (p + 0) * L);
+            a60.intoArray(acc, (accRow + 6) * tp + (p + 0) * L);
+            a70.intoArray(acc, (accRow + 7) * tp + (p + 0) * L);
+        }
+    }
+
+    /** Writes lane {@code l < n} of {@code v} (token {@code p + l} of row {@code r}) to {@code y[p + l, r]}. */
+    private static void scatter(FloatVector v, float[] lanes, float[] y, int p, int n, int out, int r, float[] bias) {
+        v.intoArray(lanes, 0);
+        float b = bias == null ? 0f : bias[r];
+        for (int l = 0; l < n; l++) {
+            y[(p + l) * out + r] = lanes[l] + b;
+        }
+    }
+
+    /** Rows {@code r .. r+7} against one token at {@code x[xo ..]}: each load of {@code x} serves eight rows. */
+    private static void rows8(float[] x, int xo, int in, float[][] w, int r, float[] bias, float[] y, int yo) {
+        float[] w0 = w[r];
+        float[] w1 = w[r + 1];
+        float[] w2 = w[r + 2];
+        float[] w3 = w[r + 3];
+        float[] w4 = w[r + 4];
+        float[] w5 = w[r + 5];
+        float[] w6 = w[r + 6];
+        float[] w7 = w[r + 7];
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector a4 = a0;
+        FloatVector a5 = a0;
+        FloatVector a6 = a0;
+        FloatVector a7 = a0;
+        int bound = S.loopBound(in);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+            a0 = FloatVector.fromArray(S, w0, i).fma(xv, a0);
+            a1 = FloatVector.fromArray(S, w1, i).fma(xv, a1);
+            a2 = FloatVector.fromArray(S, w2, i).fma(xv, a2);
+            a3 = FloatVector.fromArray(S, w3, i).fma(xv, a3);
+            a4 = FloatVector.fromArray(S, w4, i).fma(xv, a4);
+            a5 = FloatVector.fromArray(S, w5, i).fma(xv, a5);
+            a6 = FloatVector.fromArray(S, w6, i).fma(xv, a6);
+            a7 = FloatVector.fromArray(S, w7, i).fma(xv, a7);
+        }
+        // one statement per row: an array of vectors would box them
+        finishFourRows(a0.reduceLanes(VectorOperators.ADD), a1.reduceLanes(VectorOperators.ADD),
+                a2.reduceLanes(VectorOperators.ADD), a3.reduceLanes(VectorOperators.ADD), x, xo, i, in, w, r, bias, y,
+                yo);
+        finishFourRows(a4.reduceLanes(VectorOperators.ADD), a5.reduceLanes(VectorOperators.ADD),
+                a6.reduceLanes(VectorOperators.ADD), a7.reduceLanes(VectorOperators.ADD), x, xo, i, in, w, r + 4, bias,
+                y, yo);
+    }
+
+    /**
+     * Completes the dot products of rows {@code r .. r+3} whose vector parts summed to {@code s0 .. s3}: the row
+     * tail from {@code i} (row lengths that are not a multiple of the vector length), the bias, the store.
+     */
+    private static void finishFourRows(float s0, float s1, float s2, float s3, float[] x, int xo, int i, int in,
+                                float[][] w, int r, float[] bias, float[] y, int yo) {
+        float[] w0 = w[r];
+        float[] w1 = w[r + 1];
+        float[] w2 = w[r + 2];
+        float[] w3 = w[r + 3];
+        for (; i < in; i++) {
+            float xi = x[xo + i];
+            s0 += w0[i] * xi;
+            s1 += w1[i] * xi;
+            s2 += w2[i] * xi;
+            s3 += w3[i] * xi;
+        }
+        if (bias != null) {
+            s0 += bias[r];
+            s1 += bias[r + 1];
+            s2 += bias[r + 2];
+            s3 += bias[r + 3];
+        }
+        y[yo + r] = s0;
+        y[yo + r + 1] = s1;
+        y[yo + r + 2] = s2;
+        y[yo + r + 3] = s3;
+    }
+
+    /** Rows {@code r .. r+3} against one token at {@code x[xo ..]}: each load of {@code x} serves four rows. */
+    private static void rows4(float[] x, int xo, int in, float[][] w, int r, float[] bias, float[] y, int yo) {
+        float[] w0 = w[r];
+        float[] w1 = w[r + 1];
+        float[] w2 = w[r + 2];
+        float[] w3 = w[r + 3];
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = FloatVector.zero(S);
+        FloatVector a2 = FloatVector.zero(S);
+        FloatVector a3 = FloatVector.zero(S);
+        FloatVector b0 = FloatVector.zero(S);
+        FloatVector b1 = FloatVector.zero(S);
+        FloatVector b2 = FloatVector.zero(S);
+        FloatVector b3 = FloatVector.zero(S);
+        // two vectors per row per iteration: the weights stream from memory 5-9 % faster than with one (paired
+        // JVM runs on GPT-2 small's products, Java 17 and 25), as the loop carries fewer overhead instructions
+        // per byte; a third and fourth gained under 3 %
+        int pairBound = in - (in % (2 * L));
+        int i = 0;
+        for (; i < pairBound; i += 2 * L) {
+            FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+            FloatVector xu = FloatVector.fromArray(S, x, xo + i + L);
+            a0 = FloatVector.fromArray(S, w0, i).fma(xv, a0);
+            a1 = FloatVector.fromArray(S, w1, i).fma(xv, a1);
+            a2 = FloatVector.fromArray(S, w2, i).fma(xv, a2);
+            a3 = FloatVector.fromArray(S, w3, i).fma(xv, a3);
+            b0 = FloatVector.fromArray(S, w0, i + L).fma(xu, b0);
+            b1 = FloatVector.fromArray(S, w1, i + L).fma(xu, b1);
+            b2 = FloatVector.fromArray(S, w2, i + L).fma(xu, b2);
+            b3 = FloatVector.fromArray(S, w3, i + L).fma(xu, b3);
+        }
+        if (i + L <= in) {
+            FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+            a0 = FloatVector.fromArray(S, w0, i).fma(xv, a0);
+            a1 = FloatVector.fromArray(S, w1, i).fma(xv, a1);
+            a2 = FloatVector.fromArray(S, w2, i).fma(xv, a2);
+            a3 = FloatVector.fromArray(S, w3, i).fma(xv, a3);
+            i += L;
+        }
+        a0 = a0.add(b0);
+        a1 = a1.add(b1);
+        a2 = a2.add(b2);
+        a3 = a3.add(b3);
+        finishFourRows(a0.reduceLanes(VectorOperators.ADD), a1.reduceLanes(VectorOperators.ADD),
+                a2.reduceLanes(VectorOperators.ADD), a3.reduceLanes(VectorOperators.ADD), x, xo, i, in, w, r, bias, y,
+                yo);
+    }
+
+    /** Rows {@code r .. r+3} against tokens {@code j .. j+3}: 16 dot products from one pass over both. */
+    private static void tile4x4(float[] x, int j, int in, float[][] w, int r, float[] bias, float[] y, int out) {
+        float[] w0 = w[r];
+        float[] w1 = w[r + 1];
+        float[] w2 = w[r + 2];
+        float[] w3 = w[r + 3];
+        int x0 = j * in;
+        int x1 = x0 + in;
+        int x2 = x1 + in;
+        int x3 = x2 + in;
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = FloatVector.zero(S);
+        FloatVector a02 = FloatVector.zero(S);
+        FloatVector a03 = FloatVector.zero(S);
+        FloatVector a10 = FloatVector.zero(S);
+        FloatVector a11 = FloatVector.zero(S);
+        FloatVector a12 = FloatVector.zero(S);
+        FloatVector a13 = FloatVector.zero(S);
+        FloatVector a20 = FloatVector.zero(S);
+        FloatVector a21 = FloatVector.zero(S);
+        FloatVector a22 = FloatVector.zero(S);
+        FloatVector a23 = FloatVector.zero(S);
+        FloatVector a30 = FloatVector.zero(S);
+        FloatVector a31 = FloatVector.zero(S);
+        FloatVector a32 = FloatVector.zero(S);
+        FloatVector a33 = FloatVector.zero(S);
+        int bound = S.loopBound(in);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector v0 = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector v1 = FloatVector.fromArray(S, x, x1 + i);
+            FloatVector v2 = FloatVector.fromArray(S, x, x2 + i);
+            FloatVector v3 = FloatVector.fromArray(S, x, x3 + i);
+            FloatVector u = FloatVector.fromArray(S, w0, i);
+            a00 = u.fma(v0, a00);
+            a01 = u.fma(v1, a01);
+            a02 = u.fma(v2, a02);
+            a03 = u.fma(v3, a03);
+            u = FloatVector.fromArray(S, w1, i);
+            a10 = u.fma(v0, a10);
+            a11 = u.fma(v1, a11);
+            a12 = u.fma(v2, a12);
+            a13 = u.fma(v3, a13);
+            u = FloatVector.fromArray(S, w2, i);
+            a20 = u.fma(v0, a20);
+            a21 = u.fma(v1, a21);
+            a22 = u.fma(v2, a22);
+            a23 = u.fma(v3, a23);
+            u = FloatVector.fromArray(S, w3, i);
+            a30 = u.fma(v0, a30);
+            a31 = u.fma(v1, a31);
+            a32 = u.fma(v2, a32);
+            a33 = u.fma(v3, a33);
+        }
+        float[] s = {
+            a00.reduceLanes(VectorOperators.ADD), a01.reduceLanes(VectorOperators.ADD),
+            a02.reduceLanes(VectorOperators.ADD), a03.reduceLanes(VectorOperators.ADD),
+            a10.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD),
+            a12.reduceLanes(VectorOperators.ADD), a13.reduceLanes(VectorOperators.ADD),
+            a20.reduceLanes(VectorOperators.ADD), a21.reduceLanes(VectorOperators.ADD),
+            a22.reduceLanes(VectorOperators.ADD), a23.reduceLanes(VectorOperators.ADD),
+            a30.reduceLanes(VectorOperators.ADD), a31.reduceLanes(VectorOperators.ADD),
+            a32.reduceLanes(VectorOperators.ADD), a33.reduceLanes(VectorOperators.ADD)};
+        for (; i < in; i++) { // tail of a row length that is not a multiple of the vector length
+            for (int a = 0; a < 4; a++) {
+                float wi = w[r + a][i];
+                for (int k = 0; k < 4; k++) {
+                    s[a * 4 + k] += wi * x[x0 + k * in + i];
+                }
+            }
+        }
+        for (int a = 0; a < 4; a++) {
+            float b = bias == null ? 0f : bias[r + a];
+            for (int k = 0; k < 4; k++) {
+                y[(j + k) * out + r + a] = s[a * 4 + k] + b;
+            }
+        }
+    }
+
+    /** {@code dot(a[ao .. ao+n), b[bo .. bo+n))}, with two accumulators to hide the FMA latency. */
+    static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        FloatVector acc0 = FloatVector.zero(S);
+        FloatVector acc1 = FloatVector.zero(S);
+        int i = 0;
+        int bound2 = n - n % (2 * L);
+        for (; i < bound2; i += 2 * L) {
+            acc0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc0);
+            acc1 = FloatVector.fromArray(S, a, ao + i + L).fma(FloatVector.fromArray(S, b, bo + i + L), acc1);
+        }
+        int bound = S.loopBound(n);
+        for (; i < bound; i += L) {
+            acc0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc0);
+        }
+        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += a[ao + i] * b[bo + i];
+        }
+        return s;
+    }
+
+    /**
+     * One head's attention for a panel of {@code n <= L} queries at once (prompt processing): tokens {@code j0 ..
+     * j0+n-1} of the pass, whose queries start at {@code qkv[(j0 + l) * width + qOff]}, over the keys and values of
+     * slots {@code 0 .. past+j0+l} (causal) that start at {@code base} ({@code hd} floats per slot); the context
+     * goes to {@code ctx[(j0 + l) * ctxWidth + cOff ..+hd)}. {@code qP} is scratch of {@code hd * L} floats,
+     * {@code sc} of {@code (past + j0 + n) * L}.
+     *
+     * <p>Why: {@link #attendHead} per query spends most of its time reducing lanes (one horizontal sum per slot
+     * and query); here the vector runs over the panel's queries, as in {@link #matmulPanels}, so scores, softmax
+     * and the weighted sum of values are all vertical: each key or value float is broadcast once for {@code L}
+     * queries. The softmax is the same (scale, max, exp, sum, divide), masked lanes (a slot after the query) weigh
+     * exactly 0.
+     */
+    static void attendPanel(float[] qkv, int width, int qOff, int j0, int n, float[] keys, float[] values, int base,
+                            int past, int hd, float scale, float[] qP, float[] sc, float[] ctx, int ctxWidth,
+                            int cOff) {
+        java.util.Arrays.fill(qP, 0f);
+        for (int l = 0; l < n; l++) {
+            int q = (j0 + l) * width + qOff;
+            for (int k = 0; k < hd; k++) {
+                qP[k * L + l] = qkv[q + k];
+            }
+        }
+        int visible = past + j0 + n;
+        int allSee = past + j0 + 1; // slots below this are visible to every query of the panel
+        FloatVector lane = FloatVector.fromArray(S, LANE_INDEX, 0);
+        FloatVector max = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int s = 0;
+        for (; s + 4 <= visible; s += 4) {
+            int k0 = base + s * hd;
+            int k1 = k0 + hd;
+            int k2 = k1 + hd;
+            int k3 = k2 + hd;
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int k = 0; k < hd; k++) {
+                FloatVector qv = FloatVector.fromArray(S, qP, k * L);
+                a0 = qv.fma(FloatVector.broadcast(S, keys[k0 + k]), a0);
+                a1 = qv.fma(FloatVector.broadcast(S, keys[k1 + k]), a1);
+                a2 = qv.fma(FloatVector.broadcast(S, keys[k2 + k]), a2);
+                a3 = qv.fma(FloatVector.broadcast(S, keys[k3 + k]), a3);
+            }
+            max = max.max(scoreInto(a0, scale, s, allSee, past + j0, lane, sc));
+            max = max.max(scoreInto(a1, scale, s + 1, allSee, past + j0, lane, sc));
+            max = max.max(scoreInto(a2, scale, s + 2, allSee, past + j0, lane, sc));
+            max = max.max(scoreInto(a3, scale, s + 3, allSee, past + j0, lane, sc));
+        }
+        for (; s < visible; s++) {
+            int k0 = base + s * hd;
+            FloatVector a0 = FloatVector.zero(S);
+            for (int k = 0; k < hd; k++) {
+                a0 = FloatVector.fromArray(S, qP, k * L).fma(FloatVector.broadcast(S, keys[k0 + k]), a0);
+            }
+            max = max.max(scoreInto(a0, scale, s, allSee, past + j0, lane, sc));
+        }
+        FloatVector sum = FloatVector.zero(S);
+        for (s = 0; s < visible; s++) {
+            FloatVector e = FloatVector.fromArray(S, sc, s * L).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(sc, s * L);
+            sum = sum.add(e);
+        }
+        for (s = 0; s < visible; s++) {
+            FloatVector.fromArray(S, sc, s * L).div(sum).intoArray(sc, s * L);
+        }
+        float[] lanes = new float[L];
+        int d = 0;
+        for (; d + 4 <= hd; d += 4) {
+            FloatVector c0 = FloatVector.zero(S);
+            FloatVector c1 = c0;
+            FloatVector c2 = c0;
+            FloatVector c3 = c0;
+            for (s = 0; s < visible; s++) {
+                FloatVector pv = FloatVector.fromArray(S, sc, s * L);
+                int v = base + s * hd + d;
+                c0 = pv.fma(FloatVector.broadcast(S, values[v]), c0);
+                c1 = pv.fma(FloatVector.broadcast(S, values[v + 1]), c1);
+                c2 = pv.fma(FloatVector.broadcast(S, values[v + 2]), c2);
+                c3 = pv.fma(FloatVector.broadcast(S, values[v + 3]), c3);
+            }
+            contextInto(c0, lanes, n, ctx, j0, ctxWidth, cOff + d);
+            contextInto(c1, lanes, n, ctx, j0, ctxWidth, cOff + d + 1);
+            contextInto(c2, lanes, n, ctx, j0, ctxWidth, cOff + d + 2);
+            contextInto(c3, lanes, n, ctx, j0, ctxWidth, cOff + d + 3);
+        }
+        for (; d < hd; d++) { // head sizes that are not a multiple of 4
+            FloatVector c0 = FloatVector.zero(S);
+            for (s = 0; s < visible; s++) {
+                c0 = FloatVector.fromArray(S, sc, s * L).fma(FloatVector.broadcast(S, values[base + s * hd + d]), c0);
+            }
+            contextInto(c0, lanes, n, ctx, j0, ctxWidth, cOff + d);
+        }
+    }
+
+    /** 0, 1, 2, ...: lane {@code l} is query {@code j0 + l} of a panel. */
+    private static final float[] LANE_INDEX = new float[L];
+
+    static {
+        for (int i = 0; i < L; i++) {
+            LANE_INDEX[i] = i;
+        }
+    }
+
+    /**
+     * Scales slot {@code s}'s scores and stores them in {@code sc}, with the lanes of queries before the slot
+     * (slot {@code > first + l}, {@code first} the panel's first query slot) at minus infinity; returns them.
+     */
+    private static FloatVector scoreInto(FloatVector a, float scale, int s, int allSee, int first, FloatVector lane,
+                                         float[] sc) {
+        FloatVector v = a.mul(scale);
+        if (s >= allSee) {
+            v = v.blend(Float.NEGATIVE_INFINITY, lane.lt((float) (s - first)));
+        }
+        v.intoArray(sc, s * L);
+        return v;
+    }
+
+    /** Writes lane {@code l < n} of {@code c} (one context channel of query {@code j0 + l}) to {@code ctx}. */
+    private static void contextInto(FloatVector c, float[] lanes, int n, float[] ctx, int j0, int ctxWidth, int at) {
+        c.intoArray(lanes, 0);
+        for (int l = 0; l < n; l++) {
+            ctx[(j0 + l) * ctxWidth + at] = lanes[l];
+        }
+    }
+
+    /**
+     * One head's attention for one query: {@code ctx[cOff ..+hd) = softmax(scale * q . K^T) V} over the
+     * {@code visible} slots of {@code keys} and {@code values} that start at {@code base} ({@code hd} floats per
+     * slot); {@code scores} is scratch of at least {@code visible} floats.
+     *
+     * <p>Why a kernel of its own: a decode step runs it for every head of every layer, and written as a dot
+     * product, a scalar {@code Math.exp} and an {@code axpy} per slot it cost three times the keys' and values'
+     * reading time. Here the exponentials are one vector pass, and the weighted sum of values keeps each
+     * {@code L}-float slice of the context in a register while every slot is added to it (an axpy per slot would
+     * load and store the context each time); the additions happen in the same order, slot by slot.
+     */
+    static void attendHead(float[] q, int qOff, float[] keys, float[] values, int base, int visible, int hd,
+                           float scale, float[] scores, float[] ctx, int cOff) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int s = 0; s < visible; s++) {
+            float v = dot(q, qOff, keys, base + s * hd, hd) * scale;
+            scores[s] = v;
+            max = Math.max(max, v);
+        }
+        FloatVector mv = FloatVector.broadcast(S, max);
+        FloatVector sums = FloatVector.zero(S);
+        int s = 0;
+        int bound = S.loopBound(visible);
+        for (; s < bound; s += L) {
+            FloatVector e = FloatVector.fromArray(S, scores, s).sub(mv).lanewise(VectorOperators.EXP);
+            e.intoArray(scores, s);
+            sums = sums.add(e);
+        }
+        float sum = sums.reduceLanes(VectorOperators.ADD);
+        for (; s < visible; s++) {
+            float e = (float) Math.exp(scores[s] - max);
+            scores[s] = e;
+            sum += e;
+        }
+        for (int i = 0; i < visible; i++) {
+            scores[i] /= sum;
+        }
+        int i = 0;
+        for (; i + L <= hd; i += L) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int t = 0; t < visible; t++) {
+                acc = FloatVector.fromArray(S, values, base + t * hd + i).fma(FloatVector.broadcast(S, scores[t]), acc);
+            }
+            acc.intoArray(ctx, cOff + i);
+        }
+        for (; i < hd; i++) { // head sizes that are not a multiple of the vector length
+            float acc = 0f;
+            for (int t = 0; t < visible; t++) {
+                acc += scores[t] * values[base + t * hd + i];
+            }
+            ctx[cOff + i] = acc;
+        }
+    }
+}
