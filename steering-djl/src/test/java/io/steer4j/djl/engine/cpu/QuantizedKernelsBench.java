@@ -1,4 +1,4 @@
-package io.steer4j.djl.model;
+package io.steer4j.djl.engine.cpu;
 
 import io.steer4j.core.format.gguf.GgmlType;
 import io.steer4j.core.format.gguf.HalfFloats;
@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <pre>
  * mvn -B -ntp -o -q -pl steering-djl -am test-compile
  * java --add-modules jdk.incubator.vector -Xmx3g -cp "steering-djl/target/test-classes:steering-djl/target/classes:\
- * steering-core/target/classes" io.steer4j.djl.model.QuantizedKernelsBench [threads=2] [rounds=3] [steps=20]
+ * steering-core/target/classes" io.steer4j.djl.engine.cpu.QuantizedKernelsBench [threads=2] [rounds=3] [steps=20]
  * </pre>
  */
 public final class QuantizedKernelsBench {

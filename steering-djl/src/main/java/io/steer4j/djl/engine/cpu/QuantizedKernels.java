@@ -1,4 +1,4 @@
-package io.steer4j.djl.model;
+package io.steer4j.djl.engine.cpu;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -34,7 +34,7 @@ import jdk.incubator.vector.VectorSpecies;
  * weights (llama.cpp's activation rounding adds an error of its own), so Q8_0 logits differ from the float32 model
  * only by the weights' rounding.
  *
- * <p>Only used after {@link CpuEngine#javaEngineAvailable()} said the {@code jdk.incubator.vector} module is
+ * <p>Only used after {@code CpuEngine.javaEngineAvailable()} said the {@code jdk.incubator.vector} module is
  * present. Wiring these into the engine (a weight store that keeps 16-bit and Q8_0 rows, the decoder calling them)
  * is the next step once the CPU engine's reorganisation has landed.
  */

@@ -1,4 +1,4 @@
-package io.steer4j.djl.model;
+package io.steer4j.djl.engine.cpu;
 
 import io.steer4j.core.format.gguf.GgmlType;
 import io.steer4j.core.format.gguf.GgufModelFile;
