@@ -56,7 +56,7 @@ final class BlockTransformer implements DecoderTransformer {
         this.half = weights.embed().getDataType() == DataType.FLOAT16;
         CpuEngine engine = CpuEngine.resolve(requested);
         boolean overridden = engine != requested;
-        String why = engine == CpuEngine.LIBTORCH ? null : JavaEngineBinding.unavailableReason(weights);
+        String why = engine == CpuEngine.LIBTORCH ? null : JavaEngineBinding.unavailableReason(weights, store);
         if (engine == CpuEngine.JAVA && why != null) {
             throw new ModelLoadException("the Java CPU engine was asked for" + (overridden
                     ? " (-D" + CpuEngine.PROPERTY + "=java)" : "") + " but cannot run this model: " + why);
@@ -80,6 +80,11 @@ final class BlockTransformer implements DecoderTransformer {
     /** One-row passes the Java CPU engine has run for this model. */
     long javaEnginePasses() {
         return simd == null ? 0 : simd.passes();
+    }
+
+    /** Bytes of heap held by the Java CPU engine's copy of the weights; 0 without the engine. */
+    long javaEngineWeightBytes() {
+        return simd == null ? 0 : simd.weightBytes();
     }
 
     /** Which engine runs one-row CPU passes, and why (one phrase for the load log line). */

@@ -9,30 +9,45 @@ import io.steer4j.djl.engine.HookRows;
 import io.steer4j.djl.engine.cpu.CpuDecoder;
 import io.steer4j.djl.engine.cpu.CpuKvCache;
 import io.steer4j.djl.engine.cpu.CpuWeights;
+import io.steer4j.djl.engine.cpu.Bfloat16Matrix;
+import io.steer4j.djl.engine.cpu.Float32Matrix;
+import io.steer4j.djl.engine.cpu.WeightMatrix;
+import io.steer4j.core.format.safetensors.SafetensorsDtype;
 import io.steer4j.djl.hooks.HookSet;
 
 import java.util.Arrays;
 
 /**
- * The Java CPU engine ({@link CpuDecoder}) bound to a loaded decoder: builds its float32 weights from the
- * checkpoint, and runs a one-row pass under {@link DecoderTransformer#forward}'s contract (the model's
- * {@link KvCache}, its mask and positions, logits as NDArray or as host logits), which the engine itself knows
- * nothing of.
+ * The Java CPU engine ({@link CpuDecoder}) bound to a loaded decoder: builds its weights from the checkpoint
+ * (float32, or bfloat16 matrices for a bfloat16 checkpoint: {@link #keepsBfloat16}), and runs a one-row pass under
+ * {@link DecoderTransformer#forward}'s contract (the model's {@link KvCache}, its mask and positions, logits as
+ * NDArray or as host logits), which the engine itself knows nothing of.
  */
 final class JavaEngineBinding {
     private final CpuDecoder decoder;
     private final DecoderSpec spec;
+    private final long weightBytes;
 
-    private JavaEngineBinding(CpuDecoder decoder, DecoderSpec spec) {
+    private JavaEngineBinding(CpuDecoder decoder, DecoderSpec spec, long weightBytes) {
         this.decoder = decoder;
         this.spec = spec;
+        this.weightBytes = weightBytes;
+    }
+
+    /**
+     * Whether the engine keeps the matrices in bfloat16: the checkpoint stores every matrix as BF16 (libtorch
+     * holds them widened to float32, exactly, so narrowing them back loses nothing).
+     */
+    static boolean keepsBfloat16(WeightStore store) {
+        return store.matrixDtype() == SafetensorsDtype.BF16;
     }
 
     /**
      * Why the Java engine cannot run a model with these weights, or null when it can: the Vector API module is
-     * absent, the weights are not float32 on the CPU, or their float32 copy would not fit the heap.
+     * absent, the weights are not float32 on the CPU, or the engine's copy (float32, or bfloat16 matrices for a
+     * bfloat16 checkpoint) would not fit the heap.
      */
-    static String unavailableReason(ModelWeights w) {
+    static String unavailableReason(ModelWeights w, WeightStore store) {
         if (w.embed().getDevice().isGpu()) {
             return "the weights are on a GPU";
         }
@@ -42,21 +57,22 @@ final class JavaEngineBinding {
         if (!CpuEngine.javaEngineAvailable()) {
             return "the JVM was started without the flag " + CpuEngine.JVM_FLAG + " (add it for the faster engine)";
         }
-        long floats = w.embed().size() + (w.positions() == null ? 0 : w.positions().size())
-                + (w.lmHead() == w.embed() ? 0 : w.lmHead().size());
+        long matrices = w.embed().size() + (w.lmHead() == w.embed() ? 0 : w.lmHead().size());
         for (ModelWeights.Layer b : w.layers()) {
             for (NDArray a : new NDArray[] {b.qkvW(), b.outW(), b.upW(), b.downW()}) {
                 if (a.size() >= Integer.MAX_VALUE) {
                     return "a weight has more than 2^31 values";
                 }
-                floats += a.size();
+                matrices += a.size();
             }
         }
+        boolean bf16 = keepsBfloat16(store);
+        long bytes = (bf16 ? 2 : 4) * matrices + 4 * (w.positions() == null ? 0 : w.positions().size());
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (4 * floats > free / 10 * 8 || w.embed().size() >= Integer.MAX_VALUE) {
-            return "its float32 copy of the weights (" + (4 * floats >> 20) + " MB) would not fit the heap's "
-                    + (free >> 20) + " MB free (raise -Xmx to use it)";
+        if (bytes > free / 10 * 8 || w.embed().size() >= Integer.MAX_VALUE) {
+            return "its " + (bf16 ? "bfloat16" : "float32") + " copy of the weights (" + (bytes >> 20)
+                    + " MB) would not fit the heap's " + (free >> 20) + " MB free (raise -Xmx to use it)";
         }
         return null;
     }
@@ -67,30 +83,51 @@ final class JavaEngineBinding {
         int inner = spec.intermediate();
         int qDim = spec.heads() * spec.headDim();
         int qkvOut = qDim + 2 * spec.kvHeads() * spec.headDim();
-        float[][] embed = store.rows(w.embed());
+        boolean bf16 = keepsBfloat16(store);
+        WeightMatrix embed = matrix(store, w.embed(), bf16);
         CpuWeights.Layer[] layers = new CpuWeights.Layer[w.layers().length];
         for (int l = 0; l < layers.length; l++) {
             ModelWeights.Layer b = w.layers()[l];
             layers[l] = new CpuWeights.Layer(norm(store, b.norm1()), norm(store, b.norm2()),
-                    mat(store, b.qkvW(), b.qkvB(), qkvOut, d), mat(store, b.outW(), b.outB(), d, qDim),
-                    mat(store, b.upW(), b.upB(), spec.gatedMlp() ? 2 * inner : inner, d),
-                    mat(store, b.downW(), b.downB(), d, inner));
+                    mat(store, b.qkvW(), b.qkvB(), qkvOut, d, bf16), mat(store, b.outW(), b.outB(), d, qDim, bf16),
+                    mat(store, b.upW(), b.upB(), spec.gatedMlp() ? 2 * inner : inner, d, bf16),
+                    mat(store, b.downW(), b.downB(), d, inner, bf16));
         }
         CpuWeights.Projection head = w.lmHead() == w.embed()
                 ? new CpuWeights.Projection(embed, null, spec.vocab(), d)
-                : mat(store, w.lmHead(), null, spec.vocab(), d);
+                : mat(store, w.lmHead(), null, spec.vocab(), d, bf16);
         CpuWeights weights = new CpuWeights(embed, store.floats(w.positions()), layers, norm(store, w.finalNorm()),
                 head);
-        return new JavaEngineBinding(CpuDecoder.create(spec, weights), spec);
+        return new JavaEngineBinding(CpuDecoder.create(spec, weights), spec, weights.bytes());
     }
 
-    private static CpuWeights.Projection mat(WeightStore store, NDArray w, NDArray b, int out, int in) {
-        // a transposed view (GPT-2's Conv1D) comes out in logical [out, in] order
-        return new CpuWeights.Projection(store.rows(w), store.floats(b), out, in);
+    private static CpuWeights.Projection mat(WeightStore store, NDArray w, NDArray b, int out, int in,
+                                             boolean bf16) {
+        return new CpuWeights.Projection(matrix(store, w, bf16), store.floats(b), out, in);
+    }
+
+    /**
+     * A 2-D weight in the engine's layout (a transposed view, GPT-2's Conv1D, comes out in logical {@code [out,
+     * in]} order): bfloat16 rows when {@code bf16} and the rows have an even length (the kernel reads pairs), else
+     * float32 rows. The bfloat16 rows are narrowed from the tensor's flat float32 values, which exist only while
+     * this tensor is converted.
+     */
+    private static WeightMatrix matrix(WeightStore store, NDArray w, boolean bf16) {
+        int rows = (int) w.getShape().get(0);
+        int cols = (int) w.getShape().get(1);
+        if (bf16 && cols % 2 == 0) {
+            return Bfloat16Matrix.rounded(store.floats(w), rows, cols);
+        }
+        return new Float32Matrix(store.rows(w));
     }
 
     private static CpuWeights.Norm norm(WeightStore store, ModelWeights.Norm n) {
         return new CpuWeights.Norm(store.floats(n.weight()), store.floats(n.bias()));
+    }
+
+    /** Bytes of heap the engine's copy of the weights holds ({@link CpuWeights#bytes()}). */
+    long weightBytes() {
+        return weightBytes;
     }
 
     /** One-row passes the engine has run. */

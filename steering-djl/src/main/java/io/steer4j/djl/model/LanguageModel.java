@@ -422,6 +422,11 @@ public final class LanguageModel implements AutoCloseable {
         return transformer instanceof BlockTransformer b ? b.javaEnginePasses() : 0;
     }
 
+    /** Bytes of heap held by the Java CPU engine's copy of the weights (tests); 0 without the engine. */
+    long javaEngineWeightBytes() {
+        return transformer instanceof BlockTransformer b ? b.javaEngineWeightBytes() : 0;
+    }
+
     /** Whether {@link #close()} has been called. */
     public boolean isClosed() {
         return lifecycle.isClosed();

@@ -55,6 +55,8 @@ final class WeightStore implements AutoCloseable {
     private final Map<NDArray, Located> inPlace = new IdentityHashMap<>();
     private final Map<NDArray, Located> transposedInPlace = new IdentityHashMap<>();
     private final Set<String> used = new LinkedHashSet<>();
+    /** The stored dtypes of the 2-D tensors loaded so far (matrices, embeddings). */
+    private final Set<SafetensorsDtype> matrixDtypes = java.util.EnumSet.noneOf(SafetensorsDtype.class);
     private final List<String> prefixes;
     private final Precision precision;
 
@@ -157,6 +159,9 @@ final class WeightStore implements AutoCloseable {
                     + " but config.json implies " + Arrays.toString(expectedShape) + " (config does not match weights)");
         }
         used.add(t.name());
+        if (t.shape().length == 2) {
+            matrixDtypes.add(t.dtype());
+        }
         try {
             Shape shape = new Shape(expectedShape);
             if (precision == Precision.FLOAT16) {
@@ -355,6 +360,16 @@ final class WeightStore implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * The dtype in which the checkpoint stores every 2-D tensor loaded so far (its matrices and embeddings), or
+     * null when they differ or none was loaded. The Java CPU engine keeps a bfloat16 checkpoint's matrices in
+     * bfloat16: the float32 arrays this store hands out hold exactly the widened bfloat16 values, whatever
+     * fusing, regrouping or transposing the family did with them.
+     */
+    SafetensorsDtype matrixDtype() {
+        return matrixDtypes.size() == 1 ? matrixDtypes.iterator().next() : null;
     }
 
     /** Tensor names in the checkpoint that no load call asked for (buffers such as attn.bias are expected). */

@@ -41,7 +41,9 @@ public final class CpuDecoder {
     private final Normalization norm;
     private final Activation act;
     /** The token embedding's rows, which are also the head's when it is tied. */
-    private final float[][] embed;
+    private final WeightMatrix embed;
+    /** Whether some matrix is held in 16 bits, so that its kernels need compiling too. */
+    private final boolean halfWeights;
     private final float[] positions;
     private final Layer[] layers;
     private final Norm finalNorm;
@@ -59,6 +61,13 @@ public final class CpuDecoder {
         this.finalNorm = w.finalNorm();
         this.head = w.head();
         this.rotary = spec.rotary();
+        boolean half = !(embed instanceof Float32Matrix) || !(head.w() instanceof Float32Matrix);
+        for (Layer b : layers) {
+            for (Projection p : new Projection[] {b.qkv(), b.out(), b.up(), b.down()}) {
+                half |= !(p.w() instanceof Float32Matrix);
+            }
+        }
+        this.halfWeights = half;
         int d = spec.hidden();
         int qDim = spec.heads() * spec.headDim();
         int qkvOut = qDim + 2 * spec.kvHeads() * spec.headDim();
@@ -71,6 +80,10 @@ public final class CpuDecoder {
             check(b.down(), d, inner, l, "MLP down");
         }
         check(head, spec.vocab(), d, -1, "head");
+        if (embed.rows() != spec.vocab() || embed.cols() != d) {
+            throw new IllegalArgumentException("the token embedding is " + embed.rows() + " x " + embed.cols()
+                    + ", expected " + spec.vocab() + " x " + d);
+        }
     }
 
     private static void check(Projection p, int out, int in, int layer, String what) {
@@ -114,13 +127,16 @@ public final class CpuDecoder {
     public float[] run(long[] tokens, int start, CpuKvCache kv, HookRows sites, boolean allLogits) {
         passes.incrementAndGet();
         SimdKernels.warmUpInBackground();
+        if (halfWeights) {
+            QuantizedKernels.warmUpInBackground();
+        }
         int t = tokens.length;
         int d = c.hidden();
         int past = kv.filled();
         float[] x = new float[t * d];
         for (int j = 0; j < t; j++) {
             int tok = (int) tokens[j];
-            System.arraycopy(embed[tok], 0, x, j * d, d);
+            embed.widenRow(tok, x, j * d);
             if (positions != null) {
                 int p = (start + j) * d;
                 for (int i = 0; i < d; i++) {
@@ -245,23 +261,88 @@ public final class CpuDecoder {
         return matmul(gu, t, b.down());
     }
 
-    /** {@code x [t, in] @ m.w^T + m.b}: rows of the weight split over the thread team. */
+    /**
+     * {@code x [t, in] @ m.w^T + m.b}: rows of the weight split over the thread team. Float32 weights go to the
+     * float kernels as they are. bfloat16 weights: one token (a decode step, bound by reading the weights) runs
+     * the bfloat16 kernel, which widens each loaded vector in registers; more tokens widen the part's rows a
+     * block at a time into float32 scratch and run the float kernels on the block, so each weight is read and
+     * widened once per pass however many tokens there are (the bfloat16 kernel would read every row once per
+     * token), and each output is the float32 kernels' sum over the widened weights.
+     */
     static float[] matmul(float[] x, int t, Projection m) {
         float[] y = new float[t * m.out()];
         int out = m.out();
-        float[] xP = t >= SimdKernels.PANEL_MIN_TOKENS ? packed(x, t, m.in()) : null;
+        int in = m.in();
+        float[] xP = t >= SimdKernels.PANEL_MIN_TOKENS ? packed(x, t, in) : null;
+        if (m.w() instanceof Float32Matrix f) {
+            float[][] w = f.values();
+            SpinPool.shared().run((part, parts) -> {
+                int r0 = rowStart(out, part, parts);
+                int r1 = rowStart(out, part + 1, parts);
+                if (xP != null) {
+                    SimdKernels.matmulPanels(x, xP, t, in, w, m.b(), y, out, r0, r1);
+                } else {
+                    SimdKernels.matmulRows(x, t, in, w, m.b(), y, out, r0, r1);
+                }
+            });
+            return y;
+        }
+        if (t == 1 && m.w() instanceof Bfloat16Matrix h) {
+            float[] even = new float[in / 2];
+            float[] odd = new float[in / 2];
+            QuantizedKernels.deinterleave(x, in, even, odd);
+            SpinPool.shared().run((part, parts) -> QuantizedKernels.matvecBf16(even, odd, in, h.packed(), m.b(), y,
+                    rowStart(out, part, parts), rowStart(out, part + 1, parts)));
+            return y;
+        }
+        WeightMatrix w = m.w();
         SpinPool.shared().run((part, parts) -> {
-            // split on multiples of 16 rows so that no two threads write one cache line of y
-            int blocks = (out + 15) / 16;
-            int r0 = Math.min(out, blocks * part / parts * 16);
-            int r1 = Math.min(out, blocks * (part + 1) / parts * 16);
-            if (xP != null) {
-                SimdKernels.matmulPanels(x, xP, t, m.in(), m.w(), m.b(), y, out, r0, r1);
-            } else {
-                SimdKernels.matmulRows(x, t, m.in(), m.w(), m.b(), y, out, r0, r1);
+            int r0 = rowStart(out, part, parts);
+            int r1 = rowStart(out, part + 1, parts);
+            if (r0 >= r1) {
+                return;
+            }
+            int block = widenBlockRows(in);
+            float[][] scratch = new float[Math.min(block, r1 - r0)][in];
+            // the float kernels address rows by their index in the whole matrix: this block's rows sit there
+            float[][] window = new float[r1][];
+            for (int b0 = r0; b0 < r1; b0 += block) {
+                int b1 = Math.min(r1, b0 + block);
+                for (int r = b0; r < b1; r++) {
+                    w.widenRow(r, scratch[r - b0], 0);
+                    window[r] = scratch[r - b0];
+                }
+                if (xP != null) {
+                    SimdKernels.matmulPanels(x, xP, t, in, window, m.b(), y, out, b0, b1);
+                } else {
+                    SimdKernels.matmulRows(x, t, in, window, m.b(), y, out, b0, b1);
+                }
             }
         });
         return y;
+    }
+
+    /**
+     * The first row of part {@code part} of {@code parts}: parts split on multiples of 16 rows, so that no two
+     * threads write one cache line of y.
+     */
+    private static int rowStart(int out, int part, int parts) {
+        int blocks = (out + 15) / 16;
+        return Math.min(out, blocks * part / parts * 16);
+    }
+
+    /**
+     * Bytes of float32 rows widened at a time for a pass of several tokens over 16-bit weights: they stay in L2
+     * beside a block of packed tokens (a smaller block would re-read the packed tokens once per block).
+     */
+    private static final int WIDEN_BYTES = 1 << 20;
+
+    /**
+     * Rows widened per block: about {@link #WIDEN_BYTES} of floats, a multiple of 8 so that the float kernels
+     * tile a block's rows in eights as they would tile the whole part.
+     */
+    static int widenBlockRows(int in) {
+        return Math.max(8, WIDEN_BYTES / (4 * in) / 8 * 8);
     }
 
     /** {@code x [t, in]} packed for the prompt kernel ({@link SimdKernels#packPanels}), panels split over the team. */

@@ -1,9 +1,10 @@
 package io.steer4j.djl.engine.cpu;
 
 /**
- * The Java CPU engine's float32 copy of a decoder's weights, in {@link io.steer4j.djl.engine.DecoderSpec}'s layout:
- * every matrix as its {@code out} rows of {@code in} floats (one array per row, see {@code SimdKernels#matmulRows}),
- * q|k|v fused and, for a gated MLP, gate|up fused.
+ * The Java CPU engine's copy of a decoder's weights, in {@link io.steer4j.djl.engine.DecoderSpec}'s layout: every
+ * matrix as its {@code out} rows of {@code in} values ({@link WeightMatrix}: float32, or bfloat16 for a bfloat16
+ * checkpoint, widened inside the products), q|k|v fused and, for a gated MLP, gate|up fused. Norms, biases and
+ * learned positions are float32 whatever the matrices are.
  *
  * @param embed     token embedding rows {@code [vocab][hidden]}
  * @param positions learned position embedding {@code [context * hidden]}, or null
@@ -11,7 +12,7 @@ package io.steer4j.djl.engine.cpu;
  * @param finalNorm the norm before the head
  * @param head      the LM head (may share {@code embed}'s rows)
  */
-public record CpuWeights(float[][] embed, float[] positions, Layer[] layers, Norm finalNorm, Projection head) {
+public record CpuWeights(WeightMatrix embed, float[] positions, Layer[] layers, Norm finalNorm, Projection head) {
 
     /**
      * A projection {@code y = x W^T + b}.
@@ -21,13 +22,12 @@ public record CpuWeights(float[][] embed, float[] positions, Layer[] layers, Nor
      * @param out output width
      * @param in  input width
      */
-    public record Projection(float[][] w, float[] b, int out, int in) {
+    public record Projection(WeightMatrix w, float[] b, int out, int in) {
         /** Checks the rows against the declared shape. */
         public Projection {
-            if (w.length != out || w.length == 0 || w[0].length != in || (b != null && b.length != out)) {
-                throw new IllegalArgumentException("weight of " + w.length + " x " + (w.length == 0 ? 0 : w[0].length)
-                        + " floats" + (b == null ? "" : " with a bias of " + b.length) + ", expected " + out + " x "
-                        + in);
+            if (w.rows() != out || w.cols() != in || (b != null && b.length != out)) {
+                throw new IllegalArgumentException("weight of " + w.rows() + " x " + w.cols() + " values"
+                        + (b == null ? "" : " with a bias of " + b.length) + ", expected " + out + " x " + in);
             }
         }
     }
@@ -52,5 +52,29 @@ public record CpuWeights(float[][] embed, float[] positions, Layer[] layers, Nor
      * @param down  MLP down projection
      */
     public record Layer(Norm norm1, Norm norm2, Projection qkv, Projection out, Projection up, Projection down) {
+    }
+
+    /**
+     * Bytes of heap these weights hold (matrix values, norms, biases, positions; not the arrays' headers): a tied
+     * head, which shares the embedding's rows, is counted once.
+     */
+    public long bytes() {
+        long n = embed.bytes() + floatBytes(positions) + norm(finalNorm)
+                + (head.w() == embed ? 0 : head.w().bytes()) + floatBytes(head.b());
+        for (Layer l : layers) {
+            n += norm(l.norm1()) + norm(l.norm2());
+            for (Projection p : new Projection[] {l.qkv(), l.out(), l.up(), l.down()}) {
+                n += p.w().bytes() + floatBytes(p.b());
+            }
+        }
+        return n;
+    }
+
+    private static long norm(Norm n) {
+        return floatBytes(n.w()) + floatBytes(n.b());
+    }
+
+    private static long floatBytes(float[] a) {
+        return a == null ? 0 : 4L * a.length;
     }
 }

@@ -35,8 +35,8 @@ import jdk.incubator.vector.VectorSpecies;
  * only by the weights' rounding.
  *
  * <p>Only used after {@code CpuEngine.javaEngineAvailable()} said the {@code jdk.incubator.vector} module is
- * present. Wiring these into the engine (a weight store that keeps 16-bit and Q8_0 rows, the decoder calling them)
- * is the next step once the CPU engine's reorganisation has landed.
+ * present. {@link CpuDecoder} runs {@link #matvecBf16} for the one-token products of a {@link Bfloat16Matrix};
+ * the float16 and Q8_0 kernels are not wired into the decoder yet.
  */
 final class QuantizedKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -52,6 +52,23 @@ final class QuantizedKernels {
 
     /** Calls per kernel in {@link #warmUp}: past C2's invocation threshold (a few thousand) with margin. */
     private static final int WARM_CALLS = 12_000;
+
+    private static final java.util.concurrent.atomic.AtomicBoolean warmUpStarted =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Runs {@link #warmUp} once per JVM on a low-priority daemon thread, as {@code SimdKernels.warmUpInBackground}
+     * does for the float kernels; the decoder starts it with its first pass when it holds 16-bit weights.
+     */
+    static void warmUpInBackground() {
+        if (!warmUpStarted.compareAndSet(false, true)) {
+            return;
+        }
+        Thread t = new Thread(QuantizedKernels::warmUp, "steer4j-cpu-warm-up-16bit");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
+    }
 
     /**
      * Runs every kernel on small rows (two shapes, so that row tails, leftover rows and the bias branch are all

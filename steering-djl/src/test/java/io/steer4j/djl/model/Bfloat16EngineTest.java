@@ -1,0 +1,241 @@
+package io.steer4j.djl.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.steer4j.core.format.safetensors.SafetensorsDtype;
+import io.steer4j.core.plan.HookPoint;
+import io.steer4j.core.plan.Intervention;
+import io.steer4j.core.plan.InterventionOperator;
+import io.steer4j.core.plan.PositionRange;
+import io.steer4j.core.plan.SteeringPlan;
+import io.steer4j.core.plan.TokenScope;
+import io.steer4j.djl.RealModels;
+import io.steer4j.djl.engine.cpu.CpuDecoder;
+import io.steer4j.djl.hooks.HookSet;
+import io.steer4j.djl.steering.PlanHooksForTests;
+import io.steer4j.fixtures.TinyCheckpoints;
+import io.steer4j.fixtures.TinyFamily;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * bfloat16 checkpoints on the Java CPU engine, which keeps their matrices in bfloat16 and widens them inside the
+ * products, against the libtorch path on the same checkpoint, which widens every weight to float32 when it loads
+ * (see {@link WeightStore}). Both multiply by exactly the same weight values, so the logits may differ only by the
+ * order of float32 sums: the tolerance is the float32 engines' ({@link #TOL}, as {@code CpuEngineParityTest}).
+ * Checked at every step of a cached generation with a steering plan active: the prompt pass (short: rows widened
+ * a block at a time for the dot-product kernels; long: for the token-panel kernel) and the one-token decode steps
+ * (the bfloat16 kernel). Every step is checked to have run on the Java engine.
+ */
+class Bfloat16EngineTest {
+    /** Largest |logit difference| allowed: float32 summation order only, as between the float32 engines. */
+    private static final double TOL = 1e-4;
+    private static final Map<String, LanguageModel> MODELS = new LinkedHashMap<>();
+    private static Path root;
+
+    @BeforeAll
+    static void dir() throws IOException {
+        root = Files.createTempDirectory("steer4j-bf16");
+    }
+
+    @AfterAll
+    static void close() {
+        MODELS.values().forEach(LanguageModel::close);
+    }
+
+    static List<String> checkpoints() {
+        List<String> ids = new ArrayList<>(List.of("gpt2", "stories260k"));
+        for (TinyFamily f : TinyFamily.values()) {
+            ids.add(f.id());
+        }
+        return ids;
+    }
+
+    /** The float32 folder of checkpoint {@code id}. */
+    private static Path float32Folder(String id) throws IOException {
+        Path dir = root.resolve(id + "-f32");
+        if (Files.isDirectory(dir)) {
+            return dir;
+        }
+        if (id.equals("gpt2")) {
+            return TinyCheckpoints.gpt2(dir);
+        }
+        if (id.equals("stories260k")) {
+            return RealModels.require("stories260k");
+        }
+        for (TinyFamily f : TinyFamily.values()) {
+            if (f.id().equals(id)) {
+                return f.write(dir);
+            }
+        }
+        throw new IllegalArgumentException(id);
+    }
+
+    /** The bfloat16 folder of checkpoint {@code id} (GPT-2 as its fixture writes it in BF16). */
+    private static Path bfloat16Folder(String id) throws IOException {
+        Path dir = root.resolve(id + "-bf16");
+        if (Files.isDirectory(dir)) {
+            return dir;
+        }
+        return id.equals("gpt2") ? TinyCheckpoints.gpt2(dir, SafetensorsDtype.BF16)
+                : Bfloat16Checkpoint.of(float32Folder(id), dir);
+    }
+
+    private static LanguageModel model(String id, boolean bf16, CpuEngine engine) {
+        return MODELS.computeIfAbsent(id + (bf16 ? "/bf16/" : "/f32/") + engine, k -> {
+            try {
+                Path dir = bf16 ? bfloat16Folder(id) : float32Folder(id);
+                return LanguageModel.load(dir, LoadOptions.builder().cpuEngine(engine).build());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    @ParameterizedTest
+    @MethodSource("checkpoints")
+    void aShortPromptAndItsDecodeStepsGiveTheLibtorchLogitsWithAPlanActive(String id) {
+        long[] prompt = {1, 17, 5, 9, 3, 12, 7};
+        assertEnginesAgree(model(id, true, CpuEngine.JAVA), model(id, true, CpuEngine.LIBTORCH), prompt, 12);
+    }
+
+    @ParameterizedTest
+    @MethodSource("checkpoints")
+    void aLongPromptOnTheTokenPanelKernelGivesTheLibtorchLogitsWithAPlanActive(String id) {
+        long[] prompt = new long[37]; // two full 16-token panels and a partial one
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = (i * 7 + 3) % 20;
+        }
+        assertTrue(prompt.length >= CpuDecoder.PROMPT_KERNEL_MIN_TOKENS);
+        assertEnginesAgree(model(id, true, CpuEngine.JAVA), model(id, true, CpuEngine.LIBTORCH), prompt, 3);
+    }
+
+    /**
+     * The Java engine's copy of a bfloat16 checkpoint holds each matrix value in 2 bytes instead of 4: the
+     * difference from the float32 checkpoint's copy is exactly 2 bytes per matrix value, the matrices counted from
+     * the config (token embedding, an untied head, and each block's q|k|v, output, up (gate|up) and down);
+     * norms, biases and learned positions stay float32.
+     */
+    @ParameterizedTest
+    @MethodSource("checkpoints")
+    void theBfloat16CopyHoldsTwoBytesPerMatrixValue(String id) {
+        LanguageModel f32 = model(id, false, CpuEngine.JAVA);
+        LanguageModel bf16 = model(id, true, CpuEngine.JAVA);
+        assertEquals(CpuEngine.JAVA, bf16.cpuEngine());
+        ModelConfig c = f32.config();
+        long d = c.hiddenSize();
+        long q = (long) c.numHeads() * c.headDim();
+        long kv = (long) c.numKvHeads() * c.headDim();
+        boolean gated = List.of("llama", "qwen2", "mistral").contains(c.modelType());
+        long perLayer = (q + 2 * kv) * d + d * q + (gated ? 2 : 1) * c.intermediateSize() * d
+                + d * c.intermediateSize();
+        long matrices = (c.tieWordEmbeddings() ? 1 : 2) * c.vocabSize() * d + c.numLayers() * perLayer;
+        assertEquals(f32.javaEngineWeightBytes() - 2 * matrices, bf16.javaEngineWeightBytes(),
+                id + ": bytes held, float32 copy " + f32.javaEngineWeightBytes());
+    }
+
+    @Test
+    void stories260kInBfloat16TakesLittleMoreThanHalfTheHeapOfItsFloat32Copy() {
+        long f32 = model("stories260k", false, CpuEngine.JAVA).javaEngineWeightBytes();
+        long bf16 = model("stories260k", true, CpuEngine.JAVA).javaEngineWeightBytes();
+        double ratio = (double) bf16 / f32;
+        assertTrue(ratio > 0.5 && ratio < 0.52,
+                "bfloat16 / float32 bytes held: " + bf16 + " / " + f32 + " = " + ratio);
+    }
+
+    /** A steering plan of several operators and token scopes, applied by both engines. */
+    private static HookSet planHooks(LanguageModel m, NDManager consts) {
+        int hidden = m.hiddenSize();
+        int last = m.numLayers() - 1;
+        int mid = m.numLayers() / 2;
+        float[] a = direction(hidden, 0.37);
+        float[] b = direction(hidden, 1.91);
+        SteeringPlan plan = SteeringPlan.builder()
+                .add(new Intervention(0, HookPoint.RESID_POST, a, 4.0, TokenScope.all(), InterventionOperator.ADD, false))
+                .add(new Intervention(mid, HookPoint.ATTN_OUT, b, 0, TokenScope.promptOnly(),
+                        InterventionOperator.ABLATE, false))
+                .add(new Intervention(mid, HookPoint.RESID_PRE, b, 1.5,
+                        TokenScope.ranges(List.of(new PositionRange(2, 4), PositionRange.startingAt(9))),
+                        InterventionOperator.ADD_AFTER_ABLATE, false))
+                .add(new Intervention(last, HookPoint.RESID_POST, a, 3.0, TokenScope.from(5),
+                        InterventionOperator.ADD, true))
+                .build();
+        return PlanHooksForTests.hooks(plan, consts, hidden);
+    }
+
+    private static float[] direction(int hidden, double freq) {
+        float[] v = new float[hidden];
+        for (int i = 0; i < hidden; i++) {
+            v[i] = (float) Math.sin(i * freq + 0.3) * 0.3f;
+        }
+        return v;
+    }
+
+    private static void assertEnginesAgree(LanguageModel j, LanguageModel t, long[] prompt, int steps) {
+        assertEquals(CpuEngine.JAVA, j.cpuEngine());
+        assertEquals(CpuEngine.LIBTORCH, t.cpuEngine());
+        List<float[]> java;
+        List<float[]> torch;
+        try (NDManager consts = j.newCallManager()) {
+            java = steps(j, prompt, steps, planHooks(j, consts));
+            torch = steps(t, prompt, steps, planHooks(t, consts));
+        }
+        for (int i = 0; i <= steps; i++) {
+            float[] e = torch.get(i);
+            float[] a = java.get(i);
+            assertEquals(e.length, a.length);
+            double max = 0;
+            for (int k = 0; k < e.length; k++) {
+                max = Math.max(max, Math.abs(e[k] - a[k]));
+            }
+            assertTrue(max <= TOL, j.modelId() + " step " + i + ": max |logit difference| " + max + " > " + TOL);
+        }
+    }
+
+    /**
+     * The last-position logits of a prompt pass and {@code steps} greedy decode steps in one cache; on the Java
+     * engine, checks that each step ran there, once.
+     */
+    private static List<float[]> steps(LanguageModel m, long[] prompt, int steps, HookSet hooks) {
+        List<float[]> out = new ArrayList<>();
+        boolean onJava = m.cpuEngine() == CpuEngine.JAVA;
+        try (NDManager call = m.newCallManager()) {
+            KvCache cache = m.newCache(call, 1, prompt.length + steps + 1);
+            int[] lengths = {prompt.length};
+            long next = -1;
+            for (int i = 0; i <= steps; i++) {
+                long before = m.javaEnginePasses();
+                ForwardInput in = i == 0 ? ForwardInput.leftPadded(call, List.of(prompt), 0, lengths)
+                        : ForwardInput.step(call, new long[] {next}, lengths);
+                NDArray logits = m.forward(in, cache, hooks, LogitsMode.LAST);
+                assertEquals(onJava ? before + 1 : 0, m.javaEnginePasses(), m.modelId() + " step " + i
+                        + ": passes on the Java engine");
+                float[] f = m.compute(logits::toFloatArray);
+                out.add(f);
+                int best = 0;
+                for (int k = 1; k < f.length; k++) {
+                    if (f[k] > f[best]) {
+                        best = k;
+                    }
+                }
+                next = best;
+            }
+        }
+        return out;
+    }
+}
