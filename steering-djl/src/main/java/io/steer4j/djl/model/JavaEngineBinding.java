@@ -10,6 +10,7 @@ import io.steer4j.djl.engine.cpu.CpuDecoder;
 import io.steer4j.djl.engine.cpu.CpuKvCache;
 import io.steer4j.djl.engine.cpu.CpuWeights;
 import io.steer4j.djl.engine.cpu.Bfloat16Matrix;
+import io.steer4j.djl.engine.cpu.Float16Matrix;
 import io.steer4j.djl.engine.cpu.Float32Matrix;
 import io.steer4j.djl.engine.cpu.WeightMatrix;
 import io.steer4j.core.format.safetensors.SafetensorsDtype;
@@ -19,7 +20,7 @@ import java.util.Arrays;
 
 /**
  * The Java CPU engine ({@link CpuDecoder}) bound to a loaded decoder: builds its weights from the checkpoint
- * (float32, or bfloat16 matrices for a bfloat16 checkpoint: {@link #keepsBfloat16}), and runs a one-row pass under
+ * (float32, or 16-bit matrices for a checkpoint stored in bfloat16 or float16: {@link #keptDtype}), and runs a one-row pass under
  * {@link DecoderTransformer#forward}'s contract (the model's {@link KvCache}, its mask and positions, logits as
  * NDArray or as host logits), which the engine itself knows nothing of.
  */
@@ -35,17 +36,18 @@ final class JavaEngineBinding {
     }
 
     /**
-     * Whether the engine keeps the matrices in bfloat16: the checkpoint stores every matrix as BF16 (libtorch
-     * holds them widened to float32, exactly, so narrowing them back loses nothing).
+     * The format the engine keeps the matrices in: BF16 or F16 when the checkpoint stores every matrix so
+     * (libtorch holds them widened to float32, exactly, so narrowing them back loses nothing), else F32.
      */
-    static boolean keepsBfloat16(WeightStore store) {
-        return store.matrixDtype() == SafetensorsDtype.BF16;
+    static SafetensorsDtype keptDtype(WeightStore store) {
+        SafetensorsDtype d = store.matrixDtype();
+        return d == SafetensorsDtype.BF16 || d == SafetensorsDtype.F16 ? d : SafetensorsDtype.F32;
     }
 
     /**
      * Why the Java engine cannot run a model with these weights, or null when it can: the Vector API module is
-     * absent, the weights are not float32 on the CPU, or the engine's copy (float32, or bfloat16 matrices for a
-     * bfloat16 checkpoint) would not fit the heap.
+     * absent, the weights are not float32 on the CPU, or the engine's copy (float32, or 16-bit matrices for a
+     * 16-bit checkpoint) would not fit the heap.
      */
     static String unavailableReason(ModelWeights w, WeightStore store) {
         if (w.embed().getDevice().isGpu()) {
@@ -66,12 +68,13 @@ final class JavaEngineBinding {
                 matrices += a.size();
             }
         }
-        boolean bf16 = keepsBfloat16(store);
-        long bytes = (bf16 ? 2 : 4) * matrices + 4 * (w.positions() == null ? 0 : w.positions().size());
+        SafetensorsDtype kept = keptDtype(store);
+        boolean half = kept != SafetensorsDtype.F32;
+        long bytes = (half ? 2 : 4) * matrices + 4 * (w.positions() == null ? 0 : w.positions().size());
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         if (bytes > free / 10 * 8 || w.embed().size() >= Integer.MAX_VALUE) {
-            return "its " + (bf16 ? "bfloat16" : "float32") + " copy of the weights (" + (bytes >> 20)
+            return "its " + (kept == SafetensorsDtype.BF16 ? "bfloat16" : half ? "float16" : "float32") + " copy of the weights (" + (bytes >> 20)
                     + " MB) would not fit the heap's " + (free >> 20) + " MB free (raise -Xmx to use it)";
         }
         return null;
@@ -83,40 +86,43 @@ final class JavaEngineBinding {
         int inner = spec.intermediate();
         int qDim = spec.heads() * spec.headDim();
         int qkvOut = qDim + 2 * spec.kvHeads() * spec.headDim();
-        boolean bf16 = keepsBfloat16(store);
-        WeightMatrix embed = matrix(store, w.embed(), bf16);
+        SafetensorsDtype kept = keptDtype(store);
+        WeightMatrix embed = matrix(store, w.embed(), kept);
         CpuWeights.Layer[] layers = new CpuWeights.Layer[w.layers().length];
         for (int l = 0; l < layers.length; l++) {
             ModelWeights.Layer b = w.layers()[l];
             layers[l] = new CpuWeights.Layer(norm(store, b.norm1()), norm(store, b.norm2()),
-                    mat(store, b.qkvW(), b.qkvB(), qkvOut, d, bf16), mat(store, b.outW(), b.outB(), d, qDim, bf16),
-                    mat(store, b.upW(), b.upB(), spec.gatedMlp() ? 2 * inner : inner, d, bf16),
-                    mat(store, b.downW(), b.downB(), d, inner, bf16));
+                    mat(store, b.qkvW(), b.qkvB(), qkvOut, d, kept), mat(store, b.outW(), b.outB(), d, qDim, kept),
+                    mat(store, b.upW(), b.upB(), spec.gatedMlp() ? 2 * inner : inner, d, kept),
+                    mat(store, b.downW(), b.downB(), d, inner, kept));
         }
         CpuWeights.Projection head = w.lmHead() == w.embed()
                 ? new CpuWeights.Projection(embed, null, spec.vocab(), d)
-                : mat(store, w.lmHead(), null, spec.vocab(), d, bf16);
+                : mat(store, w.lmHead(), null, spec.vocab(), d, kept);
         CpuWeights weights = new CpuWeights(embed, store.floats(w.positions()), layers, norm(store, w.finalNorm()),
                 head);
         return new JavaEngineBinding(CpuDecoder.create(spec, weights), spec, weights.bytes());
     }
 
     private static CpuWeights.Projection mat(WeightStore store, NDArray w, NDArray b, int out, int in,
-                                             boolean bf16) {
-        return new CpuWeights.Projection(matrix(store, w, bf16), store.floats(b), out, in);
+                                             SafetensorsDtype kept) {
+        return new CpuWeights.Projection(matrix(store, w, kept), store.floats(b), out, in);
     }
 
     /**
      * A 2-D weight in the engine's layout (a transposed view, GPT-2's Conv1D, comes out in logical {@code [out,
-     * in]} order): bfloat16 rows when {@code bf16} and the rows have an even length (the kernel reads pairs), else
-     * float32 rows. The bfloat16 rows are narrowed from the tensor's flat float32 values, which exist only while
-     * this tensor is converted.
+     * in]} order): 16-bit rows in the {@code kept} format when the rows have an even length (the kernels read
+     * pairs), else float32 rows. The 16-bit rows are narrowed from the tensor's flat float32 values, which exist
+     * only while this tensor is converted.
      */
-    private static WeightMatrix matrix(WeightStore store, NDArray w, boolean bf16) {
+    private static WeightMatrix matrix(WeightStore store, NDArray w, SafetensorsDtype kept) {
         int rows = (int) w.getShape().get(0);
         int cols = (int) w.getShape().get(1);
-        if (bf16 && cols % 2 == 0) {
+        if (kept == SafetensorsDtype.BF16 && cols % 2 == 0) {
             return Bfloat16Matrix.rounded(store.floats(w), rows, cols);
+        }
+        if (kept == SafetensorsDtype.F16 && cols % 2 == 0) {
+            return Float16Matrix.rounded(store.floats(w), rows, cols);
         }
         return new Float32Matrix(store.rows(w));
     }

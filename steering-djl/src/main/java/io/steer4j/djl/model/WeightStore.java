@@ -364,8 +364,8 @@ final class WeightStore implements AutoCloseable {
 
     /**
      * The dtype in which the checkpoint stores every 2-D tensor loaded so far (its matrices and embeddings), or
-     * null when they differ or none was loaded. The Java CPU engine keeps a bfloat16 checkpoint's matrices in
-     * bfloat16: the float32 arrays this store hands out hold exactly the widened bfloat16 values, whatever
+     * null when they differ or none was loaded. The Java CPU engine keeps a bfloat16 or float16 checkpoint's
+     * matrices in that format: the float32 arrays this store hands out hold exactly the widened 16-bit values, whatever
      * fusing, regrouping or transposing the family did with them.
      */
     SafetensorsDtype matrixDtype() {

@@ -263,10 +263,10 @@ public final class CpuDecoder {
 
     /**
      * {@code x [t, in] @ m.w^T + m.b}: rows of the weight split over the thread team. Float32 weights go to the
-     * float kernels as they are. bfloat16 weights: one token (a decode step, bound by reading the weights) runs
-     * the bfloat16 kernel, which widens each loaded vector in registers; more tokens widen the part's rows a
-     * block at a time into float32 scratch and run the float kernels on the block, so each weight is read and
-     * widened once per pass however many tokens there are (the bfloat16 kernel would read every row once per
+     * float kernels as they are. 16-bit weights (bfloat16, float16): one token (a decode step, bound by reading
+     * the weights) runs the 16-bit kernel, which widens each loaded vector in registers; more tokens widen the
+     * part's rows a block at a time into float32 scratch and run the float kernels on the block, so each weight is read and
+     * widened once per pass however many tokens there are (the 16-bit kernels would read every row once per
      * token), and each output is the float32 kernels' sum over the widened weights.
      */
     static float[] matmul(float[] x, int t, Projection m) {
@@ -292,6 +292,14 @@ public final class CpuDecoder {
             float[] odd = new float[in / 2];
             QuantizedKernels.deinterleave(x, in, even, odd);
             SpinPool.shared().run((part, parts) -> QuantizedKernels.matvecBf16(even, odd, in, h.packed(), m.b(), y,
+                    rowStart(out, part, parts), rowStart(out, part + 1, parts)));
+            return y;
+        }
+        if (t == 1 && m.w() instanceof Float16Matrix h) {
+            float[] even = new float[in / 2];
+            float[] odd = new float[in / 2];
+            QuantizedKernels.deinterleave(x, in, even, odd);
+            SpinPool.shared().run((part, parts) -> QuantizedKernels.matvecF16(even, odd, in, h.packed(), m.b(), y,
                     rowStart(out, part, parts), rowStart(out, part + 1, parts)));
             return y;
         }

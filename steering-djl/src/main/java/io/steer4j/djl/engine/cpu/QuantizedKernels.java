@@ -35,8 +35,8 @@ import jdk.incubator.vector.VectorSpecies;
  * only by the weights' rounding.
  *
  * <p>Only used after {@code CpuEngine.javaEngineAvailable()} said the {@code jdk.incubator.vector} module is
- * present. {@link CpuDecoder} runs {@link #matvecBf16} for the one-token products of a {@link Bfloat16Matrix};
- * the float16 and Q8_0 kernels are not wired into the decoder yet.
+ * present. {@link CpuDecoder} runs {@link #matvecBf16} and {@link #matvecF16} for the one-token products of a
+ * {@link Bfloat16Matrix} and a {@link Float16Matrix}; the Q8_0 kernel is not wired into the decoder yet.
  */
 final class QuantizedKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;

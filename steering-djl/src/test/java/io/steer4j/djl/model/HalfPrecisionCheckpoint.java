@@ -17,16 +17,19 @@ import java.nio.file.StandardOpenOption;
 import java.util.stream.Stream;
 
 /**
- * A model folder with every tensor of its {@code model.safetensors} stored as BF16 (rounded to nearest even, as
- * {@code torch_tensor.to(torch.bfloat16)} rounds), the other files copied: what a checkpoint published in bfloat16
- * looks like, made from the float32 folders the tests have.
+ * A model folder with every tensor of its {@code model.safetensors} stored as BF16 or F16 (rounded to nearest
+ * even, as {@code tensor.to(torch.bfloat16)} and {@code .half()} round), the other files copied: what a checkpoint
+ * published in 16 bits looks like, made from the float32 folders the tests have.
  */
-final class Bfloat16Checkpoint {
-    private Bfloat16Checkpoint() {
+final class HalfPrecisionCheckpoint {
+    private HalfPrecisionCheckpoint() {
     }
 
-    /** Writes the bfloat16 form of the model folder {@code src} into {@code dst} (created). */
-    static Path of(Path src, Path dst) throws IOException {
+    /** Writes the {@code dtype} (BF16 or F16) form of the model folder {@code src} into {@code dst} (created). */
+    static Path of(Path src, Path dst, SafetensorsDtype dtype) throws IOException {
+        if (dtype != SafetensorsDtype.BF16 && dtype != SafetensorsDtype.F16) {
+            throw new IllegalArgumentException("BF16 or F16, not " + dtype);
+        }
         Files.createDirectories(dst);
         try (Stream<Path> files = Files.list(src)) {
             for (Path f : (Iterable<Path>) files::iterator) {
@@ -43,9 +46,9 @@ final class Bfloat16Checkpoint {
                 float[] v = h.readFloats(ch, t, in);
                 ByteBuffer b = ByteBuffer.allocate(2 * v.length).order(ByteOrder.LITTLE_ENDIAN);
                 for (float f : v) {
-                    b.putShort(HalfFloats.toBfloat16(f));
+                    b.putShort(dtype == SafetensorsDtype.BF16 ? HalfFloats.toBfloat16(f) : HalfFloats.toFloat16(f));
                 }
-                w.addRaw(t.name(), SafetensorsDtype.BF16, t.shape(), b.array());
+                w.addRaw(t.name(), dtype, t.shape(), b.array());
             }
         }
         w.writeAtomically(dst.resolve("model.safetensors"));

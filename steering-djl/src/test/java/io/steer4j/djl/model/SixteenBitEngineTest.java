@@ -19,6 +19,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
@@ -34,15 +35,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * bfloat16 checkpoints on the Java CPU engine, which keeps their matrices in bfloat16 and widens them inside the
- * products, against the libtorch path on the same checkpoint, which widens every weight to float32 when it loads
- * (see {@link WeightStore}). Both multiply by exactly the same weight values, so the logits may differ only by the
+ * bfloat16 and float16 checkpoints on the Java CPU engine, which keeps their matrices in 16 bits and widens them
+ * inside the products, against the libtorch path on the same checkpoint, which widens every weight to float32
+ * when it loads (see {@link WeightStore}). Both multiply by exactly the same weight values, so the logits may differ only by the
  * order of float32 sums: the tolerance is the float32 engines' ({@link #TOL}, as {@code CpuEngineParityTest}).
  * Checked at every step of a cached generation with a steering plan active: the prompt pass (short: rows widened
  * a block at a time for the dot-product kernels; long: for the token-panel kernel) and the one-token decode steps
- * (the bfloat16 kernel). Every step is checked to have run on the Java engine.
+ * (the 16-bit kernels). Every step is checked to have run on the Java engine.
  */
-class Bfloat16EngineTest {
+class SixteenBitEngineTest {
     /** Largest |logit difference| allowed: float32 summation order only, as between the float32 engines. */
     private static final double TOL = 1e-4;
     private static final Map<String, LanguageModel> MODELS = new LinkedHashMap<>();
@@ -50,7 +51,7 @@ class Bfloat16EngineTest {
 
     @BeforeAll
     static void dir() throws IOException {
-        root = Files.createTempDirectory("steer4j-bf16");
+        root = Files.createTempDirectory("steer4j-16bit");
     }
 
     @AfterAll
@@ -58,12 +59,19 @@ class Bfloat16EngineTest {
         MODELS.values().forEach(LanguageModel::close);
     }
 
-    static List<String> checkpoints() {
+    /** Every checkpoint in each 16-bit dtype. */
+    static List<Arguments> checkpoints() {
         List<String> ids = new ArrayList<>(List.of("gpt2", "stories260k"));
         for (TinyFamily f : TinyFamily.values()) {
             ids.add(f.id());
         }
-        return ids;
+        List<Arguments> out = new ArrayList<>();
+        for (SafetensorsDtype d : List.of(SafetensorsDtype.BF16, SafetensorsDtype.F16)) {
+            for (String id : ids) {
+                out.add(Arguments.of(d, id));
+            }
+        }
+        return out;
     }
 
     /** The float32 folder of checkpoint {@code id}. */
@@ -86,20 +94,23 @@ class Bfloat16EngineTest {
         throw new IllegalArgumentException(id);
     }
 
-    /** The bfloat16 folder of checkpoint {@code id} (GPT-2 as its fixture writes it in BF16). */
-    private static Path bfloat16Folder(String id) throws IOException {
-        Path dir = root.resolve(id + "-bf16");
+    /** The {@code dtype} folder of checkpoint {@code id} (GPT-2 as its fixture writes it in that dtype). */
+    private static Path folder(String id, SafetensorsDtype dtype) throws IOException {
+        if (dtype == SafetensorsDtype.F32) {
+            return float32Folder(id);
+        }
+        Path dir = root.resolve(id + "-" + dtype);
         if (Files.isDirectory(dir)) {
             return dir;
         }
-        return id.equals("gpt2") ? TinyCheckpoints.gpt2(dir, SafetensorsDtype.BF16)
-                : Bfloat16Checkpoint.of(float32Folder(id), dir);
+        return id.equals("gpt2") ? TinyCheckpoints.gpt2(dir, dtype)
+                : HalfPrecisionCheckpoint.of(float32Folder(id), dir, dtype);
     }
 
-    private static LanguageModel model(String id, boolean bf16, CpuEngine engine) {
-        return MODELS.computeIfAbsent(id + (bf16 ? "/bf16/" : "/f32/") + engine, k -> {
+    private static LanguageModel model(String id, SafetensorsDtype dtype, CpuEngine engine) {
+        return MODELS.computeIfAbsent(id + "/" + dtype + "/" + engine, k -> {
             try {
-                Path dir = bf16 ? bfloat16Folder(id) : float32Folder(id);
+                Path dir = folder(id, dtype);
                 return LanguageModel.load(dir, LoadOptions.builder().cpuEngine(engine).build());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -109,34 +120,34 @@ class Bfloat16EngineTest {
 
     @ParameterizedTest
     @MethodSource("checkpoints")
-    void aShortPromptAndItsDecodeStepsGiveTheLibtorchLogitsWithAPlanActive(String id) {
+    void aShortPromptAndItsDecodeStepsGiveTheLibtorchLogitsWithAPlanActive(SafetensorsDtype dtype, String id) {
         long[] prompt = {1, 17, 5, 9, 3, 12, 7};
-        assertEnginesAgree(model(id, true, CpuEngine.JAVA), model(id, true, CpuEngine.LIBTORCH), prompt, 12);
+        assertEnginesAgree(model(id, dtype, CpuEngine.JAVA), model(id, dtype, CpuEngine.LIBTORCH), prompt, 12);
     }
 
     @ParameterizedTest
     @MethodSource("checkpoints")
-    void aLongPromptOnTheTokenPanelKernelGivesTheLibtorchLogitsWithAPlanActive(String id) {
+    void aLongPromptOnTheTokenPanelKernelGivesTheLibtorchLogitsWithAPlanActive(SafetensorsDtype dtype, String id) {
         long[] prompt = new long[37]; // two full 16-token panels and a partial one
         for (int i = 0; i < prompt.length; i++) {
             prompt[i] = (i * 7 + 3) % 20;
         }
         assertTrue(prompt.length >= CpuDecoder.PROMPT_KERNEL_MIN_TOKENS);
-        assertEnginesAgree(model(id, true, CpuEngine.JAVA), model(id, true, CpuEngine.LIBTORCH), prompt, 3);
+        assertEnginesAgree(model(id, dtype, CpuEngine.JAVA), model(id, dtype, CpuEngine.LIBTORCH), prompt, 3);
     }
 
     /**
-     * The Java engine's copy of a bfloat16 checkpoint holds each matrix value in 2 bytes instead of 4: the
+     * The Java engine's copy of a 16-bit checkpoint holds each matrix value in 2 bytes instead of 4: the
      * difference from the float32 checkpoint's copy is exactly 2 bytes per matrix value, the matrices counted from
      * the config (token embedding, an untied head, and each block's q|k|v, output, up (gate|up) and down);
      * norms, biases and learned positions stay float32.
      */
     @ParameterizedTest
     @MethodSource("checkpoints")
-    void theBfloat16CopyHoldsTwoBytesPerMatrixValue(String id) {
-        LanguageModel f32 = model(id, false, CpuEngine.JAVA);
-        LanguageModel bf16 = model(id, true, CpuEngine.JAVA);
-        assertEquals(CpuEngine.JAVA, bf16.cpuEngine());
+    void theSixteenBitCopyHoldsTwoBytesPerMatrixValue(SafetensorsDtype dtype, String id) {
+        LanguageModel f32 = model(id, SafetensorsDtype.F32, CpuEngine.JAVA);
+        LanguageModel half = model(id, dtype, CpuEngine.JAVA);
+        assertEquals(CpuEngine.JAVA, half.cpuEngine());
         ModelConfig c = f32.config();
         long d = c.hiddenSize();
         long q = (long) c.numHeads() * c.headDim();
@@ -145,14 +156,14 @@ class Bfloat16EngineTest {
         long perLayer = (q + 2 * kv) * d + d * q + (gated ? 2 : 1) * c.intermediateSize() * d
                 + d * c.intermediateSize();
         long matrices = (c.tieWordEmbeddings() ? 1 : 2) * c.vocabSize() * d + c.numLayers() * perLayer;
-        assertEquals(f32.javaEngineWeightBytes() - 2 * matrices, bf16.javaEngineWeightBytes(),
+        assertEquals(f32.javaEngineWeightBytes() - 2 * matrices, half.javaEngineWeightBytes(),
                 id + ": bytes held, float32 copy " + f32.javaEngineWeightBytes());
     }
 
     @Test
     void stories260kInBfloat16TakesLittleMoreThanHalfTheHeapOfItsFloat32Copy() {
-        long f32 = model("stories260k", false, CpuEngine.JAVA).javaEngineWeightBytes();
-        long bf16 = model("stories260k", true, CpuEngine.JAVA).javaEngineWeightBytes();
+        long f32 = model("stories260k", SafetensorsDtype.F32, CpuEngine.JAVA).javaEngineWeightBytes();
+        long bf16 = model("stories260k", SafetensorsDtype.BF16, CpuEngine.JAVA).javaEngineWeightBytes();
         double ratio = (double) bf16 / f32;
         assertTrue(ratio > 0.5 && ratio < 0.52,
                 "bfloat16 / float32 bytes held: " + bf16 + " / " + f32 + " = " + ratio);
