@@ -169,6 +169,41 @@ class SixteenBitEngineTest {
                 "bfloat16 / float32 bytes held: " + bf16 + " / " + f32 + " = " + ratio);
     }
 
+    /**
+     * The 16-bit checkpoint on the Java engine stays near its float32 original at every step with a plan active:
+     * largest |logit difference| within 2 % (float16) or 5 % (bfloat16) of the float32 step's largest |logit|, the
+     * tolerances of the GGUF loading test for the same roundings. Both runs are fed the float32 run's greedy
+     * tokens, so that one near tie does not send them down different continuations.
+     */
+    @ParameterizedTest
+    @MethodSource("checkpoints")
+    void theSixteenBitCheckpointStaysNearItsFloat32OriginalWithAPlanActive(SafetensorsDtype dtype, String id) {
+        LanguageModel f32 = model(id, SafetensorsDtype.F32, CpuEngine.JAVA);
+        LanguageModel half = model(id, dtype, CpuEngine.JAVA);
+        double share = dtype == SafetensorsDtype.BF16 ? 0.05 : 0.02;
+        long[] prompt = {1, 17, 5, 9, 3, 12, 7};
+        List<float[]> wide;
+        List<float[]> narrow;
+        try (NDManager consts = f32.newCallManager()) {
+            wide = steps(f32, prompt, 12, planHooks(f32, consts), null);
+            long[] forced = new long[wide.size()];
+            for (int i = 0; i < forced.length; i++) {
+                forced[i] = argmax(wide.get(i));
+            }
+            narrow = steps(half, prompt, 12, planHooks(half, consts), forced);
+        }
+        for (int i = 0; i < wide.size(); i++) {
+            double max = 0;
+            double scale = 0;
+            for (int k = 0; k < wide.get(i).length; k++) {
+                max = Math.max(max, Math.abs(wide.get(i)[k] - narrow.get(i)[k]));
+                scale = Math.max(scale, Math.abs(wide.get(i)[k]));
+            }
+            assertTrue(max <= share * scale, id + " " + dtype + " step " + i + ": max |logit difference| " + max
+                    + " > " + share + " x " + scale);
+        }
+    }
+
     /** A steering plan of several operators and token scopes, applied by both engines. */
     private static HookSet planHooks(LanguageModel m, NDManager consts) {
         int hidden = m.hiddenSize();
@@ -203,8 +238,8 @@ class SixteenBitEngineTest {
         List<float[]> java;
         List<float[]> torch;
         try (NDManager consts = j.newCallManager()) {
-            java = steps(j, prompt, steps, planHooks(j, consts));
-            torch = steps(t, prompt, steps, planHooks(t, consts));
+            java = steps(j, prompt, steps, planHooks(j, consts), null);
+            torch = steps(t, prompt, steps, planHooks(t, consts), null);
         }
         for (int i = 0; i <= steps; i++) {
             float[] e = torch.get(i);
@@ -219,10 +254,11 @@ class SixteenBitEngineTest {
     }
 
     /**
-     * The last-position logits of a prompt pass and {@code steps} greedy decode steps in one cache; on the Java
-     * engine, checks that each step ran there, once.
+     * The last-position logits of a prompt pass and {@code steps} decode steps in one cache, each step fed the
+     * previous step's greedy token, or {@code forced[i]} after step {@code i} when given; on the Java engine,
+     * checks that each step ran there, once.
      */
-    private static List<float[]> steps(LanguageModel m, long[] prompt, int steps, HookSet hooks) {
+    private static List<float[]> steps(LanguageModel m, long[] prompt, int steps, HookSet hooks, long[] forced) {
         List<float[]> out = new ArrayList<>();
         boolean onJava = m.cpuEngine() == CpuEngine.JAVA;
         try (NDManager call = m.newCallManager()) {
@@ -238,15 +274,19 @@ class SixteenBitEngineTest {
                         + ": passes on the Java engine");
                 float[] f = m.compute(logits::toFloatArray);
                 out.add(f);
-                int best = 0;
-                for (int k = 1; k < f.length; k++) {
-                    if (f[k] > f[best]) {
-                        best = k;
-                    }
-                }
-                next = best;
+                next = forced == null ? argmax(f) : forced[i];
             }
         }
         return out;
+    }
+
+    private static int argmax(float[] f) {
+        int best = 0;
+        for (int k = 1; k < f.length; k++) {
+            if (f[k] > f[best]) {
+                best = k;
+            }
+        }
+        return best;
     }
 }
