@@ -63,10 +63,6 @@ public record Bfloat16Matrix(int[][] packed, int cols) implements WeightMatrix {
 
     @Override
     public void widenRow(int r, float[] dst, int at) {
-        int[] row = packed[r];
-        for (int k = 0; k < row.length; k++) {
-            dst[at + 2 * k] = Float.intBitsToFloat(row[k] << 16);
-            dst[at + 2 * k + 1] = Float.intBitsToFloat(row[k] & 0xFFFF0000);
-        }
+        QuantizedKernels.widen(packed[r], true, dst, at);
     }
 }

@@ -56,12 +56,9 @@ public record Float16Matrix(int[][] packed, int cols) implements WeightMatrix {
         return 2L * rows() * cols;
     }
 
+    /** Exact for every finite half (the kernels' conversion; see {@link QuantizedKernels#f16}). */
     @Override
     public void widenRow(int r, float[] dst, int at) {
-        int[] row = packed[r];
-        for (int k = 0; k < row.length; k++) {
-            dst[at + 2 * k] = HalfFloats.fromFloat16((short) row[k]);
-            dst[at + 2 * k + 1] = HalfFloats.fromFloat16((short) (row[k] >>> 16));
-        }
+        QuantizedKernels.widen(packed[r], false, dst, at);
     }
 }

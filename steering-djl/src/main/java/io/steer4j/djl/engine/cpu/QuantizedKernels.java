@@ -95,6 +95,7 @@ final class QuantizedKernels {
                 matvecBf16(even, odd, in, w, bias, y, 0, out);
                 matvecF16(even, odd, in, w, bias, y, 0, out);
                 matvecQ8(x, in, q, d, bias, y, 0, out);
+                widen(w[i % out], (i & 1) == 0, x, 0);
             }
         }
     }
@@ -104,6 +105,33 @@ final class QuantizedKernels {
         for (int k = 0; k < in / 2; k++) {
             even[k] = x[2 * k];
             odd[k] = x[2 * k + 1];
+        }
+    }
+
+    /**
+     * Widens a packed 16-bit row ({@code pairs.length * 2} values, bfloat16 when {@code bf16}, else float16) to
+     * float32 in {@code dst[at ..]}, in element order. Vectorised: an int vector of pairs read as shorts is the
+     * values in order (low half first, as little-endian memory), and each half of it widened to ints and shifted
+     * to the top of a float is the bfloat16 value (float16: then converted as {@link #f16}).
+     */
+    static void widen(int[] pairs, boolean bf16, float[] dst, int at) {
+        int bound = I.loopBound(pairs.length);
+        int k = 0;
+        for (; k < bound; k += L) {
+            jdk.incubator.vector.ShortVector h = IntVector.fromArray(I, pairs, k).reinterpretAsShorts();
+            for (int part = 0; part < 2; part++) {
+                IntVector top = ((IntVector) h.convertShape(VectorOperators.S2I, I, part))
+                        .lanewise(VectorOperators.LSHL, 16);
+                FloatVector f = bf16 ? top.reinterpretAsFloats()
+                        : top.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, 0x8FFFFFFF)
+                                .reinterpretAsFloats().mul(F16_SCALE);
+                f.intoArray(dst, at + 2 * k + part * L);
+            }
+        }
+        for (; k < pairs.length; k++) {
+            int p = pairs[k];
+            dst[at + 2 * k] = bf16 ? Float.intBitsToFloat(p << 16) : f16(p & 0xFFFF);
+            dst[at + 2 * k + 1] = bf16 ? Float.intBitsToFloat(p & 0xFFFF0000) : f16(p >>> 16);
         }
     }
 

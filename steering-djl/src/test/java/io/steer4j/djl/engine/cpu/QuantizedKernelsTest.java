@@ -92,6 +92,35 @@ class QuantizedKernelsTest {
         assertProducts(widened, x, bias, y);
     }
 
+    /**
+     * Widening a packed row (as the prompt passes do) gives each value in element order, at the given offset:
+     * bfloat16 and finite float16 values exactly as the codecs widen them; 101 pairs leave a tail after the
+     * vector loop.
+     */
+    @Test
+    void widenedRowsHoldEveryValueInElementOrder() {
+        Random rnd = new Random(2816);
+        for (boolean bf16 : new boolean[] {true, false}) {
+            short[] h = new short[202];
+            for (int i = 0; i < h.length; i++) {
+                int bits = rnd.nextInt(1 << 16);
+                h[i] = (short) (!bf16 && (bits & 0x7C00) == 0x7C00 ? bits & 0xBFFF : bits); // finite halves
+                if (bf16 && (bits & 0x7F80) == 0x7F80) {
+                    h[i] = (short) (bits & 0xBFFF); // no infinities or NaNs: compared by value
+                }
+            }
+            float[] dst = new float[5 + h.length + 3];
+            QuantizedKernels.widen(QuantizedKernels.pack(h), bf16, dst, 5);
+            for (int i = 0; i < h.length; i++) {
+                float expected = bf16 ? HalfFloats.fromBfloat16(h[i]) : HalfFloats.fromFloat16(h[i]);
+                assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(dst[5 + i]),
+                        (bf16 ? "bfloat16" : "float16") + " value " + i);
+            }
+            assertEquals(0f, dst[4]);
+            assertEquals(0f, dst[5 + h.length]);
+        }
+    }
+
     @Test
     void theFloat16BitConversionIsExactForEveryFiniteHalf() {
         for (int h = 0; h < 0x10000; h++) {
