@@ -6,8 +6,8 @@ import java.util.Locale;
 
 /**
  * Which engine runs a model's one-row forward passes on the CPU (the prompt pass and decode steps of a
- * generation): steer4j's own Java CPU engine, SIMD loops from the JDK's Vector API over a float32 copy of the
- * weights, or libtorch. Batches, GPUs and stateless scoring passes always run on libtorch; both engines follow the
+ * generation): steer4j's own Java CPU engine, SIMD loops from the JDK's Vector API over its own copy of the
+ * weights (float32, or 16-bit matrices for a bfloat16 or float16 checkpoint), or libtorch. Batches, GPUs and stateless scoring passes always run on libtorch; both engines follow the
  * same forward description, run the same hooks and give the same logits to float32 rounding.
  *
  * <p>Chosen per model when it loads ({@link LoadOptions#cpuEngine}); the system property {@value #PROPERTY}

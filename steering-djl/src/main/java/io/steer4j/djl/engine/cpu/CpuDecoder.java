@@ -23,8 +23,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * one pass over the weights with ~5 hand-offs to the thread team per block and no per-operator cost.
  *
  * <p>It keeps the contract of every engine: every hook point runs through {@link HookRows}, keys and values go to
- * the row's {@link CpuKvCache}, and parity tests hold it to the libtorch pass's logits. It holds the float32 copy
- * of the weights it is given ({@link CpuWeights}); the model keeps its libtorch weights for batches, GPUs and
+ * the row's {@link CpuKvCache}, and parity tests hold it to the libtorch pass's logits. It holds the copy of the
+ * weights it is given ({@link CpuWeights}: float32, or 16-bit matrices widened inside the products); the model keeps its libtorch weights for batches, GPUs and
  * scoring.
  *
  * <pre>{@code
