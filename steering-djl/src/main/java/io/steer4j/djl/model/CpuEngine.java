@@ -5,10 +5,11 @@ import io.steer4j.djl.engine.cpu.CpuThreads;
 import java.util.Locale;
 
 /**
- * Which engine runs a model's one-row forward passes on the CPU (the prompt pass and decode steps of a
- * generation): steer4j's own Java CPU engine, SIMD loops from the JDK's Vector API over its own copy of the
- * weights (float32, or 16-bit matrices for a bfloat16 or float16 checkpoint), or libtorch. Batches, GPUs and stateless scoring passes always run on libtorch; both engines follow the
- * same forward description, run the same hooks and give the same logits to float32 rounding.
+ * Which engine runs a model's one-row forward passes on the CPU (the prompt pass and decode steps of a generation):
+ * steer4j's own Java CPU engine, SIMD loops from the JDK's Vector API over its own copy of the weights (float32, or
+ * 16-bit matrices for a bfloat16 or float16 checkpoint), or libtorch. Batches, GPUs and stateless scoring passes always
+ * run on libtorch; both engines follow the same forward description, run the same hooks and give the same logits to
+ * float32 rounding.
  *
  * <p>Chosen per model when it loads ({@link LoadOptions#cpuEngine}); the system property {@value #PROPERTY}
  * ({@code auto}, {@code java} or {@code libtorch}), when set, overrides that choice for every model loaded after.

@@ -22,10 +22,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * libtorch's matrix-vector products streamed the weights well below the machine's read bandwidth. Here a step is
  * one pass over the weights with ~5 hand-offs to the thread team per block and no per-operator cost.
  *
- * <p>It keeps the contract of every engine: every hook point runs through {@link HookRows}, keys and values go to
- * the row's {@link CpuKvCache}, and parity tests hold it to the libtorch pass's logits. It holds the copy of the
- * weights it is given ({@link CpuWeights}: float32, or 16-bit matrices widened inside the products); the model keeps its libtorch weights for batches, GPUs and
- * scoring.
+ * <p>It keeps the contract of every engine: every hook point runs through {@link HookRows}, keys and values go to the
+ * row's {@link CpuKvCache}, and parity tests hold it to the libtorch pass's logits. It holds the copy of the weights it
+ * is given ({@link CpuWeights}: float32, or 16-bit matrices widened inside the products); the model keeps its libtorch
+ * weights for batches, GPUs and scoring.
  *
  * <pre>{@code
  * CpuDecoder d = CpuDecoder.create(spec, weights);
@@ -262,12 +262,12 @@ public final class CpuDecoder {
     }
 
     /**
-     * {@code x [t, in] @ m.w^T + m.b}: rows of the weight split over the thread team. Float32 weights go to the
-     * float kernels as they are. 16-bit weights (bfloat16, float16): one token (a decode step, bound by reading
-     * the weights) runs the 16-bit kernel, which widens each loaded vector in registers; more tokens widen the
-     * part's rows a block at a time into float32 scratch and run the float kernels on the block, so each weight is read and
-     * widened once per pass however many tokens there are (the 16-bit kernels would read every row once per
-     * token), and each output is the float32 kernels' sum over the widened weights.
+     * {@code x [t, in] @ m.w^T + m.b}: rows of the weight split over the thread team. Float32 weights go to the float
+     * kernels as they are. 16-bit weights (bfloat16, float16): one token (a decode step, bound by reading the weights)
+     * runs the 16-bit kernel, which widens each loaded vector in registers; more tokens widen the part's rows a block
+     * at a time into float32 scratch and run the float kernels on the block, so each weight is read and widened once
+     * per pass however many tokens there are (the 16-bit kernels would read every row once per token), and each output
+     * is the float32 kernels' sum over the widened weights.
      */
     static float[] matmul(float[] x, int t, Projection m) {
         float[] y = new float[t * m.out()];
