@@ -55,13 +55,18 @@ final class GgufModelWriter {
      * [F32|F16|BF16|Q8_0]} (with a type, the folder's tokenizer is written too). In the benchmark's process the
      * conversion's ~2x model size of temporary arrays would inflate its peak RSS.
      */
+    /** The last argument that writes the placeholder vocabulary instead of the folder's tokenizer. */
+    static final String PLACEHOLDER_VOCABULARY = "--placeholder-vocabulary";
+
     public static void main(String[] args) throws IOException {
-        if (args.length != 2 && args.length != 3) {
-            System.err.println("usage: GgufModelWriter MODEL_DIR OUT.gguf [F32|F16|BF16|Q8_0]");
+        boolean placeholder = args.length == 4 && args[3].equals(PLACEHOLDER_VOCABULARY);
+        if ((args.length != 2 && args.length != 3 && !placeholder)) {
+            System.err.println("usage: GgufModelWriter MODEL_DIR OUT.gguf [F32|F16|BF16|Q8_0 ["
+                    + PLACEHOLDER_VOCABULARY + "]]");
             System.exit(2);
         }
         System.out.println(args.length == 2 ? convert(Path.of(args[0]), Path.of(args[1]))
-                : convert(Path.of(args[0]), Path.of(args[1]), GgmlType.valueOf(args[2])));
+                : convert(Path.of(args[0]), Path.of(args[1]), GgmlType.valueOf(args[2]), !placeholder));
     }
 
     /**
@@ -93,8 +98,10 @@ final class GgufModelWriter {
         for (String n : names) {
             var t = header.tensor(n);
             if (t.isPresent()) {
-                if (t.get().dtype() != SafetensorsDtype.F32) {
-                    throw new IOException(n + " is " + t.get().dtype() + "; the peer benchmark converts F32 checkpoints");
+                SafetensorsDtype d = t.get().dtype();
+                if (d != SafetensorsDtype.F32 && d != SafetensorsDtype.BF16 && d != SafetensorsDtype.F16) {
+                    throw new IOException(n + " is " + d + "; the peer benchmark converts F32, BF16 and F16 "
+                            + "checkpoints");
                 }
                 return header.readFloats(channel, t.get(), weights);
             }

@@ -2,6 +2,10 @@ package io.steer4j.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.steer4j.core.format.gguf.GgmlType;
+import io.steer4j.core.format.safetensors.SafetensorsDtype;
+import io.steer4j.core.format.safetensors.SafetensorsHeader;
+import io.steer4j.core.format.safetensors.SafetensorsTensorInfo;
 import io.steer4j.djl.model.CpuEngine;
 import io.steer4j.djl.model.LanguageModel;
 
@@ -106,9 +110,10 @@ final class PeerSection {
         Path gguf = dir.resolve("model.gguf");
         try {
             long t0 = System.nanoTime();
-            long bytes = convertInChildJvm(gguf);
-            System.out.printf("  converted %s to a float32 GGUF of %.1f MB in %.1f s%n", lm.folder(), bytes / 1e6,
-                    (System.nanoTime() - t0) / 1e9);
+            GgmlType type = storedType(lm.folder());
+            long bytes = convertInChildJvm(gguf, type);
+            System.out.printf("  converted %s to a %s GGUF of %.1f MB in %.1f s (the checkpoint's own matrix type)%n",
+                    lm.folder(), type, bytes / 1e6, (System.nanoTime() - t0) / 1e9);
             compare(gguf, out);
         } finally {
             Files.deleteIfExists(gguf);
@@ -118,13 +123,31 @@ final class PeerSection {
     }
 
     /** Runs {@link GgufModelWriter} in a child JVM so that its temporary arrays do not count in this one's RSS. */
-    private long convertInChildJvm(Path gguf) throws Exception {
+    private long convertInChildJvm(Path gguf, GgmlType type) throws Exception {
         ChildProcess p = ChildProcess.run(List.of(java(), "-cp", System.getProperty("java.class.path"),
-                GgufModelWriter.class.getName(), lm.folder().toString(), gguf.toString()), Map.of());
+                GgufModelWriter.class.getName(), lm.folder().toString(), gguf.toString(), type.name(),
+                GgufModelWriter.PLACEHOLDER_VOCABULARY), Map.of());
         if (p.exitCode() != 0 || !Files.isRegularFile(gguf)) {
             throw new IOException("GGUF conversion failed (exit " + p.exitCode() + "):\n" + p.output());
         }
         return Files.size(gguf);
+    }
+
+    /**
+     * The type llama.cpp gets the matrices in: the checkpoint's own (a bfloat16 checkpoint becomes a BF16 GGUF, so
+     * both sides read the same bytes per weight; widening it to F32 would make llama.cpp read twice as many).
+     */
+    static GgmlType storedType(Path folder) throws IOException {
+        SafetensorsHeader h = SafetensorsHeader.read(folder.resolve("model.safetensors"));
+        boolean bf16 = false;
+        boolean f16 = false;
+        for (SafetensorsTensorInfo t : h.tensors()) {
+            if (t.shape().length == 2) {
+                bf16 |= t.dtype() == SafetensorsDtype.BF16;
+                f16 |= t.dtype() == SafetensorsDtype.F16;
+            }
+        }
+        return bf16 ? GgmlType.BF16 : f16 ? GgmlType.F16 : GgmlType.F32;
     }
 
     private static String java() {

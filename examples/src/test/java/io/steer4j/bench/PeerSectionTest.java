@@ -71,6 +71,18 @@ class PeerSectionTest {
     }
 
     @Test
+    void llamaCppGetsTheMatricesInTheCheckpointsOwnType(@TempDir Path tmp) throws IOException {
+        Path f32 = io.steer4j.fixtures.TinyCheckpoints.gpt2(tmp.resolve("f32"));
+        Path bf16 = io.steer4j.fixtures.TinyCheckpoints.gpt2(tmp.resolve("bf16"),
+                io.steer4j.core.format.safetensors.SafetensorsDtype.BF16);
+        Path f16 = io.steer4j.fixtures.TinyCheckpoints.gpt2(tmp.resolve("f16"),
+                io.steer4j.core.format.safetensors.SafetensorsDtype.F16);
+        assertEquals(io.steer4j.core.format.gguf.GgmlType.F32, PeerSection.storedType(f32));
+        assertEquals(io.steer4j.core.format.gguf.GgmlType.BF16, PeerSection.storedType(bf16));
+        assertEquals(io.steer4j.core.format.gguf.GgmlType.F16, PeerSection.storedType(f16));
+    }
+
+    @Test
     void thePeerIsTimedByLlamaCppsOwnClockWhenItsScriptReportsIt() throws IOException {
         var json = new com.fasterxml.jackson.databind.ObjectMapper();
         PeerSection.Run r = PeerSection.fromJson(json.readTree("{\"prompt_ms\":5.0,\"decode_tokens_per_s\":1500.0,"

@@ -95,7 +95,7 @@ public final class CpuDecoder {
 
     /**
      * The engine for a decoder. Nothing starts here: the worker team ({@link SpinPool#shared}) and the kernels'
-     * compilation ({@link SimdKernels#warmUpInBackground}) start with the first pass of the process. Loading used to
+     * compilation ({@link KernelWarmUp#warmUpInBackground}) start with the first pass of the process. Loading used to
      * run decode steps until the JIT settled (0.3 to 3 s; on a busy 2-core machine the kernels alone took 2-3 s),
      * which made a short CLI run slower than libtorch even when it ran no one-row pass at all (the demo generates in
      * batches); throwaway work never shortens a run, it only moves time from the first generation to loading.
@@ -126,7 +126,7 @@ public final class CpuDecoder {
      */
     public float[] run(long[] tokens, int start, CpuKvCache kv, HookRows sites, boolean allLogits) {
         passes.incrementAndGet();
-        SimdKernels.warmUpInBackground();
+        KernelWarmUp.warmUpInBackground();
         if (halfWeights) {
             QuantizedKernels.warmUpInBackground();
         }
@@ -223,7 +223,7 @@ public final class CpuDecoder {
                     int p = w / heads;
                     int head = w % heads;
                     int j0 = p * lanes;
-                    SimdKernels.attendPanel(qkv, width, head * hd, j0, Math.min(lanes, t - j0), keys, values,
+                    AttentionKernels.attendPanel(qkv, width, head * hd, j0, Math.min(lanes, t - j0), keys, values,
                             kv.at(head / group, 0), past, hd, scale, qP, sc, ctx, qDim, head * hd);
                 }
             });
@@ -236,7 +236,7 @@ public final class CpuDecoder {
                 int j = w / heads;
                 int head = w % heads;
                 // causal: the cached slots and the new tokens up to this one; this head's slots are contiguous
-                SimdKernels.attendHead(qkv, j * width + head * hd, keys, values, kv.at(head / group, 0),
+                AttentionKernels.attendHead(qkv, j * width + head * hd, keys, values, kv.at(head / group, 0),
                         past + j + 1, hd, scale, scores, ctx, j * qDim + head * hd);
             }
         });

@@ -57,7 +57,7 @@ final class QuantizedKernels {
             new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
-     * Runs {@link #warmUp} once per JVM on a low-priority daemon thread, as {@code SimdKernels.warmUpInBackground}
+     * Runs {@link #warmUp} once per JVM on a low-priority daemon thread, as {@code KernelWarmUp.warmUpInBackground}
      * does for the float kernels; the decoder starts it with its first pass when it holds 16-bit weights.
      */
     static void warmUpInBackground() {

@@ -129,7 +129,7 @@ class SimdKernelsTest {
         float[] q = random(rnd, 2 * hd);
         float scale = (float) (4 / Math.sqrt(hd)); // sharper than 1/sqrt(hd), so the softmax is far from flat
         float[] ctx = new float[3 * hd];
-        SimdKernels.attendHead(q, hd, keys, values, base, visible, hd, scale, new float[visible], ctx, hd);
+        AttentionKernels.attendHead(q, hd, keys, values, base, visible, hd, scale, new float[visible], ctx, hd);
 
         double[] p = new double[visible];
         double max = Double.NEGATIVE_INFINITY;
@@ -159,7 +159,7 @@ class SimdKernelsTest {
 
     /**
      * A panel of queries gives each query its own causal attention: every query of the panel sees the cached slots
-     * and the pass's tokens up to itself, no later one, as {@link SimdKernels#attendHead} computes it per query.
+     * and the pass's tokens up to itself, no later one, as {@link AttentionKernels#attendHead} computes it per query.
      */
     @ParameterizedTest(name = "head size {0}, {1} cached slots, panel of {2} queries from token {3}")
     @CsvSource({
@@ -182,12 +182,12 @@ class SimdKernelsTest {
         float scale = (float) (4 / Math.sqrt(hd));
         int ctxWidth = 2 * hd;
         float[] ctx = new float[tokens * ctxWidth];
-        SimdKernels.attendPanel(qkv, width, qOff, j0, n, keys, values, base, past, hd, scale, new float[hd * lanes],
+        AttentionKernels.attendPanel(qkv, width, qOff, j0, n, keys, values, base, past, hd, scale, new float[hd * lanes],
                 new float[(past + tokens) * lanes], ctx, ctxWidth, hd);
         for (int l = 0; l < n; l++) {
             int j = j0 + l;
             float[] alone = new float[hd];
-            SimdKernels.attendHead(qkv, j * width + qOff, keys, values, base, past + j + 1, hd, scale,
+            AttentionKernels.attendHead(qkv, j * width + qOff, keys, values, base, past + j + 1, hd, scale,
                     new float[past + j + 1], alone, 0);
             for (int i = 0; i < hd; i++) {
                 assertEquals(alone[i], ctx[j * ctxWidth + hd + i], 1e-5, "query " + j + " feature " + i);
