@@ -1,5 +1,7 @@
 package io.steer4j.djl.engine.cpu;
 
+import io.steer4j.core.format.gguf.HalfFloats;
+
 /**
  * A weight held as bfloat16, half the bytes of float32, widened to float32 inside the products
  * ({@link QuantizedKernels#matvecBf16}): each row is {@code cols / 2} ints, element {@code 2k} in the low half of
@@ -15,16 +17,7 @@ package io.steer4j.djl.engine.cpu;
 public record Bfloat16Matrix(int[][] packed, int cols) implements WeightMatrix {
     /** Checks the shape: at least one row, an even width, every row {@code cols / 2} ints. */
     public Bfloat16Matrix {
-        if (packed.length == 0 || cols <= 0 || cols % 2 != 0) {
-            throw new IllegalArgumentException("bfloat16 rows hold an even number of values, at least one row; got "
-                    + packed.length + " rows of " + cols);
-        }
-        for (int r = 0; r < packed.length; r++) {
-            if (packed[r].length != cols / 2) {
-                throw new IllegalArgumentException("row " + r + " has " + 2 * packed[r].length + " values, expected "
-                        + cols);
-            }
-        }
+        PackedHalves.checkShape(packed, cols, "bfloat16");
     }
 
     /**
@@ -32,23 +25,7 @@ public record Bfloat16Matrix(int[][] packed, int cols) implements WeightMatrix {
      * exact for values that came from bfloat16, as a widened bfloat16 checkpoint's do).
      */
     public static Bfloat16Matrix rounded(float[] values, int rows, int cols) {
-        if ((long) rows * cols != values.length) {
-            throw new IllegalArgumentException(values.length + " values are not " + rows + " rows of " + cols);
-        }
-        int[][] packed = new int[rows][cols / 2];
-        for (int r = 0; r < rows; r++) {
-            int[] row = packed[r];
-            int at = r * cols;
-            for (int k = 0; k < cols / 2; k++) {
-                row[k] = (bits(values[at + 2 * k]) & 0xFFFF) | (bits(values[at + 2 * k + 1]) << 16);
-            }
-        }
-        return new Bfloat16Matrix(packed, cols);
-    }
-
-    /** The bfloat16 bits of {@code f}, rounded to nearest even; NaN stays a quiet NaN. */
-    private static int bits(float f) {
-        return io.steer4j.core.format.gguf.HalfFloats.toBfloat16(f);
+        return new Bfloat16Matrix(PackedHalves.pack(values, rows, cols, HalfFloats::toBfloat16), cols);
     }
 
     @Override

@@ -14,16 +14,7 @@ import io.steer4j.core.format.gguf.HalfFloats;
 public record Float16Matrix(int[][] packed, int cols) implements WeightMatrix {
     /** Checks the shape: at least one row, an even width, every row {@code cols / 2} ints. */
     public Float16Matrix {
-        if (packed.length == 0 || cols <= 0 || cols % 2 != 0) {
-            throw new IllegalArgumentException("float16 rows hold an even number of values, at least one row; got "
-                    + packed.length + " rows of " + cols);
-        }
-        for (int r = 0; r < packed.length; r++) {
-            if (packed[r].length != cols / 2) {
-                throw new IllegalArgumentException("row " + r + " has " + 2 * packed[r].length + " values, expected "
-                        + cols);
-            }
-        }
+        PackedHalves.checkShape(packed, cols, "float16");
     }
 
     /**
@@ -31,19 +22,7 @@ public record Float16Matrix(int[][] packed, int cols) implements WeightMatrix {
      * exact for values that came from float16, as a widened float16 checkpoint's do).
      */
     public static Float16Matrix rounded(float[] values, int rows, int cols) {
-        if ((long) rows * cols != values.length) {
-            throw new IllegalArgumentException(values.length + " values are not " + rows + " rows of " + cols);
-        }
-        int[][] packed = new int[rows][cols / 2];
-        for (int r = 0; r < rows; r++) {
-            int[] row = packed[r];
-            int at = r * cols;
-            for (int k = 0; k < cols / 2; k++) {
-                row[k] = (HalfFloats.toFloat16(values[at + 2 * k]) & 0xFFFF)
-                        | (HalfFloats.toFloat16(values[at + 2 * k + 1]) << 16);
-            }
-        }
-        return new Float16Matrix(packed, cols);
+        return new Float16Matrix(PackedHalves.pack(values, rows, cols, HalfFloats::toFloat16), cols);
     }
 
     @Override
