@@ -282,9 +282,10 @@ class CpuEngineParityTest {
 
     /**
      * A steering plan of every operator and token scope, at every hook point: the Java engine applies it to float
-     * arrays ({@link io.steer4j.djl.hooks.FloatActivationHook}), libtorch to NDArrays.
+     * arrays ({@link io.steer4j.djl.hooks.FloatActivationHook}), libtorch to NDArrays. {@link SixteenBitEngineTest}
+     * steps its 16-bit checkpoints under the same plan.
      */
-    private static HookSet planHooks(LanguageModel m, NDManager consts) {
+    static HookSet planHooks(LanguageModel m, NDManager consts) {
         int hidden = m.hiddenSize();
         int last = m.numLayers() - 1;
         int mid = m.numLayers() / 2;

@@ -3,16 +3,9 @@ package io.steer4j.djl.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.steer4j.core.format.safetensors.SafetensorsDtype;
-import io.steer4j.core.plan.HookPoint;
-import io.steer4j.core.plan.Intervention;
-import io.steer4j.core.plan.InterventionOperator;
-import io.steer4j.core.plan.PositionRange;
-import io.steer4j.core.plan.SteeringPlan;
-import io.steer4j.core.plan.TokenScope;
 import io.steer4j.djl.RealModels;
 import io.steer4j.djl.engine.cpu.CpuDecoder;
 import io.steer4j.djl.hooks.HookSet;
-import io.steer4j.djl.steering.PlanHooksForTests;
 import io.steer4j.fixtures.TinyCheckpoints;
 import io.steer4j.fixtures.TinyFamily;
 import org.junit.jupiter.api.AfterAll;
@@ -185,12 +178,12 @@ class SixteenBitEngineTest {
         List<float[]> wide;
         List<float[]> narrow;
         try (NDManager consts = f32.newCallManager()) {
-            wide = steps(f32, prompt, 12, planHooks(f32, consts), null);
+            wide = steps(f32, prompt, 12, CpuEngineParityTest.planHooks(f32, consts), null);
             long[] forced = new long[wide.size()];
             for (int i = 0; i < forced.length; i++) {
                 forced[i] = argmax(wide.get(i));
             }
-            narrow = steps(half, prompt, 12, planHooks(half, consts), forced);
+            narrow = steps(half, prompt, 12, CpuEngineParityTest.planHooks(half, consts), forced);
         }
         for (int i = 0; i < wide.size(); i++) {
             double max = 0;
@@ -204,42 +197,14 @@ class SixteenBitEngineTest {
         }
     }
 
-    /** A steering plan of several operators and token scopes, applied by both engines. */
-    private static HookSet planHooks(LanguageModel m, NDManager consts) {
-        int hidden = m.hiddenSize();
-        int last = m.numLayers() - 1;
-        int mid = m.numLayers() / 2;
-        float[] a = direction(hidden, 0.37);
-        float[] b = direction(hidden, 1.91);
-        SteeringPlan plan = SteeringPlan.builder()
-                .add(new Intervention(0, HookPoint.RESID_POST, a, 4.0, TokenScope.all(), InterventionOperator.ADD, false))
-                .add(new Intervention(mid, HookPoint.ATTN_OUT, b, 0, TokenScope.promptOnly(),
-                        InterventionOperator.ABLATE, false))
-                .add(new Intervention(mid, HookPoint.RESID_PRE, b, 1.5,
-                        TokenScope.ranges(List.of(new PositionRange(2, 4), PositionRange.startingAt(9))),
-                        InterventionOperator.ADD_AFTER_ABLATE, false))
-                .add(new Intervention(last, HookPoint.RESID_POST, a, 3.0, TokenScope.from(5),
-                        InterventionOperator.ADD, true))
-                .build();
-        return PlanHooksForTests.hooks(plan, consts, hidden);
-    }
-
-    private static float[] direction(int hidden, double freq) {
-        float[] v = new float[hidden];
-        for (int i = 0; i < hidden; i++) {
-            v[i] = (float) Math.sin(i * freq + 0.3) * 0.3f;
-        }
-        return v;
-    }
-
     private static void assertEnginesAgree(LanguageModel j, LanguageModel t, long[] prompt, int steps) {
         assertEquals(CpuEngine.JAVA, j.cpuEngine());
         assertEquals(CpuEngine.LIBTORCH, t.cpuEngine());
         List<float[]> java;
         List<float[]> torch;
         try (NDManager consts = j.newCallManager()) {
-            java = steps(j, prompt, steps, planHooks(j, consts), null);
-            torch = steps(t, prompt, steps, planHooks(t, consts), null);
+            java = steps(j, prompt, steps, CpuEngineParityTest.planHooks(j, consts), null);
+            torch = steps(t, prompt, steps, CpuEngineParityTest.planHooks(t, consts), null);
         }
         for (int i = 0; i <= steps; i++) {
             float[] e = torch.get(i);
