@@ -178,22 +178,28 @@ final class OpenAiHandler extends Handler.Abstract {
         }
         HangUpWatch watch = HangUpWatch.start(watcher, endPoint, cancel);
         watching.incrementAndGet();
-        CompletionService.Completion c;
+        CompletionService.Completion c = null;
+        GenerationCancelledException cancelledBy = null;
         try {
             c = service.run(req, t -> { }, cancel);
         } catch (GenerationCancelledException e) {
-            cancelled.incrementAndGet();
-            callback.failed(e);
-            return;
+            cancelledBy = e;
         } finally {
-            // Stopped on every way out, refusals included: a watch left running reads the first byte of the
-            // connection's next request (a client reusing it saw "OST is not allowed here").
-            if (watch.stop()) {
-                response.getHeaders().put(HttpHeader.CONNECTION, "close"); // it read a byte of a pipelined request
-            }
+            // Stopped on every way out, refusals included, and before the answer or the failure is sent: a watch
+            // left running reads the first byte of the connection's next request (a client reusing the connection
+            // saw "OST is not allowed here").
+            boolean readAhead = watch.stop();
             watching.decrementAndGet();
             inFlight.decrementAndGet();
             endPoint.setIdleTimeout(idleTimeout);
+            if (readAhead) { // it read a byte of a pipelined request: the answer (or refusal) closes the connection
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            }
+        }
+        if (cancelledBy != null) {
+            cancelled.incrementAndGet();
+            callback.failed(cancelledBy);
+            return;
         }
         writeJson(response, callback, 200, OpenAiJson.completion(chat, id, created, req.model(), c.text(),
                 c.finishReason(), c.promptTokens(), c.completionTokens()).toString());
