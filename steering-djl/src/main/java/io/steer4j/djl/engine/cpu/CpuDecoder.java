@@ -128,7 +128,7 @@ public final class CpuDecoder {
         passes.incrementAndGet();
         KernelWarmUp.warmUpInBackground();
         if (halfWeights) {
-            QuantizedKernels.warmUpInBackground();
+            KernelWarmUp.halfKernelsInBackground();
         }
         int t = tokens.length;
         int d = c.hidden();

@@ -18,6 +18,8 @@ final class KernelWarmUp {
     private static volatile boolean warmed;
     private static final java.util.concurrent.atomic.AtomicBoolean warmUpStarted =
             new java.util.concurrent.atomic.AtomicBoolean();
+    private static final java.util.concurrent.atomic.AtomicBoolean halfWarmUpStarted =
+            new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
      * Runs {@link #warmUp} once per JVM on a low-priority daemon thread, so that the kernels are compiled while
@@ -25,14 +27,29 @@ final class KernelWarmUp {
      * it ends run the same kernels meanwhile, which only brings their compilation forward.
      */
     static void warmUpInBackground() {
-        if (warmed || !warmUpStarted.compareAndSet(false, true)) {
+        if (!warmed) {
+            startOnce(warmUpStarted, KernelWarmUp::warmUp, "steer4j-cpu-warm-up");
+        }
+    }
+
+    /**
+     * The same for {@link QuantizedKernels#warmUp}, the 16-bit kernels: the decoder starts it with its first pass
+     * when it holds 16-bit weights.
+     */
+    static void halfKernelsInBackground() {
+        startOnce(halfWarmUpStarted, QuantizedKernels::warmUp, "steer4j-cpu-warm-up-16bit");
+    }
+
+    private static void startOnce(java.util.concurrent.atomic.AtomicBoolean started, Runnable warmUp, String name) {
+        if (!started.compareAndSet(false, true)) {
             return;
         }
-        Thread t = new Thread(KernelWarmUp::warmUp, "steer4j-cpu-warm-up");
+        Thread t = new Thread(warmUp, name);
         t.setDaemon(true);
         t.setPriority(Thread.MIN_PRIORITY);
         t.start();
     }
+
     /** Calls per kernel in {@link #warmUp}: past C2's invocation threshold (a few thousand) with margin. */
     private static final int WARM_CALLS = 12_000;
 

@@ -53,23 +53,6 @@ final class QuantizedKernels {
     /** Calls per kernel in {@link #warmUp}: past C2's invocation threshold (a few thousand) with margin. */
     private static final int WARM_CALLS = 12_000;
 
-    private static final java.util.concurrent.atomic.AtomicBoolean warmUpStarted =
-            new java.util.concurrent.atomic.AtomicBoolean();
-
-    /**
-     * Runs {@link #warmUp} once per JVM on a low-priority daemon thread, as {@code KernelWarmUp.warmUpInBackground}
-     * does for the float kernels; the decoder starts it with its first pass when it holds 16-bit weights.
-     */
-    static void warmUpInBackground() {
-        if (!warmUpStarted.compareAndSet(false, true)) {
-            return;
-        }
-        Thread t = new Thread(QuantizedKernels::warmUp, "steer4j-cpu-warm-up-16bit");
-        t.setDaemon(true);
-        t.setPriority(Thread.MIN_PRIORITY);
-        t.start();
-    }
-
     /**
      * Runs every kernel on small rows (two shapes, so that row tails, leftover rows and the bias branch are all
      * taken) until C2 has compiled them with complete type profiles. Why: the Vector API's vectors stay in
