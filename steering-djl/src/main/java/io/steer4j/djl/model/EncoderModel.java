@@ -164,10 +164,7 @@ public final class EncoderModel implements AutoCloseable {
      * @throws IllegalArgumentException naming the layer and the valid range when the model has no such layer
      */
     public void checkLayer(int layer) {
-        if (layer < 0 || layer >= config.numLayers()) {
-            throw new IllegalArgumentException("layer " + layer + " is out of range: the model has "
-                    + config.numLayers() + " layers (0.." + (config.numLayers() - 1) + ")");
-        }
+        LayerIndex.check(layer, config.numLayers());
     }
 
     /** A manager for one call's arrays; close it when the call ends. */

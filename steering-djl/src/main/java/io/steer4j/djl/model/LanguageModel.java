@@ -257,10 +257,7 @@ public final class LanguageModel implements AutoCloseable {
      * @throws IllegalArgumentException naming the layer and the valid range
      */
     public void checkLayer(int layer) {
-        if (layer < 0 || layer >= config.numLayers()) {
-            throw new IllegalArgumentException("layer " + layer + " is out of range: the model has "
-                    + config.numLayers() + " layers (0.." + (config.numLayers() - 1) + ")");
-        }
+        LayerIndex.check(layer, config.numLayers());
     }
 
     /** Width of the residual stream. */
