@@ -296,13 +296,17 @@ final class PeerSection {
     }
 
     /**
-     * As above, with the collector this bench's JVM was given (the CLI's relaunch gives the serial one) passed on
-     * to both children, so each side runs under the JVM settings a user's plain command gets.
+     * As above, with the collector and heap sizing this bench's JVM was given (the CLI's relaunch gives the serial
+     * collector, a small young generation and a low free ratio) passed on to both children, so each side runs under
+     * the JVM settings a user's plain command gets.
      */
     static List<String> steer4jCommand(String java, long maxHeapBytes, int threads, CpuEngine engine,
                                        String classPath, List<String> childArgs, List<String> parentJvmOptions) {
         List<String> c = new ArrayList<>(List.of(java, "-Xmx" + (maxHeapBytes >> 20) + "m"));
-        parentJvmOptions.stream().filter(o -> o.startsWith("-XX:+Use") && o.endsWith("GC")).forEach(c::add);
+        parentJvmOptions.stream().filter(o -> (o.startsWith("-XX:+Use") && o.endsWith("GC"))
+                || o.startsWith("-Xmn") || o.startsWith("-XX:NewSize=") || o.startsWith("-XX:MaxNewSize=")
+                || o.startsWith("-XX:NewRatio=") || o.startsWith("-XX:MinHeapFreeRatio=")
+                || o.startsWith("-XX:MaxHeapFreeRatio=")).forEach(c::add);
         if (engine == CpuEngine.JAVA) {
             c.addAll(List.of("--add-modules", "jdk.incubator.vector"));
         }
