@@ -87,11 +87,11 @@ final class SimdKernels {
     }
 
     /**
-     * Packs the tokens of panels {@code [p0, p1)} of {@code x [t, in]} into {@code xP} (of {@code panels(t) * in * L}
-     * floats, zeros where no token is), panel-major {@code [panel][in][L]}: one vector load gives one input of
-     * {@code L} tokens, and a panel's inputs are one contiguous run, which the hardware prefetcher follows (the
-     * earlier {@code [in][t]} layout put 2 KB between two inputs of a 512-token panel: a cache line and often a
-     * page per load).
+     * Packs the tokens of panels {@code [p0, p1)} of {@code x [t, in]} into {@code xP} (of at least
+     * {@code panels(t) * in * L} floats; zeros written where no token is), panel-major {@code [panel][in][L]}: one
+     * vector load gives one input of {@code L} tokens, and a panel's inputs are one contiguous run, which the
+     * hardware prefetcher follows (the earlier {@code [in][t]} layout put 2 KB between two inputs of a 512-token
+     * panel: a cache line and often a page per load).
      */
     static void packPanels(float[] x, int t, int in, float[] xP, int p0, int p1) {
         for (int p = p0; p < p1; p++) {
@@ -101,6 +101,11 @@ final class SimdKernels {
                 int xo = (p * L + l) * in;
                 for (int k = 0; k < in; k++) {
                     xP[base + k * L + l] = x[xo + k];
+                }
+            }
+            for (int l = n; l < L; l++) { // xP may be reused: lanes of no token are zeroed, not left over
+                for (int k = 0; k < in; k++) {
+                    xP[base + k * L + l] = 0f;
                 }
             }
         }
@@ -122,18 +127,44 @@ final class SimdKernels {
      */
     static void matmulPanels(float[] x, float[] xP, int t, int in, float[][] w, float[] bias, float[] y, int out,
                              int r0, int r1) {
-        int block = 4L * panels(t) * L * in <= UNBLOCKED_BYTES ? in : INPUT_BLOCK;
-        matmulPanels(x, xP, t, in, w, bias, y, out, r0, r1, block);
+        matmulPanels(x, xP, t, in, w, bias, y, out, r0, r1, null);
+    }
+
+    /**
+     * {@link #matmulPanels} with the partial sums between input blocks in {@code acc}, of at least
+     * {@link #partialSumFloats partialSumFloats(t, in, r1 - r0)} floats (null: a new array when it needs one), so
+     * that a caller running products pass after pass allocates nothing.
+     */
+    static void matmulPanels(float[] x, float[] xP, int t, int in, float[][] w, float[] bias, float[] y, int out,
+                             int r0, int r1, float[] acc) {
+        matmulPanels(x, xP, t, in, w, bias, y, out, r0, r1, inputBlock(t, in), acc);
+    }
+
+    /** Inputs per block of {@link #matmulPanels} for {@code t} tokens of {@code in} inputs. */
+    private static int inputBlock(int t, int in) {
+        return 4L * panels(t) * L * in <= UNBLOCKED_BYTES ? in : INPUT_BLOCK;
+    }
+
+    /** Floats of partial sums {@link #matmulPanels} keeps for {@code rows} rows; 0 when the inputs are not blocked. */
+    static int partialSumFloats(int t, int in, int rows) {
+        return in > inputBlock(t, in) ? rows / 8 * 8 * panels(t) * L : 0;
     }
 
     /** {@link #matmulPanels} with inputs in blocks of {@code block} (tests and the warm-up choose it). */
     static void matmulPanels(float[] x, float[] xP, int t, int in, float[][] w, float[] bias, float[] y, int out,
                              int r0, int r1, int block) {
+        matmulPanels(x, xP, t, in, w, bias, y, out, r0, r1, block, null);
+    }
+
+    private static void matmulPanels(float[] x, float[] xP, int t, int in, float[][] w, float[] bias, float[] y,
+                                     int out, int r0, int r1, int block, float[] acc) {
         int np = panels(t);
         int tp = np * L;
         float[] lanes = new float[L];
         int rows = (r1 - r0) / 8 * 8;
-        float[] acc = in > block ? new float[rows * tp] : null;
+        if (in > block && (acc == null || acc.length < rows * tp)) {
+            acc = new float[rows * tp];
+        }
         for (int k0 = 0; k0 < in; k0 += block) {
             int k1 = Math.min(in, k0 + block);
             boolean first = k0 == 0;
