@@ -55,11 +55,26 @@ public final class CpuPassBench {
             System.out.println("=== one generation: 512-token prompt, " + steps + " decode steps ===");
             long gc0 = collections();
             long a0 = allocatedBytes();
-            double tps = decode(m, p512, steps);
-            long a1 = allocatedBytes();
-            long gc1 = collections();
-            System.out.printf("=== %d collections, %.1f MB allocated by all threads (decode %.2f tok/s) ===%n",
-                    gc1 - gc0, (a1 - a0) / 1e6, tps);
+            try (NDManager call = m.newCallManager()) {
+                KvCache cache = m.newCache(call, 1, p512.length + steps + 1);
+                cache.preferHostLogits();
+                int[] lengths = {p512.length};
+                m.forward(ForwardInput.leftPadded(call, List.of(p512), 0, lengths), cache, HookSet.NONE,
+                        LogitsMode.LAST);
+                float[] logits = cache.takeHostLogits();
+                long a1 = allocatedBytes();
+                long gc1 = collections();
+                for (int i = 0; i < steps; i++) {
+                    m.forward(ForwardInput.step(call, new long[] {argmax(logits)}, lengths), cache, HookSet.NONE,
+                            LogitsMode.LAST);
+                    logits = cache.takeHostLogits();
+                }
+                long a2 = allocatedBytes();
+                long gc2 = collections();
+                System.out.printf("=== prompt pass: %d collections, %.1f MB allocated; decode: %d collections, "
+                        + "%.1f KB allocated per step (all threads) ===%n", gc1 - gc0, (a1 - a0) / 1e6, gc2 - gc1,
+                        (a2 - a1) / 1e3 / steps);
+            }
         }
     }
 

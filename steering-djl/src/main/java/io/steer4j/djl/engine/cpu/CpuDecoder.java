@@ -54,6 +54,12 @@ public final class CpuDecoder {
     private final Projection head;
     private final RotaryAngles rotary;
     private final AtomicLong passes = new AtomicLong();
+    /**
+     * The arrays every pass computes into, one pass at a time (all of a model's passes run on its engine thread
+     * anyway). One per decoder rather than per row's cache: a cache lives one generation, and arrays made per
+     * generation outlived young collections and were promoted, as the per-block arrays before them were.
+     */
+    private final PassWorkspace workspace = new PassWorkspace();
 
     private CpuDecoder(DecoderSpec spec, CpuWeights w) {
         this.c = spec;
@@ -123,8 +129,8 @@ public final class CpuDecoder {
     /**
      * The forward pass over {@code tokens} at positions {@code start, start+1, ...}, after the {@code kv.filled()}
      * slots of {@code kv} (room for the new ones reserved by the caller), which it fills. Its activations live in
-     * {@code kv}'s {@link PassWorkspace}, reused by the row's next pass; hooks get a copy of each activation they
-     * see, which they may keep, and what they return is copied back.
+     * this decoder's {@link PassWorkspace}, reused by the next pass (passes of one decoder run one at a time); hooks
+     * get a copy of each activation they see, which they may keep, and what they return is copied back.
      *
      * @param sites     the pass's hooks ({@code [1, t, hidden]} rows), or null when it has none
      * @param allLogits every token's logits ({@code [t * vocab]}) instead of the last one's
@@ -136,11 +142,17 @@ public final class CpuDecoder {
         if (halfWeights) {
             KernelWarmUp.halfKernelsInBackground();
         }
+        synchronized (workspace) {
+            return pass(tokens, start, kv, sites, allLogits, workspace);
+        }
+    }
+
+    private float[] pass(long[] tokens, int start, CpuKvCache kv, HookRows sites, boolean allLogits,
+                         PassWorkspace ws) {
         int t = tokens.length;
         int d = c.hidden();
         int n = t * d;
         int past = kv.filled();
-        PassWorkspace ws = kv.workspace;
         ws.reserveParts(SpinPool.shared().parts());
         float[] x = ws.get(Buffer.RESIDUAL, n);
         for (int j = 0; j < t; j++) {

@@ -11,8 +11,6 @@ import io.steer4j.djl.engine.KvSlots;
 public final class CpuKvCache implements KvSlots {
     final float[][] keys;
     final float[][] values;
-    /** The arrays this row's passes compute into: the row's passes run one at a time, so they share them. */
-    final PassWorkspace workspace = new PassWorkspace();
     private int filled;
     private final int kvHeads;
     private final int headDim;

@@ -2,15 +2,16 @@ package io.steer4j.djl.engine.cpu;
 
 /**
  * The arrays a {@link CpuDecoder} pass computes into (activations, products, packed tokens, attention scratch),
- * kept by one row's {@link CpuKvCache} and reused by each of its passes, so that a decode step allocates nothing and a
- * prompt pass allocates its arrays once instead of once per block.
+ * kept by the decoder and reused by each of its passes, so that a decode step allocates nothing but its logits and
+ * a prompt pass allocates nothing once a pass as long has run.
  *
  * <p>Why: a 512-token prompt made ~25 MB of new arrays per block; with a small young generation they outlived
  * a collection, were promoted and grew the old generation (peak RSS +150 MB on GPT-2 small), and a decode step's
  * few kilobytes per product added up to a young collection every few dozen tokens. Arrays only grow, to the
- * longest pass the row has run: they hold at least the floats asked for, often more, so the decoder passes
- * lengths explicitly and never reads {@code length}. A row's passes run one at a time (the cache is one row's
- * sequence), which is what lets them share the arrays; hooks never see these arrays (see {@link CpuDecoder}).
+ * longest pass the decoder has run (about {@code 20 * t * hidden} floats for {@code t} tokens: 30 MB at 512 tokens
+ * of GPT-2 small), and are kept until the model is closed: they hold at least the floats asked for, often more, so
+ * the decoder passes lengths explicitly and never reads {@code length}. Passes use it one at a time; hooks never
+ * see these arrays (see {@link CpuDecoder#run}).
  *
  * <p>Part scratch ({@link #part}) is per part of a {@link SpinPool} task: a part runs on one thread at a time and
  * the pool's hand-off orders one task's parts before the next task's, so a part's arrays need no locking.

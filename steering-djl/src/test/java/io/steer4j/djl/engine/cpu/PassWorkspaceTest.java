@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * A row's passes compute into arrays its cache keeps from pass to pass ({@link PassWorkspace}): results must not
+ * A decoder's passes compute into arrays it keeps from pass to pass ({@link PassWorkspace}): results must not
  * depend on what an earlier, longer pass left there, and hooks must get arrays of their own, exactly the pass's
  * rows long. The decoder here is a small Llama-like one (grouped-query heads, rotary positions, gated MLP, RMS
  * norm) with float32 or bfloat16 weights, so the prompt kernel, the decode kernels and the widened 16-bit rows all
@@ -48,11 +48,11 @@ class PassWorkspaceTest {
         long[] prompt = tokens(20, 3);
         List<float[]> fresh = generate(d, d.newKv(LAYERS, 64, 128), prompt, 4);
 
-        CpuKvCache used = d.newKv(LAYERS, 64, 128);
-        d.run(tokens(45, 11), 0, used, null, true); // every array grows past what the next passes need
-        d.run(tokens(1, 5), 45, used, null, false);
-        used.filled(0); // the same row starts over, with its workspace full of the earlier passes' values
-        List<float[]> again = generate(d, used, prompt, 4);
+        CpuKvCache other = d.newKv(LAYERS, 64, 128);
+        d.run(tokens(45, 11), 0, other, null, true); // every array grows past what the next passes need
+        d.run(tokens(1, 5), 45, other, null, false);
+        // the decoder's arrays are now longer and full of the earlier passes' values
+        List<float[]> again = generate(d, d.newKv(LAYERS, 64, 128), prompt, 4);
 
         for (int i = 0; i < fresh.size(); i++) {
             assertArrayEquals(fresh.get(i), again.get(i), 0f, "pass " + i);
@@ -63,9 +63,8 @@ class PassWorkspaceTest {
     @ValueSource(booleans = {false, true})
     void hooksGetArraysOfTheirOwnThatLaterPassesLeaveAlone(boolean bf16) {
         CpuDecoder d = CpuDecoder.create(spec(), weights(bf16));
+        d.run(tokens(30, 7), 0, d.newKv(LAYERS, 64, 128), null, false); // the workspace's arrays are now longer
         CpuKvCache kv = d.newKv(LAYERS, 64, 128);
-        d.run(tokens(30, 7), 0, kv, null, false); // a longer pass first: the workspace's arrays are now longer
-        kv.filled(0);
         KeepingHook keep = new KeepingHook();
         HookSet hooks = HookSet.builder()
                 .add(HookPoint.RESID_PRE, 1, keep)

@@ -25,6 +25,10 @@ class SimdKernelsTest {
         "2, 9, 40, 0, 9",
         "3, 37, 50, 0, 37",
         "5, 29, 64, 0, 29",
+        "6, 16, 64, 0, 16",
+        "11, 21, 35, 4, 20",
+        "16, 48, 768, 16, 48",
+        "22, 13, 47, 0, 13",
         "12, 37, 19, 0, 37",
         "13, 45, 33, 0, 45",
         "16, 64, 48, 16, 48",
@@ -45,6 +49,10 @@ class SimdKernelsTest {
         }
         float[] rows = new float[t * out];
         SimdKernels.matmulRows(x, t, in, wRows, bias, rows, out, r0, r1);
+        float[] fourTokenTiles = new float[t * out];
+        SimdKernels.matmulRows(x, t, in, wRows, bias, fourTokenTiles, out, r0, r1, false);
+        float[] sixTokenTiles = new float[t * out];
+        SimdKernels.matmulRows(x, t, in, wRows, bias, sixTokenTiles, out, r0, r1, true);
         float[] panels = new float[t * out];
         if (t >= SimdKernels.PANEL_MIN_TOKENS) {
             SimdKernels.matmulPanels(x, packed(x, t, in), t, in, wRows, bias, panels, out, r0, r1,
@@ -62,11 +70,14 @@ class SimdKernelsTest {
                 }
                 String at = "token " + j + " row " + r;
                 assertEquals(expected, rows[j * out + r], 1e-4 * Math.sqrt(in), "rows: " + at);
+                assertEquals(expected, fourTokenTiles[j * out + r], 1e-4 * Math.sqrt(in), "4-token tiles: " + at);
+                assertEquals(expected, sixTokenTiles[j * out + r], 1e-4 * Math.sqrt(in), "6-token tiles: " + at);
                 if (t >= SimdKernels.PANEL_MIN_TOKENS) {
                     assertEquals(expected, panels[j * out + r], 1e-4 * Math.sqrt(in), "panels: " + at);
                 }
                 if (!mine) {
                     assertTrue(rows[j * out + r] == 0f, "a row outside the range is left alone: " + at);
+                    assertTrue(sixTokenTiles[j * out + r] == 0f, "6-token tiles leave it alone: " + at);
                 }
             }
         }

@@ -1,0 +1,101 @@
+package io.steer4j.djl.engine.cpu;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * A standalone benchmark (not a test) of the float32 products of short prompts, one thread, GPT-2 small's four
+ * products ({@code [2304, 768]}, {@code [768, 768]}, {@code [3072, 768]}, {@code [768, 3072]}) at several token
+ * counts: the prompt kernel ({@link SimdKernels#matmulPanels}, packing included), the dot-product tiles of
+ * {@link SimdKernels#matmulRows} with four-token tiles only, and with four-by-six tiles. The three run in
+ * interleaved rounds in one JVM, so shared load hits them alike; it prints each one's median GFLOP/s.
+ *
+ * <pre>
+ * mvn -B -ntp -o -q -pl steering-djl -am test-compile
+ * java --add-modules jdk.incubator.vector -cp "steering-djl/target/test-classes:steering-djl/target/classes" \
+ *     io.steer4j.djl.engine.cpu.PromptKernelsBench [rounds=7] [tokens=8,12,16,24,32]
+ * </pre>
+ */
+public final class PromptKernelsBench {
+    private static final int[][] SHAPES = {{2304, 768}, {768, 768}, {3072, 768}, {768, 3072}};
+    private static final String[] KERNELS = {"panels", "rows 4x4", "rows 4x6"};
+
+    private PromptKernelsBench() {
+    }
+
+    public static void main(String[] args) {
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 7;
+        int[] tokens = args.length > 1 ? Arrays.stream(args[1].split(",")).mapToInt(Integer::parseInt).toArray()
+                : new int[] {8, 12, 16, 24, 32};
+        SplittableRandom rnd = new SplittableRandom(1);
+        float[][][] w = new float[SHAPES.length][][];
+        for (int s = 0; s < SHAPES.length; s++) {
+            w[s] = new float[SHAPES[s][0]][SHAPES[s][1]];
+            for (float[] row : w[s]) {
+                for (int i = 0; i < row.length; i++) {
+                    row[i] = (float) (rnd.nextDouble() - 0.5);
+                }
+            }
+        }
+        for (int t : tokens) {
+            float[] x = new float[t * 3072];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (rnd.nextDouble() - 0.5);
+            }
+            List<List<Double>> gflops = new ArrayList<>();
+            for (int k = 0; k < KERNELS.length; k++) {
+                gflops.add(new ArrayList<>());
+            }
+            for (int r = -2; r < rounds; r++) { // two untimed rounds compile the kernels
+                for (int k0 = 0; k0 < KERNELS.length; k0++) {
+                    int k = (k0 + Math.max(r, 0)) % KERNELS.length; // the order rotates each round
+                    double g = layer(k, x, t, w);
+                    if (r >= 0) {
+                        gflops.get(k).add(g);
+                    }
+                }
+            }
+            StringBuilder line = new StringBuilder(String.format("t=%3d:", t));
+            for (int k = 0; k < KERNELS.length; k++) {
+                line.append(String.format("  %s %.1f GFLOP/s", KERNELS[k], median(gflops.get(k))));
+            }
+            System.out.println(line);
+        }
+    }
+
+    /** GFLOP/s of kernel {@code k} over the four products, each repeated until ~20 ms have passed. */
+    private static double layer(int k, float[] x, int t, float[][][] w) {
+        double flops = 0;
+        long ns = 0;
+        for (int s = 0; s < SHAPES.length; s++) {
+            int out = SHAPES[s][0];
+            int in = SHAPES[s][1];
+            float[] y = new float[t * out];
+            float[] xP = new float[SimdKernels.panels(t) * in * SimdKernels.panelWidth()];
+            int reps = 0;
+            long t0 = System.nanoTime();
+            do {
+                switch (k) {
+                    case 0 -> {
+                        SimdKernels.packPanels(x, t, in, xP, 0, SimdKernels.panels(t));
+                        SimdKernels.matmulPanels(x, xP, t, in, w[s], null, y, out, 0, out);
+                    }
+                    case 1 -> SimdKernels.matmulRows(x, t, in, w[s], null, y, out, 0, out, false);
+                    default -> SimdKernels.matmulRows(x, t, in, w[s], null, y, out, 0, out, true);
+                }
+                reps++;
+            } while (System.nanoTime() - t0 < 20_000_000L);
+            ns += System.nanoTime() - t0;
+            flops += 2.0 * t * out * in * reps;
+        }
+        return flops / ns;
+    }
+
+    private static double median(List<Double> v) {
+        double[] a = v.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(a);
+        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+    }
+}
