@@ -36,15 +36,6 @@ final class SimdKernels {
      * so the weights stream from memory once per call whatever {@code t} is.
      */
     static void matmulRows(float[] x, int t, int in, float[][] w, float[] bias, float[] y, int out, int r0, int r1) {
-        matmulRows(x, t, in, w, bias, y, out, r0, r1, SIX_TOKEN_TILES);
-    }
-
-    /**
-     * {@link #matmulRows} with ({@code sixTokens}) or without tiles of four rows by six tokens (tests and benchmarks
-     * compare both).
-     */
-    static void matmulRows(float[] x, int t, int in, float[][] w, float[] bias, float[] y, int out, int r0, int r1,
-                           boolean sixTokens) {
         int r = r0;
         if (t < 4) {
             for (; r + 8 <= r1; r += 8) {
@@ -55,11 +46,6 @@ final class SimdKernels {
         }
         for (; r + 4 <= r1; r += 4) {
             int j = 0;
-            if (sixTokens) {
-                for (; j + 6 <= t; j += 6) {
-                    tile4x6(x, j, in, w, r, bias, y, out);
-                }
-            }
             for (; j + 4 <= t; j += 4) {
                 tile4x4(x, j, in, w, r, bias, y, out);
             }
@@ -77,12 +63,6 @@ final class SimdKernels {
 
     /** From this many tokens on, {@link #matmulPanels} beats the dot-product tiles of {@link #matmulRows}. */
     static final int PANEL_MIN_TOKENS = 12;
-
-    /**
-     * Whether {@link #matmulRows} runs tiles of four rows by six tokens: 24 accumulators, which need the 32 vector
-     * registers of AVX-512 (16-float vectors); with 16 registers (AVX2) they would spill.
-     */
-    private static final boolean SIX_TOKEN_TILES = L >= 16;
 
     /**
      * Inputs per block of {@link #matmulPanels} when the packed tokens exceed {@link #UNBLOCKED_BYTES}: a block of
@@ -514,175 +494,6 @@ final class SimdKernels {
                 a2.reduceLanes(VectorOperators.ADD), a3.reduceLanes(VectorOperators.ADD), x, xo, i, in, w, r, bias, y,
                 yo);
     }
-
-    /**
-     * Rows {@code r .. r+3} against tokens {@code j .. j+5}: 24 dot products from one pass over both, each step
-     * loading 4 weight and 6 token vectors for 24 FMAs: fewer loads per FMA than {@link #tile4x4} (8 for 16) and
-     * than {@link #tile8x1} (a token vector and 8 weight broadcasts for 8 FMAs).
-     */
-    private static void tile4x6(float[] x, int j, int in, float[][] w, int r, float[] bias, float[] y, int out) {
-        float[] w0 = w[r + 0];
-        float[] w1 = w[r + 1];
-        float[] w2 = w[r + 2];
-        float[] w3 = w[r + 3];
-        int x0 = (j + 0) * in;
-        int x1 = (j + 1) * in;
-        int x2 = (j + 2) * in;
-        int x3 = (j + 3) * in;
-        int x4 = (j + 4) * in;
-        int x5 = (j + 5) * in;
-        FloatVector a00 = FloatVector.zero(S);
-        FloatVector a01 = FloatVector.zero(S);
-        FloatVector a02 = FloatVector.zero(S);
-        FloatVector a03 = FloatVector.zero(S);
-        FloatVector a04 = FloatVector.zero(S);
-        FloatVector a05 = FloatVector.zero(S);
-        FloatVector a10 = FloatVector.zero(S);
-        FloatVector a11 = FloatVector.zero(S);
-        FloatVector a12 = FloatVector.zero(S);
-        FloatVector a13 = FloatVector.zero(S);
-        FloatVector a14 = FloatVector.zero(S);
-        FloatVector a15 = FloatVector.zero(S);
-        FloatVector a20 = FloatVector.zero(S);
-        FloatVector a21 = FloatVector.zero(S);
-        FloatVector a22 = FloatVector.zero(S);
-        FloatVector a23 = FloatVector.zero(S);
-        FloatVector a24 = FloatVector.zero(S);
-        FloatVector a25 = FloatVector.zero(S);
-        FloatVector a30 = FloatVector.zero(S);
-        FloatVector a31 = FloatVector.zero(S);
-        FloatVector a32 = FloatVector.zero(S);
-        FloatVector a33 = FloatVector.zero(S);
-        FloatVector a34 = FloatVector.zero(S);
-        FloatVector a35 = FloatVector.zero(S);
-        int bound = S.loopBound(in);
-        int i = 0;
-        for (; i < bound; i += L) {
-            FloatVector v0 = FloatVector.fromArray(S, x, x0 + i);
-            FloatVector v1 = FloatVector.fromArray(S, x, x1 + i);
-            FloatVector v2 = FloatVector.fromArray(S, x, x2 + i);
-            FloatVector v3 = FloatVector.fromArray(S, x, x3 + i);
-            FloatVector v4 = FloatVector.fromArray(S, x, x4 + i);
-            FloatVector v5 = FloatVector.fromArray(S, x, x5 + i);
-            FloatVector u0 = FloatVector.fromArray(S, w0, i);
-            a00 = u0.fma(v0, a00);
-            a01 = u0.fma(v1, a01);
-            a02 = u0.fma(v2, a02);
-            a03 = u0.fma(v3, a03);
-            a04 = u0.fma(v4, a04);
-            a05 = u0.fma(v5, a05);
-            FloatVector u1 = FloatVector.fromArray(S, w1, i);
-            a10 = u1.fma(v0, a10);
-            a11 = u1.fma(v1, a11);
-            a12 = u1.fma(v2, a12);
-            a13 = u1.fma(v3, a13);
-            a14 = u1.fma(v4, a14);
-            a15 = u1.fma(v5, a15);
-            FloatVector u2 = FloatVector.fromArray(S, w2, i);
-            a20 = u2.fma(v0, a20);
-            a21 = u2.fma(v1, a21);
-            a22 = u2.fma(v2, a22);
-            a23 = u2.fma(v3, a23);
-            a24 = u2.fma(v4, a24);
-            a25 = u2.fma(v5, a25);
-            FloatVector u3 = FloatVector.fromArray(S, w3, i);
-            a30 = u3.fma(v0, a30);
-            a31 = u3.fma(v1, a31);
-            a32 = u3.fma(v2, a32);
-            a33 = u3.fma(v3, a33);
-            a34 = u3.fma(v4, a34);
-            a35 = u3.fma(v5, a35);
-        }
-        float s00 = a00.reduceLanes(VectorOperators.ADD);
-        float s01 = a01.reduceLanes(VectorOperators.ADD);
-        float s02 = a02.reduceLanes(VectorOperators.ADD);
-        float s03 = a03.reduceLanes(VectorOperators.ADD);
-        float s04 = a04.reduceLanes(VectorOperators.ADD);
-        float s05 = a05.reduceLanes(VectorOperators.ADD);
-        float s10 = a10.reduceLanes(VectorOperators.ADD);
-        float s11 = a11.reduceLanes(VectorOperators.ADD);
-        float s12 = a12.reduceLanes(VectorOperators.ADD);
-        float s13 = a13.reduceLanes(VectorOperators.ADD);
-        float s14 = a14.reduceLanes(VectorOperators.ADD);
-        float s15 = a15.reduceLanes(VectorOperators.ADD);
-        float s20 = a20.reduceLanes(VectorOperators.ADD);
-        float s21 = a21.reduceLanes(VectorOperators.ADD);
-        float s22 = a22.reduceLanes(VectorOperators.ADD);
-        float s23 = a23.reduceLanes(VectorOperators.ADD);
-        float s24 = a24.reduceLanes(VectorOperators.ADD);
-        float s25 = a25.reduceLanes(VectorOperators.ADD);
-        float s30 = a30.reduceLanes(VectorOperators.ADD);
-        float s31 = a31.reduceLanes(VectorOperators.ADD);
-        float s32 = a32.reduceLanes(VectorOperators.ADD);
-        float s33 = a33.reduceLanes(VectorOperators.ADD);
-        float s34 = a34.reduceLanes(VectorOperators.ADD);
-        float s35 = a35.reduceLanes(VectorOperators.ADD);
-        for (; i < in; i++) { // tail of a row length that is not a multiple of the vector length
-            float u0 = w0[i];
-            float u1 = w1[i];
-            float u2 = w2[i];
-            float u3 = w3[i];
-            float v0 = x[x0 + i];
-            float v1 = x[x1 + i];
-            float v2 = x[x2 + i];
-            float v3 = x[x3 + i];
-            float v4 = x[x4 + i];
-            float v5 = x[x5 + i];
-            s00 += u0 * v0;
-            s01 += u0 * v1;
-            s02 += u0 * v2;
-            s03 += u0 * v3;
-            s04 += u0 * v4;
-            s05 += u0 * v5;
-            s10 += u1 * v0;
-            s11 += u1 * v1;
-            s12 += u1 * v2;
-            s13 += u1 * v3;
-            s14 += u1 * v4;
-            s15 += u1 * v5;
-            s20 += u2 * v0;
-            s21 += u2 * v1;
-            s22 += u2 * v2;
-            s23 += u2 * v3;
-            s24 += u2 * v4;
-            s25 += u2 * v5;
-            s30 += u3 * v0;
-            s31 += u3 * v1;
-            s32 += u3 * v2;
-            s33 += u3 * v3;
-            s34 += u3 * v4;
-            s35 += u3 * v5;
-        }
-        float b0 = bias == null ? 0f : bias[r + 0];
-        float b1 = bias == null ? 0f : bias[r + 1];
-        float b2 = bias == null ? 0f : bias[r + 2];
-        float b3 = bias == null ? 0f : bias[r + 3];
-        y[(j + 0) * out + r + 0] = s00 + b0;
-        y[(j + 1) * out + r + 0] = s01 + b0;
-        y[(j + 2) * out + r + 0] = s02 + b0;
-        y[(j + 3) * out + r + 0] = s03 + b0;
-        y[(j + 4) * out + r + 0] = s04 + b0;
-        y[(j + 5) * out + r + 0] = s05 + b0;
-        y[(j + 0) * out + r + 1] = s10 + b1;
-        y[(j + 1) * out + r + 1] = s11 + b1;
-        y[(j + 2) * out + r + 1] = s12 + b1;
-        y[(j + 3) * out + r + 1] = s13 + b1;
-        y[(j + 4) * out + r + 1] = s14 + b1;
-        y[(j + 5) * out + r + 1] = s15 + b1;
-        y[(j + 0) * out + r + 2] = s20 + b2;
-        y[(j + 1) * out + r + 2] = s21 + b2;
-        y[(j + 2) * out + r + 2] = s22 + b2;
-        y[(j + 3) * out + r + 2] = s23 + b2;
-        y[(j + 4) * out + r + 2] = s24 + b2;
-        y[(j + 5) * out + r + 2] = s25 + b2;
-        y[(j + 0) * out + r + 3] = s30 + b3;
-        y[(j + 1) * out + r + 3] = s31 + b3;
-        y[(j + 2) * out + r + 3] = s32 + b3;
-        y[(j + 3) * out + r + 3] = s33 + b3;
-        y[(j + 4) * out + r + 3] = s34 + b3;
-        y[(j + 5) * out + r + 3] = s35 + b3;
-    }
-
 
     /** Rows {@code r .. r+3} against tokens {@code j .. j+3}: 16 dot products from one pass over both. */
     private static void tile4x4(float[] x, int j, int in, float[][] w, int r, float[] bias, float[] y, int out) {

@@ -8,8 +8,8 @@ import java.util.SplittableRandom;
 /**
  * A standalone benchmark (not a test) of the float32 products of short prompts, one thread, GPT-2 small's four
  * products ({@code [2304, 768]}, {@code [768, 768]}, {@code [3072, 768]}, {@code [768, 3072]}) at several token
- * counts: the prompt kernel ({@link SimdKernels#matmulPanels}, packing included), the dot-product tiles of
- * {@link SimdKernels#matmulRows} with four-token tiles only, and with four-by-six tiles. The three run in
+ * counts: the prompt kernel ({@link SimdKernels#matmulPanels}, packing included) and the dot-product tiles of
+ * {@link SimdKernels#matmulRows}, which is where {@link SimdKernels#PANEL_MIN_TOKENS} comes from. Both run in
  * interleaved rounds in one JVM, so shared load hits them alike; it prints each one's median GFLOP/s.
  *
  * <pre>
@@ -20,7 +20,7 @@ import java.util.SplittableRandom;
  */
 public final class PromptKernelsBench {
     private static final int[][] SHAPES = {{2304, 768}, {768, 768}, {3072, 768}, {768, 3072}};
-    private static final String[] KERNELS = {"panels", "rows 4x4", "rows 4x6"};
+    private static final String[] KERNELS = {"panels", "rows"};
 
     private PromptKernelsBench() {
     }
@@ -82,8 +82,7 @@ public final class PromptKernelsBench {
                         SimdKernels.packPanels(x, t, in, xP, 0, SimdKernels.panels(t));
                         SimdKernels.matmulPanels(x, xP, t, in, w[s], null, y, out, 0, out);
                     }
-                    case 1 -> SimdKernels.matmulRows(x, t, in, w[s], null, y, out, 0, out, false);
-                    default -> SimdKernels.matmulRows(x, t, in, w[s], null, y, out, 0, out, true);
+                    default -> SimdKernels.matmulRows(x, t, in, w[s], null, y, out, 0, out);
                 }
                 reps++;
             } while (System.nanoTime() - t0 < 20_000_000L);
