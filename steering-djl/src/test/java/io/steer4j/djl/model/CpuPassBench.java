@@ -18,8 +18,10 @@ import java.util.List;
  * fresh JVMs, so that shared load hits both alike.
  *
  * <pre>
- * mvn -B -ntp -o -q -pl steering-djl -am test-compile dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt -Dmdep.includeScope=test
- * java --add-modules jdk.incubator.vector -Xmn64m -XX:+UseSerialGC -cp "steering-djl/target/test-classes:steering-djl/target/classes:$(cat /tmp/cp.txt)" \
+ * mvn -B -ntp -o -q -pl steering-djl -am test-compile dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt \
+ *     -Dmdep.includeScope=test
+ * java --add-modules jdk.incubator.vector -Xmn64m -XX:+UseSerialGC -Xlog:gc \
+ *     -cp "steering-djl/target/test-classes:steering-djl/target/classes:$(cat /tmp/cp.txt)" \
  *     io.steer4j.djl.model.CpuPassBench MODEL_DIR [rounds=5] [steps=64]
  * </pre>
  */
@@ -49,7 +51,8 @@ public final class CpuPassBench {
                 r512.add(prompt(m, p512));
                 dec.add(decode(m, p16, steps));
             }
-            System.out.printf("prompt 16: %.0f tok/s, prompt 512: %.0f tok/s, decode: %.2f tok/s (medians, load %.1f)%n",
+            System.out.printf("prompt 16: %.0f tok/s, prompt 512: %.0f tok/s, decode: %.2f tok/s (medians, "
+                    + "load %.1f)%n",
                     median(r16), median(r512), median(dec),
                     ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
             System.out.println("=== one generation: 512-token prompt, " + steps + " decode steps ===");

@@ -14,7 +14,6 @@ import io.steer4j.djl.engine.cpu.PassWorkspace.Buffer;
 import io.steer4j.djl.engine.cpu.PassWorkspace.PartBuffer;
 
 import java.util.Arrays;
-
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -165,7 +164,7 @@ public final class CpuDecoder {
                 }
             }
         }
-        if (rotary != null) { // cos and sin of each position's angles, [t][dims / 2], as RotaryAngles#tables rounds them
+        if (rotary != null) { // cos and sin of each position's angles, [t][dims / 2]
             int half = rotary.dims() / 2;
             rotary.tables(start, t, ws.get(Buffer.COS, t * half), ws.get(Buffer.SIN, t * half));
         }

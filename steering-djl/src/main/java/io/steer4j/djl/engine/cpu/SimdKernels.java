@@ -158,6 +158,15 @@ final class SimdKernels {
 
     private static void matmulPanels(float[] x, float[] xP, int t, int in, float[][] w, float[] bias, float[] y,
                                      int out, int r0, int r1, int block, float[] acc) {
+        matmulPanels(x, xP, t, in, w, bias, y, out, r0, r1, block, acc, TWO_PANELS);
+    }
+
+    /**
+     * {@link #matmulPanels} with ({@code sixteenRows}) or without {@link #tile16x1} for one-panel prompts (tests and
+     * benchmarks compare both; the results are the same bits).
+     */
+    static void matmulPanels(float[] x, float[] xP, int t, int in, float[][] w, float[] bias, float[] y, int out,
+                             int r0, int r1, int block, float[] acc, boolean sixteenRows) {
         int np = panels(t);
         int tp = np * L;
         float[] lanes = new float[L];
@@ -169,7 +178,13 @@ final class SimdKernels {
             int k1 = Math.min(in, k0 + block);
             boolean first = k0 == 0;
             boolean last = k1 == in;
-            for (int r = r0; r + 8 <= r1; r += 8) {
+            int r = r0;
+            if (sixteenRows && np == 1) {
+                for (; r + 16 <= r1; r += 16) {
+                    tile16x1(xP, in, 0, k0, k1, w, r, acc, r - r0, tp, first, last, t, bias, y, out, lanes);
+                }
+            }
+            for (; r + 8 <= r1; r += 8) {
                 int p = 0;
                 if (TWO_PANELS) {
                     for (; p + 2 <= np; p += 2) {
@@ -298,6 +313,105 @@ final class SimdKernels {
             a61.intoArray(acc, (accRow + 6) * tp + (p + 1) * L);
             a70.intoArray(acc, (accRow + 7) * tp + (p + 0) * L);
             a71.intoArray(acc, (accRow + 7) * tp + (p + 1) * L);
+        }
+    }
+
+    /**
+     * Rows {@code r .. r+15} against token panel {@code p} over inputs {@code [k0, k1)}, as {@link #tile8x1} does for
+     * eight rows: a prompt of one panel (16 tokens) has no second panel to share the weight broadcasts with, and
+     * sixteen accumulators keep both FMA ports busy where eight chains barely cover the FMA latency.
+     */
+    private static void tile16x1(float[] xP, int in, int p, int k0, int k1, float[][] w, int r, float[] acc,
+                                 int accRow, int tp, boolean first, boolean last, int t, float[] bias, float[] y,
+                                 int out, float[] lanes) {
+        float[] w0 = w[r + 0];
+        float[] w1 = w[r + 1];
+        float[] w2 = w[r + 2];
+        float[] w3 = w[r + 3];
+        float[] w4 = w[r + 4];
+        float[] w5 = w[r + 5];
+        float[] w6 = w[r + 6];
+        float[] w7 = w[r + 7];
+        float[] w8 = w[r + 8];
+        float[] w9 = w[r + 9];
+        float[] w10 = w[r + 10];
+        float[] w11 = w[r + 11];
+        float[] w12 = w[r + 12];
+        float[] w13 = w[r + 13];
+        float[] w14 = w[r + 14];
+        float[] w15 = w[r + 15];
+        float[] from = first ? ZERO : acc;
+        FloatVector a0 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 0) * tp + p * L);
+        FloatVector a1 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 1) * tp + p * L);
+        FloatVector a2 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 2) * tp + p * L);
+        FloatVector a3 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 3) * tp + p * L);
+        FloatVector a4 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 4) * tp + p * L);
+        FloatVector a5 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 5) * tp + p * L);
+        FloatVector a6 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 6) * tp + p * L);
+        FloatVector a7 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 7) * tp + p * L);
+        FloatVector a8 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 8) * tp + p * L);
+        FloatVector a9 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 9) * tp + p * L);
+        FloatVector a10 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 10) * tp + p * L);
+        FloatVector a11 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 11) * tp + p * L);
+        FloatVector a12 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 12) * tp + p * L);
+        FloatVector a13 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 13) * tp + p * L);
+        FloatVector a14 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 14) * tp + p * L);
+        FloatVector a15 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 15) * tp + p * L);
+        int x0 = p * in * L;
+        for (int k = k0; k < k1; k++) {
+            FloatVector u0 = FloatVector.fromArray(S, xP, x0 + k * L);
+            a0 = u0.fma(FloatVector.broadcast(S, w0[k]), a0);
+            a1 = u0.fma(FloatVector.broadcast(S, w1[k]), a1);
+            a2 = u0.fma(FloatVector.broadcast(S, w2[k]), a2);
+            a3 = u0.fma(FloatVector.broadcast(S, w3[k]), a3);
+            a4 = u0.fma(FloatVector.broadcast(S, w4[k]), a4);
+            a5 = u0.fma(FloatVector.broadcast(S, w5[k]), a5);
+            a6 = u0.fma(FloatVector.broadcast(S, w6[k]), a6);
+            a7 = u0.fma(FloatVector.broadcast(S, w7[k]), a7);
+            a8 = u0.fma(FloatVector.broadcast(S, w8[k]), a8);
+            a9 = u0.fma(FloatVector.broadcast(S, w9[k]), a9);
+            a10 = u0.fma(FloatVector.broadcast(S, w10[k]), a10);
+            a11 = u0.fma(FloatVector.broadcast(S, w11[k]), a11);
+            a12 = u0.fma(FloatVector.broadcast(S, w12[k]), a12);
+            a13 = u0.fma(FloatVector.broadcast(S, w13[k]), a13);
+            a14 = u0.fma(FloatVector.broadcast(S, w14[k]), a14);
+            a15 = u0.fma(FloatVector.broadcast(S, w15[k]), a15);
+        }
+        if (last) {
+            int n = Math.min(L, t - p * L);
+            scatter(a0, lanes, y, p * L, n, out, r + 0, bias);
+            scatter(a1, lanes, y, p * L, n, out, r + 1, bias);
+            scatter(a2, lanes, y, p * L, n, out, r + 2, bias);
+            scatter(a3, lanes, y, p * L, n, out, r + 3, bias);
+            scatter(a4, lanes, y, p * L, n, out, r + 4, bias);
+            scatter(a5, lanes, y, p * L, n, out, r + 5, bias);
+            scatter(a6, lanes, y, p * L, n, out, r + 6, bias);
+            scatter(a7, lanes, y, p * L, n, out, r + 7, bias);
+            scatter(a8, lanes, y, p * L, n, out, r + 8, bias);
+            scatter(a9, lanes, y, p * L, n, out, r + 9, bias);
+            scatter(a10, lanes, y, p * L, n, out, r + 10, bias);
+            scatter(a11, lanes, y, p * L, n, out, r + 11, bias);
+            scatter(a12, lanes, y, p * L, n, out, r + 12, bias);
+            scatter(a13, lanes, y, p * L, n, out, r + 13, bias);
+            scatter(a14, lanes, y, p * L, n, out, r + 14, bias);
+            scatter(a15, lanes, y, p * L, n, out, r + 15, bias);
+        } else {
+            a0.intoArray(acc, (accRow + 0) * tp + p * L);
+            a1.intoArray(acc, (accRow + 1) * tp + p * L);
+            a2.intoArray(acc, (accRow + 2) * tp + p * L);
+            a3.intoArray(acc, (accRow + 3) * tp + p * L);
+            a4.intoArray(acc, (accRow + 4) * tp + p * L);
+            a5.intoArray(acc, (accRow + 5) * tp + p * L);
+            a6.intoArray(acc, (accRow + 6) * tp + p * L);
+            a7.intoArray(acc, (accRow + 7) * tp + p * L);
+            a8.intoArray(acc, (accRow + 8) * tp + p * L);
+            a9.intoArray(acc, (accRow + 9) * tp + p * L);
+            a10.intoArray(acc, (accRow + 10) * tp + p * L);
+            a11.intoArray(acc, (accRow + 11) * tp + p * L);
+            a12.intoArray(acc, (accRow + 12) * tp + p * L);
+            a13.intoArray(acc, (accRow + 13) * tp + p * L);
+            a14.intoArray(acc, (accRow + 14) * tp + p * L);
+            a15.intoArray(acc, (accRow + 15) * tp + p * L);
         }
     }
 

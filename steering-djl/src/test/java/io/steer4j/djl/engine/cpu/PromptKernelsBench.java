@@ -8,8 +8,9 @@ import java.util.SplittableRandom;
 /**
  * A standalone benchmark (not a test) of the float32 products of short prompts, one thread, GPT-2 small's four
  * products ({@code [2304, 768]}, {@code [768, 768]}, {@code [3072, 768]}, {@code [768, 3072]}) at several token
- * counts: the prompt kernel ({@link SimdKernels#matmulPanels}, packing included) and the dot-product tiles of
- * {@link SimdKernels#matmulRows}, which is where {@link SimdKernels#PANEL_MIN_TOKENS} comes from. Both run in
+ * counts: the prompt kernel ({@link SimdKernels#matmulPanels}, packing included) with eight-row tiles only and with
+ * sixteen-row tiles for one-panel prompts, and the dot-product tiles of {@link SimdKernels#matmulRows}, which is
+ * where {@link SimdKernels#PANEL_MIN_TOKENS} comes from. All run in
  * interleaved rounds in one JVM, so shared load hits them alike; it prints each one's median GFLOP/s.
  *
  * <pre>
@@ -20,7 +21,7 @@ import java.util.SplittableRandom;
  */
 public final class PromptKernelsBench {
     private static final int[][] SHAPES = {{2304, 768}, {768, 768}, {3072, 768}, {768, 3072}};
-    private static final String[] KERNELS = {"panels", "rows"};
+    private static final String[] KERNELS = {"panels 8-row tiles", "panels 16-row tiles", "rows"};
 
     private PromptKernelsBench() {
     }
@@ -74,13 +75,14 @@ public final class PromptKernelsBench {
             int in = SHAPES[s][1];
             float[] y = new float[t * out];
             float[] xP = new float[SimdKernels.panels(t) * in * SimdKernels.panelWidth()];
+            float[] acc = new float[Math.max(1, SimdKernels.partialSumFloats(t, in, out))];
             int reps = 0;
             long t0 = System.nanoTime();
             do {
                 switch (k) {
-                    case 0 -> {
+                    case 0, 1 -> {
                         SimdKernels.packPanels(x, t, in, xP, 0, SimdKernels.panels(t));
-                        SimdKernels.matmulPanels(x, xP, t, in, w[s], null, y, out, 0, out);
+                        SimdKernels.matmulPanels(x, xP, t, in, w[s], null, y, out, 0, out, block(t, in), acc, k == 1);
                     }
                     default -> SimdKernels.matmulRows(x, t, in, w[s], null, y, out, 0, out);
                 }
@@ -90,6 +92,11 @@ public final class PromptKernelsBench {
             flops += 2.0 * t * out * in * reps;
         }
         return flops / ns;
+    }
+
+    /** The input block {@link SimdKernels#matmulPanels} chooses. */
+    private static int block(int t, int in) {
+        return SimdKernels.partialSumFloats(t, in, 8) == 0 ? in : SimdKernels.INPUT_BLOCK;
     }
 
     private static double median(List<Double> v) {
