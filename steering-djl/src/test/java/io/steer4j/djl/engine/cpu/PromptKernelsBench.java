@@ -11,7 +11,8 @@ import java.util.SplittableRandom;
  * counts: the prompt kernel ({@link SimdKernels#matmulPanels}, packing included) with eight-row tiles only and with
  * sixteen-row tiles for one-panel prompts, and the dot-product tiles of {@link SimdKernels#matmulRows}, which is
  * where {@link SimdKernels#PANEL_MIN_TOKENS} comes from. All run in
- * interleaved rounds in one JVM, so shared load hits them alike; it prints each one's median GFLOP/s.
+ * interleaved rounds in one JVM, so shared load hits them alike; it prints each one's median GFLOP/s of thread CPU
+ * time.
  *
  * <pre>
  * mvn -B -ntp -o -q -pl steering-djl -am test-compile
@@ -21,6 +22,8 @@ import java.util.SplittableRandom;
  */
 public final class PromptKernelsBench {
     private static final int[][] SHAPES = {{2304, 768}, {768, 768}, {3072, 768}, {768, 3072}};
+    private static final java.lang.management.ThreadMXBean CPU =
+            java.lang.management.ManagementFactory.getThreadMXBean();
     private static final String[] KERNELS = {"panels 8-row tiles", "panels 16-row tiles", "rows"};
 
     private PromptKernelsBench() {
@@ -66,7 +69,10 @@ public final class PromptKernelsBench {
         }
     }
 
-    /** GFLOP/s of kernel {@code k} over the four products, each repeated until ~20 ms have passed. */
+    /**
+     * GFLOP/s of kernel {@code k} over the four products, each repeated for ~20 ms, per second of this thread's CPU
+     * time: on a machine shared with other work, wall time counts the time slices other processes took.
+     */
     private static double layer(int k, float[] x, int t, float[][][] w) {
         double flops = 0;
         long ns = 0;
@@ -78,6 +84,7 @@ public final class PromptKernelsBench {
             float[] acc = new float[Math.max(1, SimdKernels.partialSumFloats(t, in, out))];
             int reps = 0;
             long t0 = System.nanoTime();
+            long c0 = CPU.getCurrentThreadCpuTime();
             do {
                 switch (k) {
                     case 0, 1 -> {
@@ -88,7 +95,7 @@ public final class PromptKernelsBench {
                 }
                 reps++;
             } while (System.nanoTime() - t0 < 20_000_000L);
-            ns += System.nanoTime() - t0;
+            ns += CPU.getCurrentThreadCpuTime() - c0;
             flops += 2.0 * t * out * in * reps;
         }
         return flops / ns;
