@@ -95,17 +95,22 @@ final class AttentionKernels {
                 c2 = pv.fma(FloatVector.broadcast(S, values[v + 2]), c2);
                 c3 = pv.fma(FloatVector.broadcast(S, values[v + 3]), c3);
             }
-            contextInto(c0, lanes, n, ctx, j0, ctxWidth, cOff + d);
-            contextInto(c1, lanes, n, ctx, j0, ctxWidth, cOff + d + 1);
-            contextInto(c2, lanes, n, ctx, j0, ctxWidth, cOff + d + 2);
-            contextInto(c3, lanes, n, ctx, j0, ctxWidth, cOff + d + 3);
+            c0.intoArray(lanes, 0);
+            contextInto(lanes, n, ctx, j0, ctxWidth, cOff + d);
+            c1.intoArray(lanes, 0);
+            contextInto(lanes, n, ctx, j0, ctxWidth, cOff + d + 1);
+            c2.intoArray(lanes, 0);
+            contextInto(lanes, n, ctx, j0, ctxWidth, cOff + d + 2);
+            c3.intoArray(lanes, 0);
+            contextInto(lanes, n, ctx, j0, ctxWidth, cOff + d + 3);
         }
         for (; d < hd; d++) { // head sizes that are not a multiple of 4
             FloatVector c0 = FloatVector.zero(S);
             for (s = 0; s < visible; s++) {
                 c0 = FloatVector.fromArray(S, sc, s * L).fma(FloatVector.broadcast(S, values[base + s * hd + d]), c0);
             }
-            contextInto(c0, lanes, n, ctx, j0, ctxWidth, cOff + d);
+            c0.intoArray(lanes, 0);
+            contextInto(lanes, n, ctx, j0, ctxWidth, cOff + d);
         }
     }
 
@@ -130,9 +135,12 @@ final class AttentionKernels {
         return v;
     }
 
-    /** Writes lane {@code l < n} of {@code c} (one context channel of query {@code j0 + l}) to {@code ctx}. */
-    private static void contextInto(FloatVector c, float[] lanes, int n, float[] ctx, int j0, int ctxWidth, int at) {
-        c.intoArray(lanes, 0);
+    /**
+     * Writes lane {@code l < n} of one context channel of a panel's queries, stored in {@code lanes} (query
+     * {@code j0 + l}), to {@code ctx}. The caller stores the vector itself: a vector passed to a method C2 does not
+     * inline is boxed on the heap.
+     */
+    private static void contextInto(float[] lanes, int n, float[] ctx, int j0, int ctxWidth, int at) {
         for (int l = 0; l < n; l++) {
             ctx[(j0 + l) * ctxWidth + at] = lanes[l];
         }

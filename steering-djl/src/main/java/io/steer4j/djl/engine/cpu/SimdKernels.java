@@ -279,23 +279,39 @@ final class SimdKernels {
             a70 = u0.fma(b, a70);
             a71 = u1.fma(b, a71);
         }
-        if (last) { // one statement per accumulator: an array of vectors would box them and cost 30x
-            scatter(a00, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 0, bias);
-            scatter(a01, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 0, bias);
-            scatter(a10, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 1, bias);
-            scatter(a11, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 1, bias);
-            scatter(a20, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 2, bias);
-            scatter(a21, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 2, bias);
-            scatter(a30, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 3, bias);
-            scatter(a31, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 3, bias);
-            scatter(a40, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 4, bias);
-            scatter(a41, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 4, bias);
-            scatter(a50, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 5, bias);
-            scatter(a51, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 5, bias);
-            scatter(a60, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 6, bias);
-            scatter(a61, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 6, bias);
-            scatter(a70, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 7, bias);
-            scatter(a71, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 7, bias);
+        if (last) { // statements per accumulator: an array of vectors would box them and cost 30x
+            a00.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 0, bias);
+            a01.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 0, bias);
+            a10.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 1, bias);
+            a11.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 1, bias);
+            a20.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 2, bias);
+            a21.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 2, bias);
+            a30.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 3, bias);
+            a31.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 3, bias);
+            a40.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 4, bias);
+            a41.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 4, bias);
+            a50.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 5, bias);
+            a51.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 5, bias);
+            a60.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 6, bias);
+            a61.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 6, bias);
+            a70.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 7, bias);
+            a71.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 7, bias);
         } else {
             a00.intoArray(acc, (accRow + 0) * tp + (p + 0) * L);
             a01.intoArray(acc, (accRow + 0) * tp + (p + 1) * L);
@@ -379,22 +395,38 @@ final class SimdKernels {
         }
         if (last) {
             int n = Math.min(L, t - p * L);
-            scatter(a0, lanes, y, p * L, n, out, r + 0, bias);
-            scatter(a1, lanes, y, p * L, n, out, r + 1, bias);
-            scatter(a2, lanes, y, p * L, n, out, r + 2, bias);
-            scatter(a3, lanes, y, p * L, n, out, r + 3, bias);
-            scatter(a4, lanes, y, p * L, n, out, r + 4, bias);
-            scatter(a5, lanes, y, p * L, n, out, r + 5, bias);
-            scatter(a6, lanes, y, p * L, n, out, r + 6, bias);
-            scatter(a7, lanes, y, p * L, n, out, r + 7, bias);
-            scatter(a8, lanes, y, p * L, n, out, r + 8, bias);
-            scatter(a9, lanes, y, p * L, n, out, r + 9, bias);
-            scatter(a10, lanes, y, p * L, n, out, r + 10, bias);
-            scatter(a11, lanes, y, p * L, n, out, r + 11, bias);
-            scatter(a12, lanes, y, p * L, n, out, r + 12, bias);
-            scatter(a13, lanes, y, p * L, n, out, r + 13, bias);
-            scatter(a14, lanes, y, p * L, n, out, r + 14, bias);
-            scatter(a15, lanes, y, p * L, n, out, r + 15, bias);
+            a0.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 0, bias);
+            a1.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 1, bias);
+            a2.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 2, bias);
+            a3.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 3, bias);
+            a4.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 4, bias);
+            a5.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 5, bias);
+            a6.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 6, bias);
+            a7.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 7, bias);
+            a8.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 8, bias);
+            a9.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 9, bias);
+            a10.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 10, bias);
+            a11.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 11, bias);
+            a12.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 12, bias);
+            a13.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 13, bias);
+            a14.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 14, bias);
+            a15.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 15, bias);
         } else {
             a0.intoArray(acc, (accRow + 0) * tp + p * L);
             a1.intoArray(acc, (accRow + 1) * tp + p * L);
@@ -462,15 +494,23 @@ final class SimdKernels {
             b = FloatVector.broadcast(S, w7[k]);
             a70 = u0.fma(b, a70);
         }
-        if (last) { // one statement per accumulator: an array of vectors would box them and cost 30x
-            scatter(a00, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 0, bias);
-            scatter(a10, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 1, bias);
-            scatter(a20, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 2, bias);
-            scatter(a30, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 3, bias);
-            scatter(a40, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 4, bias);
-            scatter(a50, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 5, bias);
-            scatter(a60, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 6, bias);
-            scatter(a70, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 7, bias);
+        if (last) { // statements per accumulator: an array of vectors would box them and cost 30x
+            a00.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 0, bias);
+            a10.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 1, bias);
+            a20.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 2, bias);
+            a30.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 3, bias);
+            a40.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 4, bias);
+            a50.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 5, bias);
+            a60.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 6, bias);
+            a70.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 7, bias);
         } else {
             a00.intoArray(acc, (accRow + 0) * tp + (p + 0) * L);
             a10.intoArray(acc, (accRow + 1) * tp + (p + 0) * L);
@@ -483,9 +523,12 @@ final class SimdKernels {
         }
     }
 
-    /** Writes lane {@code l < n} of {@code v} (token {@code p + l} of row {@code r}) to {@code y[p + l, r]}. */
-    private static void scatter(FloatVector v, float[] lanes, float[] y, int p, int n, int out, int r, float[] bias) {
-        v.intoArray(lanes, 0);
+    /**
+     * Writes lane {@code l < n} of a tile's sums, stored in {@code lanes} (token {@code p + l} of row {@code r}), to
+     * {@code y[p + l, r]} with the bias. The tile stores the vector itself: a vector passed to a method C2 does not
+     * inline (a tile is too large for all its calls to be inlined) is boxed on the heap.
+     */
+    private static void scatter(float[] lanes, float[] y, int p, int n, int out, int r, float[] bias) {
         float b = bias == null ? 0f : bias[r];
         for (int l = 0; l < n; l++) {
             y[(p + l) * out + r] = lanes[l] + b;
