@@ -1,5 +1,6 @@
 package io.steer4j.djl.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -36,8 +37,8 @@ final class JavaEngineBinding {
     }
 
     /**
-     * The format the engine keeps the matrices in: BF16 or F16 when the checkpoint stores every matrix so
-     * (libtorch holds them widened to float32, exactly, so narrowing them back loses nothing), else F32.
+     * The format the engine keeps the matrices in: BF16 or F16 when the checkpoint stores every matrix so (read
+     * from the file as stored, {@link CheckpointRows}), else F32.
      */
     static SafetensorsDtype keptDtype(WeightStore store) {
         SafetensorsDtype d = store.matrixDtype();
@@ -47,84 +48,125 @@ final class JavaEngineBinding {
     /**
      * Why the Java engine cannot run a model with these weights, or null when it can: the Vector API module is
      * absent, the weights are not float32 on the CPU, or the engine's copy (float32, or 16-bit matrices for a
-     * 16-bit checkpoint) would not fit the heap.
+     * 16-bit checkpoint) would not fit the heap. Decided from the layout's shapes, before any value is read.
      */
-    static String unavailableReason(ModelWeights w, WeightStore store) {
-        if (w.embed().getDevice().isGpu()) {
+    static String unavailableReason(WeightLayout w, WeightStore store, Device device, Precision precision) {
+        if (device.isGpu()) {
             return "the weights are on a GPU";
         }
-        if (w.embed().getDataType() != DataType.FLOAT32) {
-            return "the weights are " + w.embed().getDataType() + ", not float32";
+        if (precision != Precision.FLOAT32) {
+            return "the weights are " + DataType.FLOAT16 + ", not float32";
         }
         if (!CpuEngine.javaEngineAvailable()) {
             return "the JVM was started without the flag " + CpuEngine.JVM_FLAG + " (add it for the faster engine)";
         }
-        long matrices = w.embed().size() + (w.lmHead() == w.embed() ? 0 : w.lmHead().size());
-        for (ModelWeights.Layer b : w.layers()) {
-            for (NDArray a : new NDArray[] {b.qkvW(), b.outW(), b.upW(), b.downW()}) {
-                if (a.size() >= Integer.MAX_VALUE) {
-                    return "a weight has more than 2^31 values";
-                }
-                matrices += a.size();
+        long matrices = 0;
+        for (TensorRecipe m : w.matrices()) {
+            long size = size(m);
+            if (size >= Integer.MAX_VALUE) {
+                return "a weight has more than 2^31 values";
             }
+            matrices += size;
         }
         SafetensorsDtype kept = keptDtype(store);
         boolean half = kept != SafetensorsDtype.F32;
-        long bytes = (half ? 2 : 4) * matrices + 4 * (w.positions() == null ? 0 : w.positions().size());
+        long bytes = (half ? 2 : 4) * matrices + 4 * (w.positions() == null ? 0 : size(w.positions()));
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (bytes > free / 10 * 8 || w.embed().size() >= Integer.MAX_VALUE) {
+        if (bytes > free / 10 * 8) {
             return "its " + (kept == SafetensorsDtype.BF16 ? "bfloat16" : half ? "float16" : "float32") + " copy of the weights (" + (bytes >> 20)
                     + " MB) would not fit the heap's " + (free >> 20) + " MB free (raise -Xmx to use it)";
         }
         return null;
     }
 
-    /** The engine for a loaded model whose {@link #unavailableReason} is null, its weights read from {@code store}. */
+    private static long size(TensorRecipe r) {
+        long n = 1;
+        for (long d : r.shape()) {
+            n *= d;
+        }
+        return n;
+    }
+
+    /**
+     * The engine for a 16-bit checkpoint ({@link #keptDtype} BF16 or F16) whose {@link #unavailableReason} is null,
+     * its weights read from the file in the stored format ({@link CheckpointRows}): no libtorch array is made.
+     */
+    static JavaEngineBinding create(DecoderSpec spec, WeightLayout w, SafetensorsDtype kept) {
+        if (kept == SafetensorsDtype.F32) {
+            throw new IllegalArgumentException("float32 checkpoints are read from libtorch's views of the file");
+        }
+        int d = spec.hidden();
+        int inner = spec.intermediate();
+        int qDim = spec.heads() * spec.headDim();
+        int qkvOut = qDim + 2 * spec.kvHeads() * spec.headDim();
+        try (CheckpointRows file = new CheckpointRows()) {
+            WeightMatrix embed = matrix(file, w.embed(), kept);
+            CpuWeights.Layer[] layers = new CpuWeights.Layer[w.layers().length];
+            for (int l = 0; l < layers.length; l++) {
+                WeightLayout.Layer b = w.layers()[l];
+                layers[l] = new CpuWeights.Layer(norm(file, b.norm1()), norm(file, b.norm2()),
+                        mat(file, b.qkvW(), b.qkvB(), qkvOut, d, kept), mat(file, b.outW(), b.outB(), d, qDim, kept),
+                        mat(file, b.upW(), b.upB(), spec.gatedMlp() ? 2 * inner : inner, d, kept),
+                        mat(file, b.downW(), b.downB(), d, inner, kept));
+            }
+            CpuWeights.Projection head = w.tied()
+                    ? new CpuWeights.Projection(embed, null, spec.vocab(), d)
+                    : mat(file, w.lmHead(), null, spec.vocab(), d, kept);
+            CpuWeights weights = new CpuWeights(embed, file.floats(w.positions()), layers,
+                    norm(file, w.finalNorm()), head);
+            return new JavaEngineBinding(CpuDecoder.create(spec, weights), spec, weights.bytes());
+        }
+    }
+
+    private static CpuWeights.Projection mat(CheckpointRows file, TensorRecipe w, TensorRecipe b, int out, int in,
+                                             SafetensorsDtype kept) {
+        return new CpuWeights.Projection(matrix(file, w, kept), file.floats(b), out, in);
+    }
+
+    /** A 16-bit matrix as the file stores it when its rows have an even length, else widened float32 rows. */
+    private static WeightMatrix matrix(CheckpointRows file, TensorRecipe w, SafetensorsDtype kept) {
+        int cols = (int) w.shape()[1];
+        if (cols % 2 != 0) {
+            return new Float32Matrix(file.floatRows(w));
+        }
+        int[][] packed = file.packedRows(w);
+        return kept == SafetensorsDtype.BF16 ? new Bfloat16Matrix(packed, cols) : new Float16Matrix(packed, cols);
+    }
+
+    private static CpuWeights.Norm norm(CheckpointRows file, WeightLayout.Norm n) {
+        return new CpuWeights.Norm(file.floats(n.weight()), file.floats(n.bias()));
+    }
+
+    /**
+     * The engine for a float32 checkpoint whose {@link #unavailableReason} is null, its weights read from
+     * {@code store} (a tensor libtorch views in the mapped file is read from the file, not through the mapping).
+     */
     static JavaEngineBinding create(DecoderSpec spec, ModelWeights w, WeightStore store) {
         int d = spec.hidden();
         int inner = spec.intermediate();
         int qDim = spec.heads() * spec.headDim();
         int qkvOut = qDim + 2 * spec.kvHeads() * spec.headDim();
-        SafetensorsDtype kept = keptDtype(store);
-        WeightMatrix embed = matrix(store, w.embed(), kept);
+        WeightMatrix embed = new Float32Matrix(store.rows(w.embed()));
         CpuWeights.Layer[] layers = new CpuWeights.Layer[w.layers().length];
         for (int l = 0; l < layers.length; l++) {
             ModelWeights.Layer b = w.layers()[l];
             layers[l] = new CpuWeights.Layer(norm(store, b.norm1()), norm(store, b.norm2()),
-                    mat(store, b.qkvW(), b.qkvB(), qkvOut, d, kept), mat(store, b.outW(), b.outB(), d, qDim, kept),
-                    mat(store, b.upW(), b.upB(), spec.gatedMlp() ? 2 * inner : inner, d, kept),
-                    mat(store, b.downW(), b.downB(), d, inner, kept));
+                    mat(store, b.qkvW(), b.qkvB(), qkvOut, d), mat(store, b.outW(), b.outB(), d, qDim),
+                    mat(store, b.upW(), b.upB(), spec.gatedMlp() ? 2 * inner : inner, d),
+                    mat(store, b.downW(), b.downB(), d, inner));
         }
         CpuWeights.Projection head = w.lmHead() == w.embed()
                 ? new CpuWeights.Projection(embed, null, spec.vocab(), d)
-                : mat(store, w.lmHead(), null, spec.vocab(), d, kept);
+                : mat(store, w.lmHead(), null, spec.vocab(), d);
         CpuWeights weights = new CpuWeights(embed, store.floats(w.positions()), layers, norm(store, w.finalNorm()),
                 head);
         return new JavaEngineBinding(CpuDecoder.create(spec, weights), spec, weights.bytes());
     }
 
-    private static CpuWeights.Projection mat(WeightStore store, NDArray w, NDArray b, int out, int in,
-                                             SafetensorsDtype kept) {
-        return new CpuWeights.Projection(matrix(store, w, kept), store.floats(b), out, in);
-    }
-
-    /**
-     * A 2-D weight in the engine's layout (a transposed view, GPT-2's Conv1D, comes out in logical {@code [out,
-     * in]} order): 16-bit rows in the {@code kept} format when the rows have an even length (the kernels read
-     * pairs), else float32 rows. The 16-bit rows are narrowed from the tensor's flat float32 values, which exist
-     * only while this tensor is converted.
-     */
-    private static WeightMatrix matrix(WeightStore store, NDArray w, SafetensorsDtype kept) {
-        int rows = (int) w.getShape().get(0);
-        int cols = (int) w.getShape().get(1);
-        if (kept == SafetensorsDtype.BF16 && cols % 2 == 0) {
-            return Bfloat16Matrix.rounded(store.floats(w), rows, cols);
-        }
-        if (kept == SafetensorsDtype.F16 && cols % 2 == 0) {
-            return Float16Matrix.rounded(store.floats(w), rows, cols);
-        }
-        return new Float32Matrix(store.rows(w));
+    /** A weight's float32 rows in logical {@code [out, in]} order (a transposed view, GPT-2's Conv1D, too). */
+    private static CpuWeights.Projection mat(WeightStore store, NDArray w, NDArray b, int out, int in) {
+        return new CpuWeights.Projection(new Float32Matrix(store.rows(w)), store.floats(b), out, in);
     }
 
     private static CpuWeights.Norm norm(WeightStore store, ModelWeights.Norm n) {

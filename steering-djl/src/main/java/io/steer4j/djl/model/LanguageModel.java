@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * A loaded decoder-only language model (weights, tokenizer, forward pass) that many threads can use at once.
@@ -196,8 +197,14 @@ public final class LanguageModel implements AutoCloseable {
         try (WeightStore weights = new WeightStore(folder, family.namePrefixes(), precision)) {
             // Loading runs libtorch kernels (fusing, regrouping, narrowing to float16, rotary tables): on the
             // engine thread, or the loading thread would get an OpenMP team of its own and slow every later step.
-            BlockTransformer t = LibtorchThread.shared().call(() -> new BlockTransformer(config, family,
-                    family.load(config, weights, manager), weights, manager, options.cpuEngine()));
+            WeightLayout layout = family.layout(config, weights);
+            Supplier<ModelWeights> reload = () -> {
+                try (WeightStore again = new WeightStore(folder, family.namePrefixes(), precision)) {
+                    return family.load(config, again, manager);
+                }
+            };
+            BlockTransformer t = LibtorchThread.shared().call(() -> new BlockTransformer(config, family, layout,
+                    weights, manager, precision, reload, folder.getFileName().toString(), options.cpuEngine()));
             LOG.info("{}: one-row CPU passes run on {}", folder.getFileName(), t.engineChoice());
             List<String> unused = weights.unused().stream().filter(n -> !family.isIgnorable(n)).toList();
             if (!unused.isEmpty()) {
@@ -417,6 +424,19 @@ public final class LanguageModel implements AutoCloseable {
     /** One-row passes the Java CPU engine has run for this model (tests show with it that the engine ran). */
     long javaEnginePasses() {
         return transformer instanceof BlockTransformer b ? b.javaEnginePasses() : 0;
+    }
+
+    /**
+     * Whether libtorch's copy of the weights exists (tests): always, except for a 16-bit checkpoint on the Java
+     * engine before its first libtorch pass.
+     */
+    boolean libtorchWeightsMade() {
+        return !(transformer instanceof BlockTransformer b) || b.libtorchWeightsMade();
+    }
+
+    /** The arrays the model's own manager holds (tests): weights and rotary tables, no call's arrays. */
+    java.util.List<NDArray> modelArrays() {
+        return manager.getManagedArrays();
     }
 
     /** Bytes of heap held by the Java CPU engine's copy of the weights (tests); 0 without the engine. */
