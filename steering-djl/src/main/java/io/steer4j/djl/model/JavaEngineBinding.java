@@ -21,9 +21,9 @@ import java.util.Arrays;
 
 /**
  * The Java CPU engine ({@link CpuDecoder}) bound to a loaded decoder: builds its weights from the checkpoint
- * (float32, or 16-bit matrices for a checkpoint stored in bfloat16 or float16: {@link #keptDtype}), and runs a one-row pass under
- * {@link DecoderTransformer#forward}'s contract (the model's {@link KvCache}, its mask and positions, logits as
- * NDArray or as host logits), which the engine itself knows nothing of.
+ * (float32, or 16-bit matrices for a checkpoint stored in bfloat16 or float16: {@link #keptDtype}), and runs a
+ * one-row pass under {@link DecoderTransformer#forward}'s contract (the model's {@link KvCache}, its mask and
+ * positions, logits as NDArray or as host logits), which the engine itself knows nothing of.
  */
 final class JavaEngineBinding {
     private final CpuDecoder decoder;
@@ -74,8 +74,9 @@ final class JavaEngineBinding {
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         if (bytes > free / 10 * 8) {
-            return "its " + (kept == SafetensorsDtype.BF16 ? "bfloat16" : half ? "float16" : "float32") + " copy of the weights (" + (bytes >> 20)
-                    + " MB) would not fit the heap's " + (free >> 20) + " MB free (raise -Xmx to use it)";
+            String format = kept == SafetensorsDtype.BF16 ? "bfloat16" : half ? "float16" : "float32";
+            return "its " + format + " copy of the weights (" + (bytes >> 20) + " MB) would not fit the heap's "
+                    + (free >> 20) + " MB free (raise -Xmx to use it)";
         }
         return null;
     }

@@ -131,7 +131,10 @@ public final class LanguageModel implements AutoCloseable {
      *
      * <p>The weights are created on the shared engine thread (libtorch work on any other thread would slow every
      * later decode step, see {@link #compute}), so calls of other models wait while a model loads; widening a
-     * float16 or bfloat16 checkpoint to float32 is part of that time.
+     * float16 or bfloat16 checkpoint to float32 for libtorch is part of that time. A 16-bit checkpoint whose
+     * one-row passes run on the Java CPU engine ({@link CpuEngine}) is read into that engine in its 16 bits, and
+     * libtorch's float32 copy is made only by the first call that needs libtorch (a batch, continuous batching,
+     * scoring without a cache), from the folder again, logged at INFO: the folder must still be there then.
      *
      * @param precision {@link Precision#FLOAT32}, or {@link Precision#FLOAT16} to keep weights and matrix products
      *                  in half precision (meant for GPUs; slower than float32 on CPU)

@@ -61,10 +61,10 @@ enum ModelFamily {
                 // Conv1D [in, out] passed as a transposed view: libtorch runs x @ W with the bias fused, no copy.
                 layers[i] = new WeightLayout.Layer(
                         layerNorm(w, p + "ln_1", d), layerNorm(w, p + "ln_2", d),
-                        new TensorRecipe.Transposed(w.stored(p + "attn.c_attn.weight", d, 3 * d)), w.stored(p + "attn.c_attn.bias", 3 * d),
-                        new TensorRecipe.Transposed(w.stored(p + "attn.c_proj.weight", d, d)), w.stored(p + "attn.c_proj.bias", d),
-                        new TensorRecipe.Transposed(w.stored(p + "mlp.c_fc.weight", d, inner)), w.stored(p + "mlp.c_fc.bias", inner),
-                        new TensorRecipe.Transposed(w.stored(p + "mlp.c_proj.weight", inner, d)), w.stored(p + "mlp.c_proj.bias", d));
+                        conv1d(w, p + "attn.c_attn.weight", d, 3 * d), w.stored(p + "attn.c_attn.bias", 3 * d),
+                        conv1d(w, p + "attn.c_proj.weight", d, d), w.stored(p + "attn.c_proj.bias", d),
+                        conv1d(w, p + "mlp.c_fc.weight", d, inner), w.stored(p + "mlp.c_fc.bias", inner),
+                        conv1d(w, p + "mlp.c_proj.weight", inner, d), w.stored(p + "mlp.c_proj.bias", d));
             }
             TensorRecipe head = c.tieWordEmbeddings() || !w.has("lm_head.weight") ? wte
                     : w.stored("lm_head.weight", c.vocabSize(), d);
@@ -188,9 +188,10 @@ enum ModelFamily {
                 String p = "layers." + i + ".";
                 // Rows of query_key_value are [heads, 3, headDim] (q, k, v interleaved per head); regroup them once
                 // into q | k | v so the forward pass splits every family's projection the same way.
-                TensorRecipe qkvW = new TensorRecipe.RegroupedPerHead(w.stored(p + "attention.query_key_value.weight", 3 * d, d), h, hd);
+                String qkv = p + "attention.query_key_value.";
+                TensorRecipe qkvW = new TensorRecipe.RegroupedPerHead(w.stored(qkv + "weight", 3 * d, d), h, hd);
                 TensorRecipe qkvB = !c.qkvBias() ? null
-                        : new TensorRecipe.RegroupedPerHead(w.stored(p + "attention.query_key_value.bias", 3 * d), h, hd);
+                        : new TensorRecipe.RegroupedPerHead(w.stored(qkv + "bias", 3 * d), h, hd);
                 layers[i] = new WeightLayout.Layer(
                         layerNorm(w, p + "input_layernorm", d), layerNorm(w, p + "post_attention_layernorm", d),
                         qkvW, qkvB,
@@ -311,6 +312,11 @@ enum ModelFamily {
 
     private static WeightLayout.Norm rmsNorm(WeightStore w, String name, long d) {
         return new WeightLayout.Norm(w.stored(name + ".weight", d), null);
+    }
+
+    /** A Conv1D weight stored {@code [in, out]}, used as {@code [out, in]}. */
+    private static TensorRecipe conv1d(WeightStore w, String name, long in, long out) {
+        return new TensorRecipe.Transposed(w.stored(name, in, out));
     }
 
     /** Joined along the output axis: one matmul instead of several per token. */

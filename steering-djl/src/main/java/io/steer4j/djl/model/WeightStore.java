@@ -40,7 +40,9 @@ import java.util.Set;
  * more than its page cache. Float16 and bfloat16 tensors are widened to float32 in Java (bfloat16 cannot be
  * created in DJL's engine without crashing, and float16 matrix products on CPU are slower). With
  * {@link Precision#FLOAT16} every tensor is kept in float16 instead: float16 tensors are mapped as they are, the
- * others narrowed once at load. Names are looked
+ * others narrowed once at load. A family first describes its weights as {@link TensorRecipe}s ({@link #stored}:
+ * shapes checked, nothing read), which {@link #array} turns into NDArrays; the Java CPU engine of a 16-bit checkpoint
+ * reads the same recipes from the file itself ({@link CheckpointRows}). Names are looked
  * up bare and under the family's prefixes ({@code transformer.}, {@code model.}, {@code gpt_neox.}), since
  * checkpoints differ there.
  */
