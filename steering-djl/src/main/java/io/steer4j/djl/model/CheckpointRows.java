@@ -26,9 +26,12 @@ import java.util.function.IntFunction;
 final class CheckpointRows implements AutoCloseable {
     /** Bytes read per chunk: loading makes no garbage the size of a tensor. */
     private static final int CHUNK_BYTES = 1 << 20;
+    /** Columns per tile of a transposing read. */
+    private static final int TILE = 64;
 
     private final Map<Path, FileChannel> channels = new HashMap<>();
-    private final ByteBuffer chunk = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    /** Direct, so that a read lands in it without the JDK's copy through a temporary direct buffer. */
+    private final ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
 
     /** The values of a 1-D or 2-D recipe (null for null), widened to float32, row-major. */
     float[] floats(TensorRecipe r) {
@@ -188,11 +191,17 @@ final class CheckpointRows implements AutoCloseable {
                 return;
             }
             buf.asShortBuffer().get(values, 0, k * cols);
-            // r0 and k are even (chunkRows is), so each stored pair of rows j, j + 1 is one int of every output row
-            for (int c = 0; c < cols; c++) {
-                int[] o = out[c];
+            // r0 and k are even (chunkRows is), so each stored pair of rows j, j + 1 is one int of every output
+            // row; in tiles of TILE columns, so that both the pair's reads and the tile's output rows stay in cache
+            for (int c0 = 0; c0 < cols; c0 += TILE) {
+                int c1 = Math.min(cols, c0 + TILE);
                 for (int j = 0; j < k; j += 2) {
-                    o[(r0 + j) >> 1] = (values[j * cols + c] & 0xFFFF) | (values[(j + 1) * cols + c] << 16);
+                    int lo = j * cols;
+                    int hi = lo + cols;
+                    int at = (r0 + j) >> 1;
+                    for (int c = c0; c < c1; c++) {
+                        out[c][at] = (values[lo + c] & 0xFFFF) | (values[hi + c] << 16);
+                    }
                 }
             }
         });
