@@ -202,6 +202,7 @@ public final class LanguageModel implements AutoCloseable {
             // engine thread, or the loading thread would get an OpenMP team of its own and slow every later step.
             WeightLayout layout = family.layout(config, weights);
             Supplier<ModelWeights> reload = () -> {
+                FolderLinks.check(folder); // the folder is opened again: hold it to the rule it met at load
                 try (WeightStore again = new WeightStore(folder, family.namePrefixes(), precision)) {
                     return family.load(config, again, manager);
                 }
