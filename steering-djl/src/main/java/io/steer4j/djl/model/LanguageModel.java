@@ -439,7 +439,7 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     /** The arrays the model's own manager holds (tests): weights and rotary tables, no call's arrays. */
-    java.util.List<NDArray> modelArrays() {
+    List<NDArray> modelArrays() {
         return manager.getManagedArrays();
     }
 

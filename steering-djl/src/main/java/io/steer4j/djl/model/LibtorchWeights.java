@@ -13,6 +13,7 @@ import java.util.function.Supplier;
  * them; logged once at INFO, since the process's memory grows by that copy then.
  */
 final class LibtorchWeights {
+    /** The model's logger, where its load line names the engine: the two lines belong together. */
     private static final Logger LOG = LoggerFactory.getLogger(LanguageModel.class);
 
     private final Supplier<ModelWeights> make;
