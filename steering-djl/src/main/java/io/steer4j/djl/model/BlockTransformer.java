@@ -71,8 +71,8 @@ final class BlockTransformer implements DecoderTransformer {
                     ? " (-D" + CpuEngine.PROPERTY + "=java)" : "") + " but cannot run this model: " + why);
         }
         boolean java = engine != CpuEngine.LIBTORCH && why == null;
-        SafetensorsDtype kept = JavaEngineBinding.keptDtype(store);
-        if (java && kept != SafetensorsDtype.F32) {
+        SafetensorsDtype kept = JavaEngineBinding.readFromFile(store);
+        if (java && kept != null) {
             // The Java engine keeps the 16 bits as stored; libtorch's float32 copy waits for a pass that needs it.
             this.simd = JavaEngineBinding.create(spec, layout, kept);
             this.libtorch = LibtorchWeights.deferred(reload, modelName);
