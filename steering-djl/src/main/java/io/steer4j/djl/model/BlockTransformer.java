@@ -10,10 +10,13 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
+import io.steer4j.core.format.safetensors.SafetensorsDtype;
 import io.steer4j.core.plan.HookPoint;
 import io.steer4j.djl.engine.DecoderSpec;
 import io.steer4j.djl.engine.HookRows;
 import io.steer4j.djl.hooks.HookSet;
+
+import java.util.function.Supplier;
 
 /**
  * A decoder's forward pass ({@link DecoderSpec}, the same for every family, see {@link ModelFamily#spec}) on
@@ -31,7 +34,8 @@ final class BlockTransformer implements DecoderTransformer {
     private static final float MASKED = -1e9f;
 
     private final ModelConfig config;
-    private final ModelWeights w;
+    /** libtorch's arrays: made at load, or at the first pass that needs them (see {@link LibtorchWeights}). */
+    private final LibtorchWeights libtorch;
     private final DecoderSpec spec;
     private final Rotary rotary;
     /** Weights in float16 ({@link Precision#FLOAT16}): some steps are upcast, see {@link Precision}. */
@@ -42,26 +46,41 @@ final class BlockTransformer implements DecoderTransformer {
     private final String engineChoice;
 
     /**
-     * @param store     the open checkpoint the weights came from: the Java CPU engine reads its own copy from it
+     * @param layout    the checkpoint's weights as recipes ({@link ModelFamily#layout})
+     * @param store     the open checkpoint the layout came from
+     * @param precision the precision libtorch's weights are kept in
+     * @param reload    makes libtorch's weights again from a freshly opened checkpoint (the load's {@code store} is
+     *                  closed by then): called on the first libtorch pass of a 16-bit checkpoint whose one-row
+     *                  passes run on the Java engine, which reads its copy from the file and needs no libtorch array
      * @param requested the load option, before {@link CpuEngine#PROPERTY} may override it
      * @throws ModelLoadException when {@link CpuEngine#JAVA} is asked for and cannot run this model
      */
-    BlockTransformer(ModelConfig c, ModelFamily family, ModelWeights weights, WeightStore store, NDManager manager,
-                     CpuEngine requested) {
+    BlockTransformer(ModelConfig c, ModelFamily family, WeightLayout layout, WeightStore store, NDManager manager,
+                     Precision precision, Supplier<ModelWeights> reload, String modelName, CpuEngine requested) {
         this.config = c;
-        this.w = weights;
         this.spec = family.spec(c);
         this.rotary = spec.rotary() == null ? null
                 : new Rotary(spec.rotary(), c.headDim(), c.contextLength(), manager);
-        this.half = weights.embed().getDataType() == DataType.FLOAT16;
+        this.half = precision == Precision.FLOAT16;
         CpuEngine engine = CpuEngine.resolve(requested);
         boolean overridden = engine != requested;
-        String why = engine == CpuEngine.LIBTORCH ? null : JavaEngineBinding.unavailableReason(weights, store);
+        String why = engine == CpuEngine.LIBTORCH ? null
+                : JavaEngineBinding.unavailableReason(layout, store, manager.getDevice(), precision);
         if (engine == CpuEngine.JAVA && why != null) {
             throw new ModelLoadException("the Java CPU engine was asked for" + (overridden
                     ? " (-D" + CpuEngine.PROPERTY + "=java)" : "") + " but cannot run this model: " + why);
         }
-        this.simd = engine != CpuEngine.LIBTORCH && why == null ? JavaEngineBinding.create(spec, weights, store) : null;
+        boolean java = engine != CpuEngine.LIBTORCH && why == null;
+        SafetensorsDtype kept = JavaEngineBinding.readFromFile(store);
+        if (java && kept != null) {
+            // The Java engine keeps the 16 bits as stored; libtorch's float32 copy waits for a pass that needs it.
+            this.simd = JavaEngineBinding.create(spec, layout, kept);
+            this.libtorch = LibtorchWeights.deferred(reload, modelName);
+        } else {
+            ModelWeights weights = layout.arrays(store, manager);
+            this.simd = java ? JavaEngineBinding.create(spec, weights, store) : null;
+            this.libtorch = LibtorchWeights.loaded(weights);
+        }
         if (simd != null) {
             engineChoice = "the Java CPU engine (" + CpuEngine.threads() + " threads)";
         } else if (engine == CpuEngine.LIBTORCH) {
@@ -70,6 +89,16 @@ final class BlockTransformer implements DecoderTransformer {
         } else {
             engineChoice = "libtorch: the Java CPU engine cannot run it, " + why;
         }
+    }
+
+    /** libtorch's weights, made now if no pass needed them before. */
+    private ModelWeights w() {
+        return libtorch.get();
+    }
+
+    /** Whether libtorch's weights exist (always, except for a 16-bit checkpoint no libtorch pass has needed yet). */
+    boolean libtorchWeightsMade() {
+        return libtorch.made();
     }
 
     /** Whether batch-1 CPU calls with a cache run on the Java CPU engine. */
@@ -124,7 +153,7 @@ final class BlockTransformer implements DecoderTransformer {
         // Without logits the pass can stop after the last hooked layer, unless a cache is being filled: a later
         // step would read the skipped layers' keys and values.
         int layersToRun = logitsMode == LogitsMode.NONE && lastHooked >= 0 && cache == null
-                ? lastHooked + 1 : w.layers().length;
+                ? lastHooked + 1 : w().layers().length;
 
         x = blocks(x, sites, layersToRun, (h, b, l) -> attention(h, b, l, cache, attnMask, cosSin, batch, t));
         if (cache != null) {
@@ -153,7 +182,7 @@ final class BlockTransformer implements DecoderTransformer {
         NDArray x = embed(m, tokens, positions, maxPosition, cosSinOut);
         NDArray[] cosSin = cosSinOut[0];
         HookRows sites = new HookRows(hooks, batch, 1, config.hiddenSize(), half, positions, promptLengths, m);
-        x = blocks(x, sites, w.layers().length, (h, b, l) -> attentionRows(h, b, l, caches, cosSin));
+        x = blocks(x, sites, w().layers().length, (h, b, l) -> attentionRows(h, b, l, caches, cosSin));
         for (KvCache c : caches) {
             c.mask = new int[][] {java.util.Arrays.copyOf(c.mask[0], c.mask[0].length + 1)};
             c.mask[0][c.mask[0].length - 1] = 1;
@@ -164,7 +193,7 @@ final class BlockTransformer implements DecoderTransformer {
 
     /** Final norm and LM head over {@code [rows, hidden]}: float32 {@code [rows, vocab]}. */
     private NDArray logits(NDArray x) {
-        NDArray logits = Linear.linear(norm(x, w.finalNorm()), w.lmHead()).singletonOrThrow();
+        NDArray logits = Linear.linear(norm(x, w().finalNorm()), w().lmHead()).singletonOrThrow();
         return half ? toFloat(logits) : logits;
     }
 
@@ -180,10 +209,10 @@ final class BlockTransformer implements DecoderTransformer {
         int t = positions[0].length;
         long rows = (long) batch * t;
         NDArray ids = m.create(flatTokens, new Shape(rows));
-        NDArray x = Embedding.embedding(ids, w.embed(), SparseFormat.DENSE).singletonOrThrow();
-        if (w.positions() != null) {
+        NDArray x = Embedding.embedding(ids, w().embed(), SparseFormat.DENSE).singletonOrThrow();
+        if (w().positions() != null) {
             NDArray pos = m.create(embeddingPositions(positions, 1), new Shape(rows));
-            x = x.addi(Embedding.embedding(pos, w.positions(), SparseFormat.DENSE).singletonOrThrow());
+            x = x.addi(Embedding.embedding(pos, w().positions(), SparseFormat.DENSE).singletonOrThrow());
         } else {
             NDArray[] cosSin = rotary.at(m.create(embeddingPositions(positions, 0), new Shape(batch, t)), maxPosition);
             if (half) { // computed in float32 and then cast, as transformers does
@@ -197,7 +226,7 @@ final class BlockTransformer implements DecoderTransformer {
     /** The first {@code layersToRun} blocks over the residual stream {@code x} ({@code [rows, hidden]}). */
     private NDArray blocks(NDArray x, HookRows sites, int layersToRun, Attention attention) {
         for (int l = 0; l < layersToRun; l++) {
-            ModelWeights.Layer b = w.layers()[l];
+            ModelWeights.Layer b = w().layers()[l];
             x = sites.apply(HookPoint.RESID_PRE, l, x);
 
             NDArray attnOut = attention.apply(norm(x, b.norm1()), b, l);

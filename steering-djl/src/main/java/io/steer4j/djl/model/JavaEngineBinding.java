@@ -1,5 +1,6 @@
 package io.steer4j.djl.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -25,9 +26,9 @@ import java.util.Set;
 
 /**
  * The Java CPU engine ({@link CpuDecoder}) bound to a loaded decoder: builds its weights from the checkpoint
- * (float32, or 16-bit or Q8_0 matrices for a checkpoint, or a GGUF file, stored so: {@link #keptFormats}), and runs a one-row pass under
- * {@link DecoderTransformer#forward}'s contract (the model's {@link KvCache}, its mask and positions, logits as
- * NDArray or as host logits), which the engine itself knows nothing of.
+ * (float32, or 16-bit or Q8_0 matrices for a checkpoint, or a GGUF file, stored so: {@link #keptFormats}), and
+ * runs a one-row pass under {@link DecoderTransformer#forward}'s contract (the model's {@link KvCache}, its mask and
+ * positions, logits as NDArray or as host logits), which the engine itself knows nothing of.
  */
 final class JavaEngineBinding {
     private final CpuDecoder decoder;
@@ -45,8 +46,8 @@ final class JavaEngineBinding {
      * A folder unpacked from a GGUF file ({@link WeightStore#matrixGgufTypes}): the file's Q8_0 and 16-bit types
      * among its matrices, each matrix checked to be exactly representable in the format before it is kept so (a
      * Q8_0 model's rows that are not whole blocks were stored F16, and some fused matrix might mix types).
-     * Otherwise BF16 or F16 when the checkpoint stores every matrix so (libtorch holds them widened to float32,
-     * exactly, so narrowing them back loses nothing).
+     * Otherwise BF16 or F16 when the checkpoint stores every matrix so (read from the file as stored,
+     * {@link #readFromFile}).
      */
     static List<GgmlType> keptFormats(WeightStore store) {
         Set<GgmlType> gguf = store.matrixGgufTypes();
@@ -65,37 +66,49 @@ final class JavaEngineBinding {
     }
 
     /**
+     * The 16-bit format of a safetensors checkpoint that stores every matrix in BF16 (or every one in F16), whose
+     * rows the engine reads from the file as stored ({@link #create(DecoderSpec, WeightLayout, SafetensorsDtype)}),
+     * so that libtorch's float32 copy can wait for a libtorch pass; null for any other checkpoint (float32, mixed,
+     * or a folder unpacked from a GGUF file, whose matrices are float32 in the folder and narrowed per matrix).
+     */
+    static SafetensorsDtype readFromFile(WeightStore store) {
+        SafetensorsDtype d = store.matrixDtype();
+        boolean half = d == SafetensorsDtype.BF16 || d == SafetensorsDtype.F16;
+        return half && store.matrixGgufTypes().isEmpty() ? d : null;
+    }
+
+    /**
      * Why the Java engine cannot run a model with these weights, or null when it can: the Vector API module is
      * absent, the weights are not float32 on the CPU, or the engine's copy (float32, or 16-bit or Q8_0 matrices
-     * for a checkpoint stored so) would not fit the heap.
+     * for a checkpoint stored so) would not fit the heap. Decided from the layout's shapes, before any value is
+     * read.
      */
-    static String unavailableReason(ModelWeights w, WeightStore store) {
-        if (w.embed().getDevice().isGpu()) {
+    static String unavailableReason(WeightLayout w, WeightStore store, Device device, Precision precision) {
+        if (device.isGpu()) {
             return "the weights are on a GPU";
         }
-        if (w.embed().getDataType() != DataType.FLOAT32) {
-            return "the weights are " + w.embed().getDataType() + ", not float32";
+        if (precision != Precision.FLOAT32) {
+            return "the weights are " + DataType.FLOAT16 + ", not float32";
         }
         if (!CpuEngine.javaEngineAvailable()) {
             return "the JVM was started without the flag " + CpuEngine.JVM_FLAG + " (add it for the faster engine)";
         }
-        long matrices = w.embed().size() + (w.lmHead() == w.embed() ? 0 : w.lmHead().size());
-        for (ModelWeights.Layer b : w.layers()) {
-            for (NDArray a : new NDArray[] {b.qkvW(), b.outW(), b.upW(), b.downW()}) {
-                if (a.size() >= Integer.MAX_VALUE) {
-                    return "a weight has more than 2^31 values";
-                }
-                matrices += a.size();
+        long matrices = 0;
+        for (TensorRecipe m : w.matrices()) {
+            long size = size(m);
+            if (size >= Integer.MAX_VALUE) {
+                return "a weight has more than 2^31 values";
             }
+            matrices += size;
         }
         List<GgmlType> kept = keptFormats(store);
         GgmlType narrowest = kept.isEmpty() ? GgmlType.F32 : kept.get(0);
         // bytes a value in the engine's layout: Q8_0 holds its block scales as floats (36 bytes a block of 32)
         double perValue = narrowest == GgmlType.Q8_0 ? 1.125 : narrowest == GgmlType.F32 ? 4 : 2;
-        long bytes = (long) (perValue * matrices) + 4 * (w.positions() == null ? 0 : w.positions().size());
+        long bytes = (long) (perValue * matrices) + 4 * (w.positions() == null ? 0 : size(w.positions()));
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (bytes > free / 10 * 8 || w.embed().size() >= Integer.MAX_VALUE) {
+        if (bytes > free / 10 * 8) {
             String format = switch (narrowest) {
                 case BF16 -> "bfloat16";
                 case F16 -> "float16";
@@ -108,7 +121,69 @@ final class JavaEngineBinding {
         return null;
     }
 
-    /** The engine for a loaded model whose {@link #unavailableReason} is null, its weights read from {@code store}. */
+    private static long size(TensorRecipe r) {
+        long n = 1;
+        for (long d : r.shape()) {
+            n *= d;
+        }
+        return n;
+    }
+
+    /**
+     * The engine for a 16-bit checkpoint ({@link #readFromFile} BF16 or F16) whose {@link #unavailableReason} is null,
+     * its weights read from the file in the stored format ({@link CheckpointRows}): no libtorch array is made.
+     */
+    static JavaEngineBinding create(DecoderSpec spec, WeightLayout w, SafetensorsDtype kept) {
+        if (kept == SafetensorsDtype.F32) {
+            throw new IllegalArgumentException("float32 checkpoints are read from libtorch's views of the file");
+        }
+        int d = spec.hidden();
+        int inner = spec.intermediate();
+        int qDim = spec.heads() * spec.headDim();
+        int qkvOut = qDim + 2 * spec.kvHeads() * spec.headDim();
+        try (CheckpointRows file = new CheckpointRows()) {
+            WeightMatrix embed = matrix(file, w.embed(), kept);
+            CpuWeights.Layer[] layers = new CpuWeights.Layer[w.layers().length];
+            for (int l = 0; l < layers.length; l++) {
+                WeightLayout.Layer b = w.layers()[l];
+                layers[l] = new CpuWeights.Layer(norm(file, b.norm1()), norm(file, b.norm2()),
+                        mat(file, b.qkvW(), b.qkvB(), qkvOut, d, kept), mat(file, b.outW(), b.outB(), d, qDim, kept),
+                        mat(file, b.upW(), b.upB(), spec.gatedMlp() ? 2 * inner : inner, d, kept),
+                        mat(file, b.downW(), b.downB(), d, inner, kept));
+            }
+            CpuWeights.Projection head = w.tied()
+                    ? new CpuWeights.Projection(embed, null, spec.vocab(), d)
+                    : mat(file, w.lmHead(), null, spec.vocab(), d, kept);
+            CpuWeights weights = new CpuWeights(embed, file.floats(w.positions()), layers,
+                    norm(file, w.finalNorm()), head);
+            return new JavaEngineBinding(CpuDecoder.create(spec, weights), spec, weights.bytes());
+        }
+    }
+
+    private static CpuWeights.Projection mat(CheckpointRows file, TensorRecipe w, TensorRecipe b, int out, int in,
+                                             SafetensorsDtype kept) {
+        return new CpuWeights.Projection(matrix(file, w, kept), file.floats(b), out, in);
+    }
+
+    /** A 16-bit matrix as the file stores it when its rows have an even length, else widened float32 rows. */
+    private static WeightMatrix matrix(CheckpointRows file, TensorRecipe w, SafetensorsDtype kept) {
+        int cols = (int) w.shape()[1];
+        if (cols % 2 != 0) {
+            return new Float32Matrix(file.floatRows(w));
+        }
+        int[][] packed = file.packedRows(w);
+        return kept == SafetensorsDtype.BF16 ? new Bfloat16Matrix(packed, cols) : new Float16Matrix(packed, cols);
+    }
+
+    private static CpuWeights.Norm norm(CheckpointRows file, WeightLayout.Norm n) {
+        return new CpuWeights.Norm(file.floats(n.weight()), file.floats(n.bias()));
+    }
+
+    /**
+     * The engine for a loaded model whose {@link #unavailableReason} is null and whose rows are not read from the
+     * file in 16 bits ({@link #readFromFile} null), its weights read from {@code store} (a tensor libtorch views in
+     * the mapped file is read from the file, not through the mapping).
+     */
     static JavaEngineBinding create(DecoderSpec spec, ModelWeights w, WeightStore store) {
         int d = spec.hidden();
         int inner = spec.intermediate();
@@ -156,14 +231,7 @@ final class JavaEngineBinding {
     private static WeightMatrix matrix(WeightStore store, NDArray w, Formats f) {
         int rows = (int) w.getShape().get(0);
         int cols = (int) w.getShape().get(1);
-        if (!f.check()) { // a 16-bit safetensors checkpoint or float32: narrowed from one flat copy, as before
-            GgmlType g = f.kept().isEmpty() ? GgmlType.F32 : f.kept().get(0);
-            if (g == GgmlType.BF16 && cols % 2 == 0) {
-                return Bfloat16Matrix.rounded(store.floats(w), rows, cols);
-            }
-            if (g == GgmlType.F16 && cols % 2 == 0) {
-                return Float16Matrix.rounded(store.floats(w), rows, cols);
-            }
+        if (!f.check()) { // float32: a 16-bit safetensors checkpoint is read from the file (readFromFile)
             return new Float32Matrix(store.rows(w));
         }
         float[][] values = store.rows(w);

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * A loaded decoder-only language model (weights, tokenizer, forward pass) that many threads can use at once.
@@ -130,7 +131,10 @@ public final class LanguageModel implements AutoCloseable {
      *
      * <p>The weights are created on the shared engine thread (libtorch work on any other thread would slow every
      * later decode step, see {@link #compute}), so calls of other models wait while a model loads; widening a
-     * float16 or bfloat16 checkpoint to float32 is part of that time.
+     * float16 or bfloat16 checkpoint to float32 for libtorch is part of that time. A 16-bit checkpoint whose
+     * one-row passes run on the Java CPU engine ({@link CpuEngine}) is read into that engine in its 16 bits, and
+     * libtorch's float32 copy is made only by the first call that needs libtorch (a batch, continuous batching,
+     * scoring without a cache), from the folder again, logged at INFO: the folder must still be there then.
      *
      * @param precision {@link Precision#FLOAT32}, or {@link Precision#FLOAT16} to keep weights and matrix products
      *                  in half precision (meant for GPUs; slower than float32 on CPU)
@@ -196,8 +200,15 @@ public final class LanguageModel implements AutoCloseable {
         try (WeightStore weights = new WeightStore(folder, family.namePrefixes(), precision)) {
             // Loading runs libtorch kernels (fusing, regrouping, narrowing to float16, rotary tables): on the
             // engine thread, or the loading thread would get an OpenMP team of its own and slow every later step.
-            BlockTransformer t = LibtorchThread.shared().call(() -> new BlockTransformer(config, family,
-                    family.load(config, weights, manager), weights, manager, options.cpuEngine()));
+            WeightLayout layout = family.layout(config, weights);
+            Supplier<ModelWeights> reload = () -> {
+                FolderLinks.check(folder); // the folder is opened again: hold it to the rule it met at load
+                try (WeightStore again = new WeightStore(folder, family.namePrefixes(), precision)) {
+                    return family.load(config, again, manager);
+                }
+            };
+            BlockTransformer t = LibtorchThread.shared().call(() -> new BlockTransformer(config, family, layout,
+                    weights, manager, precision, reload, folder.getFileName().toString(), options.cpuEngine()));
             LOG.info("{}: one-row CPU passes run on {}", folder.getFileName(), t.engineChoice());
             List<String> unused = weights.unused().stream().filter(n -> !family.isIgnorable(n)).toList();
             if (!unused.isEmpty()) {
@@ -417,6 +428,19 @@ public final class LanguageModel implements AutoCloseable {
     /** One-row passes the Java CPU engine has run for this model (tests show with it that the engine ran). */
     long javaEnginePasses() {
         return transformer instanceof BlockTransformer b ? b.javaEnginePasses() : 0;
+    }
+
+    /**
+     * Whether libtorch's copy of the weights exists (tests): always, except for a 16-bit checkpoint on the Java
+     * engine before its first libtorch pass.
+     */
+    boolean libtorchWeightsMade() {
+        return !(transformer instanceof BlockTransformer b) || b.libtorchWeightsMade();
+    }
+
+    /** The arrays the model's own manager holds (tests): weights and rotary tables, no call's arrays. */
+    List<NDArray> modelArrays() {
+        return manager.getManagedArrays();
     }
 
     /** Bytes of heap held by the Java CPU engine's copy of the weights (tests); 0 without the engine. */

@@ -1,8 +1,5 @@
 package io.steer4j.djl.model;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.steer4j.djl.engine.DecoderSpec;
@@ -53,25 +50,25 @@ enum ModelFamily {
         }
 
         @Override
-        ModelWeights load(ModelConfig c, WeightStore w, NDManager m) {
+        WeightLayout layout(ModelConfig c, WeightStore w) {
             long d = c.hiddenSize();
             long inner = c.intermediateSize();
-            NDArray wte = w.load(m, "wte.weight", c.vocabSize(), d);
-            NDArray wpe = w.load(m, "wpe.weight", c.contextLength(), d);
-            ModelWeights.Layer[] layers = new ModelWeights.Layer[c.numLayers()];
+            TensorRecipe wte = w.stored("wte.weight", c.vocabSize(), d);
+            TensorRecipe wpe = w.stored("wpe.weight", c.contextLength(), d);
+            WeightLayout.Layer[] layers = new WeightLayout.Layer[c.numLayers()];
             for (int i = 0; i < layers.length; i++) {
                 String p = "h." + i + ".";
                 // Conv1D [in, out] passed as a transposed view: libtorch runs x @ W with the bias fused, no copy.
-                layers[i] = new ModelWeights.Layer(
-                        layerNorm(w, m, p + "ln_1", d), layerNorm(w, m, p + "ln_2", d),
-                        w.transposed(w.load(m, p + "attn.c_attn.weight", d, 3 * d)), w.load(m, p + "attn.c_attn.bias", 3 * d),
-                        w.transposed(w.load(m, p + "attn.c_proj.weight", d, d)), w.load(m, p + "attn.c_proj.bias", d),
-                        w.transposed(w.load(m, p + "mlp.c_fc.weight", d, inner)), w.load(m, p + "mlp.c_fc.bias", inner),
-                        w.transposed(w.load(m, p + "mlp.c_proj.weight", inner, d)), w.load(m, p + "mlp.c_proj.bias", d));
+                layers[i] = new WeightLayout.Layer(
+                        layerNorm(w, p + "ln_1", d), layerNorm(w, p + "ln_2", d),
+                        conv1d(w, p + "attn.c_attn.weight", d, 3 * d), w.stored(p + "attn.c_attn.bias", 3 * d),
+                        conv1d(w, p + "attn.c_proj.weight", d, d), w.stored(p + "attn.c_proj.bias", d),
+                        conv1d(w, p + "mlp.c_fc.weight", d, inner), w.stored(p + "mlp.c_fc.bias", inner),
+                        conv1d(w, p + "mlp.c_proj.weight", inner, d), w.stored(p + "mlp.c_proj.bias", d));
             }
-            NDArray head = c.tieWordEmbeddings() || !w.has("lm_head.weight") ? wte
-                    : w.load(m, "lm_head.weight", c.vocabSize(), d);
-            return new ModelWeights(wte, wpe, layers, layerNorm(w, m, "ln_f", d), head);
+            TensorRecipe head = c.tieWordEmbeddings() || !w.has("lm_head.weight") ? wte
+                    : w.stored("lm_head.weight", c.vocabSize(), d);
+            return new WeightLayout(wte, wpe, layers, layerNorm(w, "ln_f", d), head);
         }
     },
 
@@ -118,34 +115,34 @@ enum ModelFamily {
         }
 
         @Override
-        ModelWeights load(ModelConfig c, WeightStore w, NDManager m) {
+        WeightLayout layout(ModelConfig c, WeightStore w) {
             long d = c.hiddenSize();
             long q = (long) c.numHeads() * c.headDim();
             long kv = (long) c.numKvHeads() * c.headDim();
             long inner = c.intermediateSize();
-            NDArray embed = w.load(m, "embed_tokens.weight", c.vocabSize(), d);
-            ModelWeights.Layer[] layers = new ModelWeights.Layer[c.numLayers()];
+            TensorRecipe embed = w.stored("embed_tokens.weight", c.vocabSize(), d);
+            WeightLayout.Layer[] layers = new WeightLayout.Layer[c.numLayers()];
             for (int i = 0; i < layers.length; i++) {
                 String p = "layers." + i + ".";
                 String a = p + "self_attn.";
-                NDArray qkvW = fuse(w.load(m, a + "q_proj.weight", q, d), w.load(m, a + "k_proj.weight", kv, d),
-                        w.load(m, a + "v_proj.weight", kv, d));
-                NDArray qkvB = !c.qkvBias() ? null : fuse(w.load(m, a + "q_proj.bias", q),
-                        w.load(m, a + "k_proj.bias", kv), w.load(m, a + "v_proj.bias", kv));
-                NDArray upW = fuse(w.load(m, p + "mlp.gate_proj.weight", inner, d),
-                        w.load(m, p + "mlp.up_proj.weight", inner, d));
-                NDArray upB = !c.mlpBias() ? null : fuse(w.load(m, p + "mlp.gate_proj.bias", inner),
-                        w.load(m, p + "mlp.up_proj.bias", inner));
-                layers[i] = new ModelWeights.Layer(
-                        rmsNorm(w, m, p + "input_layernorm", d), rmsNorm(w, m, p + "post_attention_layernorm", d),
+                TensorRecipe qkvW = fuse(w.stored(a + "q_proj.weight", q, d), w.stored(a + "k_proj.weight", kv, d),
+                        w.stored(a + "v_proj.weight", kv, d));
+                TensorRecipe qkvB = !c.qkvBias() ? null : fuse(w.stored(a + "q_proj.bias", q),
+                        w.stored(a + "k_proj.bias", kv), w.stored(a + "v_proj.bias", kv));
+                TensorRecipe upW = fuse(w.stored(p + "mlp.gate_proj.weight", inner, d),
+                        w.stored(p + "mlp.up_proj.weight", inner, d));
+                TensorRecipe upB = !c.mlpBias() ? null : fuse(w.stored(p + "mlp.gate_proj.bias", inner),
+                        w.stored(p + "mlp.up_proj.bias", inner));
+                layers[i] = new WeightLayout.Layer(
+                        rmsNorm(w, p + "input_layernorm", d), rmsNorm(w, p + "post_attention_layernorm", d),
                         qkvW, qkvB,
-                        w.load(m, a + "o_proj.weight", d, q), c.outputBias() ? w.load(m, a + "o_proj.bias", d) : null,
+                        w.stored(a + "o_proj.weight", d, q), c.outputBias() ? w.stored(a + "o_proj.bias", d) : null,
                         upW, upB,
-                        w.load(m, p + "mlp.down_proj.weight", d, inner),
-                        c.mlpBias() ? w.load(m, p + "mlp.down_proj.bias", d) : null);
+                        w.stored(p + "mlp.down_proj.weight", d, inner),
+                        c.mlpBias() ? w.stored(p + "mlp.down_proj.bias", d) : null);
             }
-            NDArray head = c.tieWordEmbeddings() ? embed : w.load(m, "lm_head.weight", c.vocabSize(), d);
-            return new ModelWeights(embed, null, layers, rmsNorm(w, m, "norm", d), head);
+            TensorRecipe head = c.tieWordEmbeddings() ? embed : w.stored("lm_head.weight", c.vocabSize(), d);
+            return new WeightLayout(embed, null, layers, rmsNorm(w, "norm", d), head);
         }
     },
 
@@ -180,30 +177,31 @@ enum ModelFamily {
         }
 
         @Override
-        ModelWeights load(ModelConfig c, WeightStore w, NDManager m) {
+        WeightLayout layout(ModelConfig c, WeightStore w) {
             long d = c.hiddenSize();
             long h = c.numHeads();
             long hd = c.headDim();
             long inner = c.intermediateSize();
-            NDArray embed = w.load(m, "embed_in.weight", c.vocabSize(), d);
-            ModelWeights.Layer[] layers = new ModelWeights.Layer[c.numLayers()];
+            TensorRecipe embed = w.stored("embed_in.weight", c.vocabSize(), d);
+            WeightLayout.Layer[] layers = new WeightLayout.Layer[c.numLayers()];
             for (int i = 0; i < layers.length; i++) {
                 String p = "layers." + i + ".";
                 // Rows of query_key_value are [heads, 3, headDim] (q, k, v interleaved per head); regroup them once
                 // into q | k | v so the forward pass splits every family's projection the same way.
-                NDArray qkvW = regroupPerHead(w.load(m, p + "attention.query_key_value.weight", 3 * d, d), h, hd, d);
-                NDArray qkvB = !c.qkvBias() ? null
-                        : regroupPerHead(w.load(m, p + "attention.query_key_value.bias", 3 * d), h, hd, 1);
-                layers[i] = new ModelWeights.Layer(
-                        layerNorm(w, m, p + "input_layernorm", d), layerNorm(w, m, p + "post_attention_layernorm", d),
+                String qkv = p + "attention.query_key_value.";
+                TensorRecipe qkvW = new TensorRecipe.RegroupedPerHead(w.stored(qkv + "weight", 3 * d, d), h, hd);
+                TensorRecipe qkvB = !c.qkvBias() ? null
+                        : new TensorRecipe.RegroupedPerHead(w.stored(qkv + "bias", 3 * d), h, hd);
+                layers[i] = new WeightLayout.Layer(
+                        layerNorm(w, p + "input_layernorm", d), layerNorm(w, p + "post_attention_layernorm", d),
                         qkvW, qkvB,
-                        w.load(m, p + "attention.dense.weight", d, d),
-                        c.outputBias() ? w.load(m, p + "attention.dense.bias", d) : null,
-                        w.load(m, p + "mlp.dense_h_to_4h.weight", inner, d), w.load(m, p + "mlp.dense_h_to_4h.bias", inner),
-                        w.load(m, p + "mlp.dense_4h_to_h.weight", d, inner), w.load(m, p + "mlp.dense_4h_to_h.bias", d));
+                        w.stored(p + "attention.dense.weight", d, d),
+                        c.outputBias() ? w.stored(p + "attention.dense.bias", d) : null,
+                        w.stored(p + "mlp.dense_h_to_4h.weight", inner, d), w.stored(p + "mlp.dense_h_to_4h.bias", inner),
+                        w.stored(p + "mlp.dense_4h_to_h.weight", d, inner), w.stored(p + "mlp.dense_4h_to_h.bias", d));
             }
-            NDArray head = c.tieWordEmbeddings() ? embed : w.load(m, "embed_out.weight", c.vocabSize(), d);
-            return new ModelWeights(embed, null, layers, layerNorm(w, m, "final_layer_norm", d), head);
+            TensorRecipe head = c.tieWordEmbeddings() ? embed : w.stored("embed_out.weight", c.vocabSize(), d);
+            return new WeightLayout(embed, null, layers, layerNorm(w, "final_layer_norm", d), head);
         }
     };
 
@@ -243,8 +241,16 @@ enum ModelFamily {
     /** Reads this family's {@code config.json} fields. */
     abstract ModelConfig readConfig(JsonNode n, Path file);
 
-    /** Loads the checkpoint's tensors into the shared layout, checking every shape against the config. */
-    abstract ModelWeights load(ModelConfig c, WeightStore w, NDManager m);
+    /**
+     * The checkpoint's tensors as recipes for the shared layout, every shape checked against the config; no value
+     * is read (see {@link TensorRecipe}).
+     */
+    abstract WeightLayout layout(ModelConfig c, WeightStore w);
+
+    /** Loads the checkpoint's tensors into libtorch arrays in the shared layout ({@link #layout}, then made). */
+    ModelWeights load(ModelConfig c, WeightStore w, NDManager m) {
+        return layout(c, w).arrays(w, m);
+    }
 
     NormKind norm() {
         return norm;
@@ -300,36 +306,22 @@ enum ModelFamily {
 
     // ------------------------------------------------------------------------------------------------ helpers
 
-    private static ModelWeights.Norm layerNorm(WeightStore w, NDManager m, String name, long d) {
-        return new ModelWeights.Norm(w.load(m, name + ".weight", d), w.load(m, name + ".bias", d));
+    private static WeightLayout.Norm layerNorm(WeightStore w, String name, long d) {
+        return new WeightLayout.Norm(w.stored(name + ".weight", d), w.stored(name + ".bias", d));
     }
 
-    private static ModelWeights.Norm rmsNorm(WeightStore w, NDManager m, String name, long d) {
-        return new ModelWeights.Norm(w.load(m, name + ".weight", d), null);
+    private static WeightLayout.Norm rmsNorm(WeightStore w, String name, long d) {
+        return new WeightLayout.Norm(w.stored(name + ".weight", d), null);
     }
 
-    /** Concatenates along the output axis (one matmul instead of several per token) and frees the parts. */
-    private static NDArray fuse(NDArray... parts) {
-        NDArray out = NDArrays.concat(new NDList(parts), 0);
-        for (NDArray p : parts) {
-            p.close();
-        }
-        return out;
+    /** A Conv1D weight stored {@code [in, out]}, used as {@code [out, in]}. */
+    private static TensorRecipe conv1d(WeightStore w, String name, long in, long out) {
+        return new TensorRecipe.Transposed(w.stored(name, in, out));
     }
 
-    /** {@code [heads * 3 * hd, in]} with rows (head, q/k/v, i) to {@code [3 * heads * hd, in]} rows (q/k/v, head, i). */
-    private static NDArray regroupPerHead(NDArray fused, long heads, long hd, long in) {
-        boolean vector = fused.getShape().dimension() == 1;
-        NDArray split = vector ? fused.reshape(heads, 3, hd) : fused.reshape(heads, 3, hd, in);
-        NDArray swapped = vector ? split.transpose(1, 0, 2) : split.transpose(1, 0, 2, 3);
-        NDArray flat = vector ? swapped.reshape(3 * heads * hd) : swapped.reshape(3 * heads * hd, in);
-        // Own storage, and close every view: a view left open would keep the checkpoint-layout tensor alive.
-        NDArray out = flat.duplicate();
-        flat.close();
-        swapped.close();
-        split.close();
-        fused.close();
-        return out;
+    /** Joined along the output axis: one matmul instead of several per token. */
+    private static TensorRecipe fuse(TensorRecipe... parts) {
+        return new TensorRecipe.Concat(List.of(parts));
     }
 
     /**

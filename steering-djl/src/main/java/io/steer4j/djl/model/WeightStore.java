@@ -2,6 +2,8 @@ package io.steer4j.djl.model;
 
 import io.steer4j.core.format.UntrustedJson;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -40,22 +42,21 @@ import java.util.Set;
  * more than its page cache. Float16 and bfloat16 tensors are widened to float32 in Java (bfloat16 cannot be
  * created in DJL's engine without crashing, and float16 matrix products on CPU are slower). With
  * {@link Precision#FLOAT16} every tensor is kept in float16 instead: float16 tensors are mapped as they are, the
- * others narrowed once at load. Names are looked
+ * others narrowed once at load. A family first describes its weights as {@link TensorRecipe}s ({@link #stored}:
+ * shapes checked, nothing read), which {@link #array} turns into NDArrays; the Java CPU engine of a 16-bit checkpoint
+ * reads the same recipes from the file itself ({@link CheckpointRows}). Names are looked
  * up bare and under the family's prefixes ({@code transformer.}, {@code model.}, {@code gpt_neox.}), since
  * checkpoints differ there.
  */
 final class WeightStore implements AutoCloseable {
 
-    private record Located(Path file, SafetensorsTensorInfo info) {
-    }
-
-    private final Map<String, Located> tensors = new HashMap<>();
+    private final Map<String, TensorRecipe.Stored> tensors = new HashMap<>();
     private final Map<Path, FileChannel> channels = new HashMap<>();
     /** Mapped buffers must outlive the arrays created over them. */
     private final List<ByteBuffer> keepAlive = new ArrayList<>();
     /** Arrays that view a float32 tensor of the file in place (zero-copy), and their transposed views. */
-    private final Map<NDArray, Located> inPlace = new IdentityHashMap<>();
-    private final Map<NDArray, Located> transposedInPlace = new IdentityHashMap<>();
+    private final Map<NDArray, TensorRecipe.Stored> inPlace = new IdentityHashMap<>();
+    private final Map<NDArray, TensorRecipe.Stored> transposedInPlace = new IdentityHashMap<>();
     private final Set<String> used = new LinkedHashSet<>();
     /** The stored dtypes of the 2-D tensors loaded so far (matrices, embeddings). */
     private final Set<SafetensorsDtype> matrixDtypes = java.util.EnumSet.noneOf(SafetensorsDtype.class);
@@ -81,7 +82,7 @@ final class WeightStore implements AutoCloseable {
                 channels.put(f, ch);
                 SafetensorsHeader h = SafetensorsHeader.read(ch, f);
                 for (SafetensorsTensorInfo t : h.tensors()) {
-                    tensors.put(t.name(), new Located(f, t));
+                    tensors.put(t.name(), new TensorRecipe.Stored(f, t));
                 }
                 h.metadata().forEach((k, v) -> {
                     if (k.startsWith(GgufCheckpoint.TYPE_KEY_PREFIX)) {
@@ -147,9 +148,9 @@ final class WeightStore implements AutoCloseable {
         return find(name) != null;
     }
 
-    private Located find(String name) {
+    private TensorRecipe.Stored find(String name) {
         for (String p : prefixes) {
-            Located l = tensors.get(p + name);
+            TensorRecipe.Stored l = tensors.get(p + name);
             if (l != null) {
                 return l;
             }
@@ -158,12 +159,12 @@ final class WeightStore implements AutoCloseable {
     }
 
     /**
-     * Loads a tensor in the store's precision on the manager's device, checking its shape.
+     * A tensor of the checkpoint as a recipe, its shape checked; marks it used. No value is read.
      *
      * @throws ModelLoadException when missing or shaped differently from what the config implies
      */
-    NDArray load(NDManager manager, String name, long... expectedShape) {
-        Located l = find(name);
+    TensorRecipe.Stored stored(String name, long... expectedShape) {
+        TensorRecipe.Stored l = find(name);
         if (l == null) {
             throw new ModelLoadException("weight '" + name + "' is missing from the checkpoint");
         }
@@ -180,8 +181,66 @@ final class WeightStore implements AutoCloseable {
                 matrixGgufTypes.add(gguf);
             }
         }
+        return l;
+    }
+
+    /**
+     * Loads a tensor in the store's precision on the manager's device, checking its shape.
+     *
+     * @throws ModelLoadException when missing or shaped differently from what the config implies
+     */
+    NDArray load(NDManager manager, String name, long... expectedShape) {
+        return array(stored(name, expectedShape), manager);
+    }
+
+    /**
+     * The libtorch array a recipe describes (null for null), in the store's precision on the manager's device:
+     * a float32 tensor is a view of the mapped file, a transposed one a view of that; fused and regrouped ones are
+     * copies, their parts freed once joined.
+     */
+    NDArray array(TensorRecipe recipe, NDManager manager) {
+        if (recipe == null) {
+            return null;
+        }
+        if (recipe instanceof TensorRecipe.Stored s) {
+            return loadStored(s, manager);
+        }
+        if (recipe instanceof TensorRecipe.Transposed t) {
+            return transposed(loadStored(t.of(), manager));
+        }
+        if (recipe instanceof TensorRecipe.Concat c) {
+            NDList parts = new NDList(c.parts().size());
+            for (TensorRecipe p : c.parts()) {
+                parts.add(array(p, manager));
+            }
+            NDArray out = NDArrays.concat(parts, 0);
+            parts.close();
+            return out;
+        }
+        TensorRecipe.RegroupedPerHead r = (TensorRecipe.RegroupedPerHead) recipe;
+        return regroupPerHead(array(r.fused(), manager), r.heads(), r.headDim());
+    }
+
+    /** {@code [heads * 3 * hd, ...]} with rows (head, q/k/v, i) to rows (q/k/v, head, i). */
+    private static NDArray regroupPerHead(NDArray fused, long heads, long hd) {
+        boolean vector = fused.getShape().dimension() == 1;
+        long in = vector ? 1 : fused.getShape().get(1);
+        NDArray split = vector ? fused.reshape(heads, 3, hd) : fused.reshape(heads, 3, hd, in);
+        NDArray swapped = vector ? split.transpose(1, 0, 2) : split.transpose(1, 0, 2, 3);
+        NDArray flat = vector ? swapped.reshape(3 * heads * hd) : swapped.reshape(3 * heads * hd, in);
+        // Own storage, and close every view: a view left open would keep the checkpoint-layout tensor alive.
+        NDArray out = flat.duplicate();
+        flat.close();
+        swapped.close();
+        split.close();
+        fused.close();
+        return out;
+    }
+
+    private NDArray loadStored(TensorRecipe.Stored l, NDManager manager) {
+        SafetensorsTensorInfo t = l.info();
         try {
-            Shape shape = new Shape(expectedShape);
+            Shape shape = new Shape(t.shape());
             if (precision == Precision.FLOAT16) {
                 if (t.dtype() == SafetensorsDtype.F16 && t.dataOffset() % 2 == 0) {
                     return manager.create(mapped(l), shape, DataType.FLOAT16);
@@ -196,11 +255,12 @@ final class WeightStore implements AutoCloseable {
             }
             return a;
         } catch (IOException e) {
-            throw new ModelLoadException("cannot read weight '" + name + "' from " + l.file() + ": " + e.getMessage(), e);
+            throw new ModelLoadException("cannot read weight '" + t.name() + "' from " + l.file() + ": "
+                    + e.getMessage(), e);
         }
     }
 
-    private ByteBuffer mapped(Located l) throws IOException {
+    private ByteBuffer mapped(TensorRecipe.Stored l) throws IOException {
         SafetensorsTensorInfo t = l.info();
         MappedByteBuffer mapped = channels.get(l.file()).map(FileChannel.MapMode.READ_ONLY, t.dataOffset(),
                 t.byteLength());
@@ -209,7 +269,7 @@ final class WeightStore implements AutoCloseable {
         return mapped;
     }
 
-    private ByteBuffer asFloat32(Located l) throws IOException {
+    private ByteBuffer asFloat32(TensorRecipe.Stored l) throws IOException {
         SafetensorsTensorInfo t = l.info();
         FileChannel ch = channels.get(l.file());
         int n = Math.toIntExact(t.elementCount());
@@ -244,7 +304,7 @@ final class WeightStore implements AutoCloseable {
      */
     NDArray transposed(NDArray loaded) {
         NDArray view = loaded.transpose();
-        Located l = inPlace.get(loaded);
+        TensorRecipe.Stored l = inPlace.get(loaded);
         if (l != null) {
             transposedInPlace.put(view, l);
         }
@@ -305,7 +365,7 @@ final class WeightStore implements AutoCloseable {
     /** {@link #readRows} for a tensor that views the file (or its transpose), else null. */
     private float[][] rowsOrNull(NDArray a) {
         try {
-            Located l = inPlace.get(a);
+            TensorRecipe.Stored l = inPlace.get(a);
             if (l != null) {
                 return readRows(l, false);
             }
@@ -320,7 +380,7 @@ final class WeightStore implements AutoCloseable {
     }
 
     private String inPlaceName(NDArray a) {
-        Located l = inPlace.containsKey(a) ? inPlace.get(a) : transposedInPlace.get(a);
+        TensorRecipe.Stored l = inPlace.containsKey(a) ? inPlace.get(a) : transposedInPlace.get(a);
         return l == null ? "?" : l.info().name();
     }
 
@@ -333,7 +393,7 @@ final class WeightStore implements AutoCloseable {
      * The tensor's values as rows of its last dimension ({@code transpose}: of its first, for a transposed 2-D
      * view); a 1-D tensor is one row.
      */
-    private float[][] readRows(Located l, boolean transpose) throws IOException {
+    private float[][] readRows(TensorRecipe.Stored l, boolean transpose) throws IOException {
         SafetensorsTensorInfo t = l.info();
         long[] shape = t.shape();
         long n = t.elementCount();
