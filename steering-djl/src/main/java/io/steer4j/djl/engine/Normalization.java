@@ -39,6 +39,15 @@ public record Normalization(NormKind kind, float eps) {
      */
     public float[] apply(float[] x, int rows, int d, float[] weight, float[] bias) {
         float[] y = new float[rows * d];
+        applyInto(x, rows, d, weight, bias, y);
+        return y;
+    }
+
+    /**
+     * {@link #apply(float[], int, int, float[], float[])} into {@code y} (of at least {@code rows * d} floats), for
+     * an engine that reuses its arrays from pass to pass.
+     */
+    public void applyInto(float[] x, int rows, int d, float[] weight, float[] bias, float[] y) {
         for (int j = 0; j < rows; j++) {
             int o = j * d;
             if (kind == NormKind.LAYER_NORM) {
@@ -68,6 +77,5 @@ public record Normalization(NormKind kind, float eps) {
                 }
             }
         }
-        return y;
     }
 }

@@ -39,7 +39,6 @@ final class AttentionKernels {
             }
         }
         int visible = past + j0 + n;
-        int allSee = past + j0 + 1; // slots below this are visible to every query of the panel
         FloatVector lane = FloatVector.fromArray(S, LANE_INDEX, 0);
         FloatVector max = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int s = 0;
@@ -59,10 +58,10 @@ final class AttentionKernels {
                 a2 = qv.fma(FloatVector.broadcast(S, keys[k2 + k]), a2);
                 a3 = qv.fma(FloatVector.broadcast(S, keys[k3 + k]), a3);
             }
-            max = max.max(scoreInto(a0, scale, s, allSee, past + j0, lane, sc));
-            max = max.max(scoreInto(a1, scale, s + 1, allSee, past + j0, lane, sc));
-            max = max.max(scoreInto(a2, scale, s + 2, allSee, past + j0, lane, sc));
-            max = max.max(scoreInto(a3, scale, s + 3, allSee, past + j0, lane, sc));
+            max = max.max(scoreInto(a0, scale, s, past + j0, lane, sc));
+            max = max.max(scoreInto(a1, scale, s + 1, past + j0, lane, sc));
+            max = max.max(scoreInto(a2, scale, s + 2, past + j0, lane, sc));
+            max = max.max(scoreInto(a3, scale, s + 3, past + j0, lane, sc));
         }
         for (; s < visible; s++) {
             int k0 = base + s * hd;
@@ -70,7 +69,7 @@ final class AttentionKernels {
             for (int k = 0; k < hd; k++) {
                 a0 = FloatVector.fromArray(S, qP, k * L).fma(FloatVector.broadcast(S, keys[k0 + k]), a0);
             }
-            max = max.max(scoreInto(a0, scale, s, allSee, past + j0, lane, sc));
+            max = max.max(scoreInto(a0, scale, s, past + j0, lane, sc));
         }
         FloatVector sum = FloatVector.zero(S);
         for (s = 0; s < visible; s++) {
@@ -96,17 +95,22 @@ final class AttentionKernels {
                 c2 = pv.fma(FloatVector.broadcast(S, values[v + 2]), c2);
                 c3 = pv.fma(FloatVector.broadcast(S, values[v + 3]), c3);
             }
-            contextInto(c0, lanes, n, ctx, j0, ctxWidth, cOff + d);
-            contextInto(c1, lanes, n, ctx, j0, ctxWidth, cOff + d + 1);
-            contextInto(c2, lanes, n, ctx, j0, ctxWidth, cOff + d + 2);
-            contextInto(c3, lanes, n, ctx, j0, ctxWidth, cOff + d + 3);
+            c0.intoArray(lanes, 0);
+            contextInto(lanes, n, ctx, j0, ctxWidth, cOff + d);
+            c1.intoArray(lanes, 0);
+            contextInto(lanes, n, ctx, j0, ctxWidth, cOff + d + 1);
+            c2.intoArray(lanes, 0);
+            contextInto(lanes, n, ctx, j0, ctxWidth, cOff + d + 2);
+            c3.intoArray(lanes, 0);
+            contextInto(lanes, n, ctx, j0, ctxWidth, cOff + d + 3);
         }
         for (; d < hd; d++) { // head sizes that are not a multiple of 4
             FloatVector c0 = FloatVector.zero(S);
             for (s = 0; s < visible; s++) {
                 c0 = FloatVector.fromArray(S, sc, s * L).fma(FloatVector.broadcast(S, values[base + s * hd + d]), c0);
             }
-            contextInto(c0, lanes, n, ctx, j0, ctxWidth, cOff + d);
+            c0.intoArray(lanes, 0);
+            contextInto(lanes, n, ctx, j0, ctxWidth, cOff + d);
         }
     }
 
@@ -123,19 +127,20 @@ final class AttentionKernels {
      * Scales slot {@code s}'s scores and stores them in {@code sc}, with the lanes of queries before the slot
      * (slot {@code > first + l}, {@code first} the panel's first query slot) at minus infinity; returns them.
      */
-    private static FloatVector scoreInto(FloatVector a, float scale, int s, int allSee, int first, FloatVector lane,
-                                         float[] sc) {
-        FloatVector v = a.mul(scale);
-        if (s >= allSee) {
-            v = v.blend(Float.NEGATIVE_INFINITY, lane.lt((float) (s - first)));
-        }
+    private static FloatVector scoreInto(FloatVector a, float scale, int s, int first, FloatVector lane, float[] sc) {
+        // blended for every slot: up to the first query's slot no lane is masked (s - first <= 0), and a vector
+        // chosen by a branch would be boxed on the heap by C2 (Java 17)
+        FloatVector v = a.mul(scale).blend(Float.NEGATIVE_INFINITY, lane.lt((float) (s - first)));
         v.intoArray(sc, s * L);
         return v;
     }
 
-    /** Writes lane {@code l < n} of {@code c} (one context channel of query {@code j0 + l}) to {@code ctx}. */
-    private static void contextInto(FloatVector c, float[] lanes, int n, float[] ctx, int j0, int ctxWidth, int at) {
-        c.intoArray(lanes, 0);
+    /**
+     * Writes lane {@code l < n} of one context channel of a panel's queries, stored in {@code lanes} (query
+     * {@code j0 + l}), to {@code ctx}. The caller stores the vector itself: a vector passed to a method C2 does not
+     * inline is boxed on the heap.
+     */
+    private static void contextInto(float[] lanes, int n, float[] ctx, int j0, int ctxWidth, int at) {
         for (int l = 0; l < n; l++) {
             ctx[(j0 + l) * ctxWidth + at] = lanes[l];
         }

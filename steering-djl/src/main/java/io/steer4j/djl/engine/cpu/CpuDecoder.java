@@ -10,7 +10,10 @@ import io.steer4j.djl.engine.RotaryAngles;
 import io.steer4j.djl.engine.cpu.CpuWeights.Layer;
 import io.steer4j.djl.engine.cpu.CpuWeights.Norm;
 import io.steer4j.djl.engine.cpu.CpuWeights.Projection;
+import io.steer4j.djl.engine.cpu.PassWorkspace.Buffer;
+import io.steer4j.djl.engine.cpu.PassWorkspace.PartBuffer;
 
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -50,6 +53,12 @@ public final class CpuDecoder {
     private final Projection head;
     private final RotaryAngles rotary;
     private final AtomicLong passes = new AtomicLong();
+    /**
+     * The arrays every pass computes into, one pass at a time (all of a model's passes run on its engine thread
+     * anyway). One per decoder rather than per row's cache: a cache lives one generation, and arrays made per
+     * generation outlived young collections and were promoted, as the per-block arrays before them were.
+     */
+    private final PassWorkspace workspace = new PassWorkspace();
 
     private CpuDecoder(DecoderSpec spec, CpuWeights w) {
         this.c = spec;
@@ -118,11 +127,13 @@ public final class CpuDecoder {
 
     /**
      * The forward pass over {@code tokens} at positions {@code start, start+1, ...}, after the {@code kv.filled()}
-     * slots of {@code kv} (room for the new ones reserved by the caller), which it fills.
+     * slots of {@code kv} (room for the new ones reserved by the caller), which it fills. Its activations live in
+     * this decoder's {@link PassWorkspace}, reused by the next pass (passes of one decoder run one at a time); hooks
+     * get a copy of each activation they see, which they may keep, and what they return is copied back.
      *
      * @param sites     the pass's hooks ({@code [1, t, hidden]} rows), or null when it has none
      * @param allLogits every token's logits ({@code [t * vocab]}) instead of the last one's
-     * @return the logits, float32
+     * @return the logits, float32, in a new array the caller owns
      */
     public float[] run(long[] tokens, int start, CpuKvCache kv, HookRows sites, boolean allLogits) {
         passes.incrementAndGet();
@@ -130,10 +141,19 @@ public final class CpuDecoder {
         if (halfWeights) {
             KernelWarmUp.halfKernelsInBackground();
         }
+        synchronized (workspace) {
+            return pass(tokens, start, kv, sites, allLogits, workspace);
+        }
+    }
+
+    private float[] pass(long[] tokens, int start, CpuKvCache kv, HookRows sites, boolean allLogits,
+                         PassWorkspace ws) {
         int t = tokens.length;
         int d = c.hidden();
+        int n = t * d;
         int past = kv.filled();
-        float[] x = new float[t * d];
+        ws.reserveParts(SpinPool.shared().parts());
+        float[] x = ws.get(Buffer.RESIDUAL, n);
         for (int j = 0; j < t; j++) {
             int tok = (int) tokens[j];
             embed.widenRow(tok, x, j * d);
@@ -144,50 +164,57 @@ public final class CpuDecoder {
                 }
             }
         }
-        float[][] cosSin = rotary == null ? null : rotaryTables(start, t);
+        if (rotary != null) { // cos and sin of each position's angles, [t][dims / 2]
+            int half = rotary.dims() / 2;
+            rotary.tables(start, t, ws.get(Buffer.COS, t * half), ws.get(Buffer.SIN, t * half));
+        }
         for (int l = 0; l < layers.length; l++) {
             Layer b = layers[l];
-            x = site(sites, HookPoint.RESID_PRE, l, x);
-            float[] attn = attention(normed(x, t, b.norm1()), t, past, l, kv, cosSin);
-            attn = site(sites, HookPoint.ATTN_OUT, l, attn);
+            site(sites, HookPoint.RESID_PRE, l, x, n);
+            float[] attn = attention(normed(x, t, b.norm1(), ws), t, past, l, kv, ws);
+            site(sites, HookPoint.ATTN_OUT, l, attn, n);
             if (c.parallelResidual()) { // transformers' order: mlp + attn + x
-                float[] mlp = site(sites, HookPoint.MLP_OUT, l, mlp(normed(x, t, b.norm2()), t, b));
-                for (int i = 0; i < x.length; i++) {
+                float[] mlp = mlp(normed(x, t, b.norm2(), ws), t, b, ws);
+                site(sites, HookPoint.MLP_OUT, l, mlp, n);
+                for (int i = 0; i < n; i++) {
                     x[i] = mlp[i] + attn[i] + x[i];
                 }
             } else {
-                for (int i = 0; i < x.length; i++) {
+                for (int i = 0; i < n; i++) {
                     x[i] += attn[i];
                 }
-                float[] mlp = site(sites, HookPoint.MLP_OUT, l, mlp(normed(x, t, b.norm2()), t, b));
-                for (int i = 0; i < x.length; i++) {
+                float[] mlp = mlp(normed(x, t, b.norm2(), ws), t, b, ws);
+                site(sites, HookPoint.MLP_OUT, l, mlp, n);
+                for (int i = 0; i < n; i++) {
                     x[i] += mlp[i];
                 }
             }
-            x = site(sites, HookPoint.RESID_POST, l, x);
+            site(sites, HookPoint.RESID_POST, l, x, n);
         }
         kv.filled(past + t);
         int rows = allLogits ? t : 1;
-        float[] last = new float[rows * d];
+        float[] last = ws.get(Buffer.LAST, rows * d);
         System.arraycopy(x, (t - rows) * d, last, 0, rows * d);
-        return matmul(normed(last, rows, finalNorm), rows, head);
+        float[] logits = new float[rows * head.out()];
+        matmul(normed(last, rows, finalNorm, ws), rows, head, logits, ws);
+        return logits;
     }
 
-    private static float[] site(HookRows sites, HookPoint p, int layer, float[] x) {
-        return sites == null ? x : sites.apply(p, layer, x);
-    }
-
-    /** cos and sin of each position's angles, {@code [t][dims / 2]}, as {@link RotaryAngles#tables} rounds them. */
-    private float[][] rotaryTables(int start, int t) {
-        int half = rotary.dims() / 2;
-        float[] cos = new float[t * half];
-        float[] sin = new float[t * half];
-        rotary.tables(start, t, cos, sin);
-        return new float[][] {cos, sin};
+    /**
+     * Runs the hooks at {@code (p, layer)} on the first {@code n} floats of {@code x}, in place. Hooks get an array of
+     * their own, exactly {@code [t, hidden]}: the workspace's arrays are longer after a longer pass and are
+     * overwritten by the next block, and a hook may keep what it was given (a capture).
+     */
+    private static void site(HookRows sites, HookPoint p, int layer, float[] x, int n) {
+        if (sites == null || sites.hooks().at(p, layer).isEmpty()) {
+            return;
+        }
+        float[] out = sites.apply(p, layer, Arrays.copyOf(x, n));
+        System.arraycopy(out, 0, x, 0, n);
     }
 
     /** Attention of one block for {@code t} new tokens after {@code past} cached ones; output after projection. */
-    private float[] attention(float[] h, int t, int past, int layer, CpuKvCache kv, float[][] cosSin) {
+    private float[] attention(float[] h, int t, int past, int layer, CpuKvCache kv, PassWorkspace ws) {
         Layer b = layers[layer];
         int heads = c.heads();
         int kvHeads = c.kvHeads();
@@ -195,21 +222,24 @@ public final class CpuDecoder {
         int qDim = heads * hd;
         int kvDim = kvHeads * hd;
         int width = qDim + 2 * kvDim;
-        float[] qkv = matmul(h, t, b.qkv());
+        float[] qkv = ws.get(Buffer.QKV, t * width);
+        matmul(h, t, b.qkv(), qkv, ws);
         float[] keys = kv.keys[layer];
         float[] values = kv.values[layer];
         for (int j = 0; j < t; j++) {
             int row = j * width;
-            if (cosSin != null) {
-                rotary.rotate(qkv, row, heads, hd, cosSin[0], cosSin[1], j);
-                rotary.rotate(qkv, row + qDim, kvHeads, hd, cosSin[0], cosSin[1], j);
+            if (rotary != null) {
+                float[] cos = ws.get(Buffer.COS, 0);
+                float[] sin = ws.get(Buffer.SIN, 0);
+                rotary.rotate(qkv, row, heads, hd, cos, sin, j);
+                rotary.rotate(qkv, row + qDim, kvHeads, hd, cos, sin, j);
             }
             for (int g = 0; g < kvHeads; g++) {
                 System.arraycopy(qkv, row + qDim + g * hd, keys, kv.at(g, past + j), hd);
                 System.arraycopy(qkv, row + qDim + kvDim + g * hd, values, kv.at(g, past + j), hd);
             }
         }
-        float[] ctx = new float[t * qDim];
+        float[] ctx = ws.get(Buffer.CONTEXT, t * qDim); // every float of it is written below
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
         if (t >= SimdKernels.PANEL_MIN_TOKENS) { // prompt processing: panels of queries, see attendPanel
@@ -217,8 +247,8 @@ public final class CpuDecoder {
             int panels = SimdKernels.panels(t);
             int work = heads * panels;
             SpinPool.shared().run((part, parts) -> {
-                float[] qP = new float[hd * lanes];
-                float[] sc = new float[(past + panels * lanes) * lanes];
+                float[] qP = ws.part(PartBuffer.QUERIES, part, hd * lanes);
+                float[] sc = ws.part(PartBuffer.SCORES, part, (past + panels * lanes) * lanes);
                 for (int w = work * part / parts; w < work * (part + 1) / parts; w++) {
                     int p = w / heads;
                     int head = w % heads;
@@ -227,30 +257,35 @@ public final class CpuDecoder {
                             kv.at(head / group, 0), past, hd, scale, qP, sc, ctx, qDim, head * hd);
                 }
             });
-            return matmul(ctx, t, b.out());
+        } else {
+            int work = heads * t;
+            SpinPool.shared().run((part, parts) -> {
+                float[] scores = ws.part(PartBuffer.SCORES, part, past + t);
+                for (int w = work * part / parts; w < work * (part + 1) / parts; w++) {
+                    int j = w / heads;
+                    int head = w % heads;
+                    // causal: the cached slots and the new tokens up to this one; this head's slots are contiguous
+                    AttentionKernels.attendHead(qkv, j * width + head * hd, keys, values, kv.at(head / group, 0),
+                            past + j + 1, hd, scale, scores, ctx, j * qDim + head * hd);
+                }
+            });
         }
-        int work = heads * t;
-        SpinPool.shared().run((part, parts) -> {
-            float[] scores = new float[past + t];
-            for (int w = work * part / parts; w < work * (part + 1) / parts; w++) {
-                int j = w / heads;
-                int head = w % heads;
-                // causal: the cached slots and the new tokens up to this one; this head's slots are contiguous
-                AttentionKernels.attendHead(qkv, j * width + head * hd, keys, values, kv.at(head / group, 0),
-                        past + j + 1, hd, scale, scores, ctx, j * qDim + head * hd);
-            }
-        });
-        return matmul(ctx, t, b.out());
+        float[] out = ws.get(Buffer.ATTENTION, t * c.hidden());
+        matmul(ctx, t, b.out(), out, ws);
+        return out;
     }
 
-    private float[] mlp(float[] h, int t, Layer b) {
-        float[] up = matmul(h, t, b.up());
+    private float[] mlp(float[] h, int t, Layer b, PassWorkspace ws) {
         int inner = c.intermediate();
+        float[] up = ws.get(Buffer.UP, t * b.up().out());
+        matmul(h, t, b.up(), up, ws);
+        float[] down = ws.get(Buffer.MLP, t * c.hidden());
         if (!c.gatedMlp()) {
-            act.applyInPlace(up, 0, up.length);
-            return matmul(up, t, b.down());
+            act.applyInPlace(up, 0, t * inner);
+            matmul(up, t, b.down(), down, ws);
+            return down;
         }
-        float[] gu = new float[t * inner];
+        float[] gu = ws.get(Buffer.GATED, t * inner);
         for (int j = 0; j < t; j++) { // gate rows first, then up rows: act(gate) * up
             int row = j * 2 * inner;
             act.applyInPlace(up, row, row + inner);
@@ -258,55 +293,57 @@ public final class CpuDecoder {
                 gu[j * inner + i] = up[row + i] * up[row + inner + i];
             }
         }
-        return matmul(gu, t, b.down());
+        matmul(gu, t, b.down(), down, ws);
+        return down;
     }
 
     /**
-     * {@code x [t, in] @ m.w^T + m.b}: rows of the weight split over the thread team. Float32 weights go to the float
-     * kernels as they are. 16-bit weights (bfloat16, float16) and Q8_0: one token (a decode step, bound by reading the
-     * weights) runs the format's own kernel, which widens each loaded vector in registers; more tokens widen the part's rows a block
-     * at a time into float32 scratch and run the float kernels on the block, so each weight is read and widened once
-     * per pass however many tokens there are (the one-token kernels would read every row once per token), and each output
+     * {@code y = x [t, in] @ m.w^T + m.b} (every one of {@code y}'s first {@code t * m.out()} floats is written): rows
+     * of the weight split over the thread team, scratch from {@code ws}. Float32 weights go to the float kernels as
+     * they are. 16-bit weights (bfloat16, float16) and Q8_0: one token (a decode step, bound by reading the weights)
+     * runs the format's own kernel, which widens each loaded vector in registers; more tokens widen the part's rows a
+     * block at a time into float32 scratch and run the float kernels on the block, so each weight is read and widened
+     * once per pass however many tokens there are (the one-token kernels would read every row once per token), and each output
      * is the float32 kernels' sum over the widened weights.
      */
-    static float[] matmul(float[] x, int t, Projection m) {
-        float[] y = new float[t * m.out()];
+    static void matmul(float[] x, int t, Projection m, float[] y, PassWorkspace ws) {
         int out = m.out();
         int in = m.in();
-        float[] xP = t >= SimdKernels.PANEL_MIN_TOKENS ? packed(x, t, in) : null;
+        float[] xP = t >= SimdKernels.PANEL_MIN_TOKENS ? packed(x, t, in, ws) : null;
         if (m.w() instanceof Float32Matrix f) {
             float[][] w = f.values();
             SpinPool.shared().run((part, parts) -> {
                 int r0 = rowStart(out, part, parts);
                 int r1 = rowStart(out, part + 1, parts);
                 if (xP != null) {
-                    SimdKernels.matmulPanels(x, xP, t, in, w, m.b(), y, out, r0, r1);
+                    SimdKernels.matmulPanels(x, xP, t, in, w, m.b(), y, out, r0, r1,
+                            partialSums(ws, part, t, in, r1 - r0));
                 } else {
                     SimdKernels.matmulRows(x, t, in, w, m.b(), y, out, r0, r1);
                 }
             });
-            return y;
+            return;
         }
         if (t == 1 && m.w() instanceof Bfloat16Matrix h) {
-            float[] even = new float[in / 2];
-            float[] odd = new float[in / 2];
+            float[] even = ws.get(Buffer.EVEN, in / 2);
+            float[] odd = ws.get(Buffer.ODD, in / 2);
             QuantizedKernels.deinterleave(x, in, even, odd);
             SpinPool.shared().run((part, parts) -> QuantizedKernels.matvecBf16(even, odd, in, h.packed(), m.b(), y,
                     rowStart(out, part, parts), rowStart(out, part + 1, parts)));
-            return y;
+            return;
         }
         if (t == 1 && m.w() instanceof Float16Matrix h) {
-            float[] even = new float[in / 2];
-            float[] odd = new float[in / 2];
+            float[] even = ws.get(Buffer.EVEN, in / 2);
+            float[] odd = ws.get(Buffer.ODD, in / 2);
             QuantizedKernels.deinterleave(x, in, even, odd);
             SpinPool.shared().run((part, parts) -> QuantizedKernels.matvecF16(even, odd, in, h.packed(), m.b(), y,
                     rowStart(out, part, parts), rowStart(out, part + 1, parts)));
-            return y;
+            return;
         }
         if (t == 1 && m.w() instanceof Q8Matrix h) {
             SpinPool.shared().run((part, parts) -> QuantizedKernels.matvecQ8(x, in, h.q(), h.d(), m.b(), y,
                     rowStart(out, part, parts), rowStart(out, part + 1, parts)));
-            return y;
+            return;
         }
         WeightMatrix w = m.w();
         SpinPool.shared().run((part, parts) -> {
@@ -316,9 +353,9 @@ public final class CpuDecoder {
                 return;
             }
             int block = widenBlockRows(in);
-            float[][] scratch = new float[Math.min(block, r1 - r0)][in];
+            float[][] scratch = ws.widened(part, Math.min(block, r1 - r0), in);
             // the float kernels address rows by their index in the whole matrix: this block's rows sit there
-            float[][] window = new float[r1][];
+            float[][] window = ws.window(part, r1);
             for (int b0 = r0; b0 < r1; b0 += block) {
                 int b1 = Math.min(r1, b0 + block);
                 for (int r = b0; r < b1; r++) {
@@ -326,13 +363,19 @@ public final class CpuDecoder {
                     window[r] = scratch[r - b0];
                 }
                 if (xP != null) {
-                    SimdKernels.matmulPanels(x, xP, t, in, window, m.b(), y, out, b0, b1);
+                    SimdKernels.matmulPanels(x, xP, t, in, window, m.b(), y, out, b0, b1,
+                            partialSums(ws, part, t, in, b1 - b0));
                 } else {
                     SimdKernels.matmulRows(x, t, in, window, m.b(), y, out, b0, b1);
                 }
             }
         });
-        return y;
+    }
+
+    /** The prompt kernel's partial sums for a part of {@code rows} rows, or null when it needs none. */
+    private static float[] partialSums(PassWorkspace ws, int part, int t, int in, int rows) {
+        int floats = SimdKernels.partialSumFloats(t, in, rows);
+        return floats == 0 ? null : ws.part(PartBuffer.PARTIAL_SUMS, part, floats);
     }
 
     /**
@@ -359,16 +402,18 @@ public final class CpuDecoder {
     }
 
     /** {@code x [t, in]} packed for the prompt kernel ({@link SimdKernels#packPanels}), panels split over the team. */
-    private static float[] packed(float[] x, int t, int in) {
+    private static float[] packed(float[] x, int t, int in, PassWorkspace ws) {
         int np = SimdKernels.panels(t);
-        float[] xP = new float[np * in * SimdKernels.panelWidth()];
+        float[] xP = ws.get(Buffer.PANELS, np * in * SimdKernels.panelWidth());
         SpinPool.shared().run((part, parts) -> SimdKernels.packPanels(x, t, in, xP, np * part / parts,
                 np * (part + 1) / parts));
         return xP;
     }
 
-    /** {@link Normalization} of each of the {@code t} rows of {@code x}. */
-    private float[] normed(float[] x, int t, Norm n) {
-        return norm.apply(x, t, c.hidden(), n.w(), n.b());
+    /** {@link Normalization} of each of the {@code t} rows of {@code x}, into the workspace's normed rows. */
+    private float[] normed(float[] x, int t, Norm n, PassWorkspace ws) {
+        float[] y = ws.get(Buffer.NORMED, t * c.hidden());
+        norm.applyInto(x, t, c.hidden(), n.w(), n.b(), y);
+        return y;
     }
 }

@@ -69,7 +69,7 @@ final class KernelWarmUp {
         }
         // two shapes so that every branch is taken (with and without bias, partial panels, leftover rows, row
         // tails): C2 compiles only the branches it saw taken, and a branch seen later deoptimises the method
-        Shape a = new Shape(2 * L, 8, 16, true);
+        Shape a = new Shape(2 * L, 24, 16, true); // 24 rows: a 16-row and an 8-row tile of one panel
         Shape b = new Shape(3 * L + 3, 9, 13, false);
         // the prompt kernel: two input blocks (partial sums kept and resumed), a two-panel tile, a one-panel tile
         // with a partial panel, a leftover row; its loops run 250+ inputs a call, so C2 compiles it after far

@@ -87,11 +87,11 @@ final class SimdKernels {
     }
 
     /**
-     * Packs the tokens of panels {@code [p0, p1)} of {@code x [t, in]} into {@code xP} (of {@code panels(t) * in * L}
-     * floats, zeros where no token is), panel-major {@code [panel][in][L]}: one vector load gives one input of
-     * {@code L} tokens, and a panel's inputs are one contiguous run, which the hardware prefetcher follows (the
-     * earlier {@code [in][t]} layout put 2 KB between two inputs of a 512-token panel: a cache line and often a
-     * page per load).
+     * Packs the tokens of panels {@code [p0, p1)} of {@code x [t, in]} into {@code xP} (of at least
+     * {@code panels(t) * in * L} floats; zeros written where no token is), panel-major {@code [panel][in][L]}: one
+     * vector load gives one input of {@code L} tokens, and a panel's inputs are one contiguous run, which the
+     * hardware prefetcher follows (the earlier {@code [in][t]} layout put 2 KB between two inputs of a 512-token
+     * panel: a cache line and often a page per load).
      */
     static void packPanels(float[] x, int t, int in, float[] xP, int p0, int p1) {
         for (int p = p0; p < p1; p++) {
@@ -101,6 +101,11 @@ final class SimdKernels {
                 int xo = (p * L + l) * in;
                 for (int k = 0; k < in; k++) {
                     xP[base + k * L + l] = x[xo + k];
+                }
+            }
+            for (int l = n; l < L; l++) { // xP may be reused: lanes of no token are zeroed, not left over
+                for (int k = 0; k < in; k++) {
+                    xP[base + k * L + l] = 0f;
                 }
             }
         }
@@ -122,23 +127,64 @@ final class SimdKernels {
      */
     static void matmulPanels(float[] x, float[] xP, int t, int in, float[][] w, float[] bias, float[] y, int out,
                              int r0, int r1) {
-        int block = 4L * panels(t) * L * in <= UNBLOCKED_BYTES ? in : INPUT_BLOCK;
-        matmulPanels(x, xP, t, in, w, bias, y, out, r0, r1, block);
+        matmulPanels(x, xP, t, in, w, bias, y, out, r0, r1, null);
+    }
+
+    /**
+     * {@link #matmulPanels} with the partial sums between input blocks in {@code acc}, of at least
+     * {@link #partialSumFloats partialSumFloats(t, in, r1 - r0)} floats (null: a new array when it needs one), so
+     * that a caller running products pass after pass allocates nothing.
+     */
+    static void matmulPanels(float[] x, float[] xP, int t, int in, float[][] w, float[] bias, float[] y, int out,
+                             int r0, int r1, float[] acc) {
+        matmulPanels(x, xP, t, in, w, bias, y, out, r0, r1, inputBlock(t, in), acc);
+    }
+
+    /** Inputs per block of {@link #matmulPanels} for {@code t} tokens of {@code in} inputs. */
+    private static int inputBlock(int t, int in) {
+        return 4L * panels(t) * L * in <= UNBLOCKED_BYTES ? in : INPUT_BLOCK;
+    }
+
+    /** Floats of partial sums {@link #matmulPanels} keeps for {@code rows} rows; 0 when the inputs are not blocked. */
+    static int partialSumFloats(int t, int in, int rows) {
+        return in > inputBlock(t, in) ? rows / 8 * 8 * panels(t) * L : 0;
     }
 
     /** {@link #matmulPanels} with inputs in blocks of {@code block} (tests and the warm-up choose it). */
     static void matmulPanels(float[] x, float[] xP, int t, int in, float[][] w, float[] bias, float[] y, int out,
                              int r0, int r1, int block) {
+        matmulPanels(x, xP, t, in, w, bias, y, out, r0, r1, block, null);
+    }
+
+    private static void matmulPanels(float[] x, float[] xP, int t, int in, float[][] w, float[] bias, float[] y,
+                                     int out, int r0, int r1, int block, float[] acc) {
+        matmulPanels(x, xP, t, in, w, bias, y, out, r0, r1, block, acc, TWO_PANELS);
+    }
+
+    /**
+     * {@link #matmulPanels} with ({@code sixteenRows}) or without {@link #tile16x1} for one-panel prompts (tests and
+     * benchmarks compare both; the results are the same bits).
+     */
+    static void matmulPanels(float[] x, float[] xP, int t, int in, float[][] w, float[] bias, float[] y, int out,
+                             int r0, int r1, int block, float[] acc, boolean sixteenRows) {
         int np = panels(t);
         int tp = np * L;
         float[] lanes = new float[L];
         int rows = (r1 - r0) / 8 * 8;
-        float[] acc = in > block ? new float[rows * tp] : null;
+        if (in > block && (acc == null || acc.length < rows * tp)) {
+            acc = new float[rows * tp];
+        }
         for (int k0 = 0; k0 < in; k0 += block) {
             int k1 = Math.min(in, k0 + block);
             boolean first = k0 == 0;
             boolean last = k1 == in;
-            for (int r = r0; r + 8 <= r1; r += 8) {
+            int r = r0;
+            if (sixteenRows && np == 1) {
+                for (; r + 16 <= r1; r += 16) {
+                    tile16x1(xP, in, 0, k0, k1, w, r, acc, r - r0, tp, first, last, t, bias, y, out, lanes);
+                }
+            }
+            for (; r + 8 <= r1; r += 8) {
                 int p = 0;
                 if (TWO_PANELS) {
                     for (; p + 2 <= np; p += 2) {
@@ -157,6 +203,13 @@ final class SimdKernels {
             }
         }
     }
+
+    /**
+     * One vector of zeros, where the prompt kernel's tiles load sums that start from zero. Why not
+     * {@code first ? zero() : fromArray(acc, ..)}: C2 (Java 17) boxes a vector that merges two branches, and each
+     * tile call then allocated its 16 accumulators on the heap (220 MB of garbage in a 512-token GPT-2-small pass).
+     */
+    private static final float[] ZERO = new float[L];
 
     /** Whether the CPU has the 32 vector registers of {@link #tile8x2} (AVX-512: 16-float vectors). */
     private static final boolean TWO_PANELS = L >= 16;
@@ -177,22 +230,24 @@ final class SimdKernels {
         float[] w5 = w[r + 5];
         float[] w6 = w[r + 6];
         float[] w7 = w[r + 7];
-        FloatVector a00 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 0) * tp + (p + 0) * L);
-        FloatVector a01 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 0) * tp + (p + 1) * L);
-        FloatVector a10 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 1) * tp + (p + 0) * L);
-        FloatVector a11 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 1) * tp + (p + 1) * L);
-        FloatVector a20 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 2) * tp + (p + 0) * L);
-        FloatVector a21 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 2) * tp + (p + 1) * L);
-        FloatVector a30 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 3) * tp + (p + 0) * L);
-        FloatVector a31 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 3) * tp + (p + 1) * L);
-        FloatVector a40 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 4) * tp + (p + 0) * L);
-        FloatVector a41 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 4) * tp + (p + 1) * L);
-        FloatVector a50 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 5) * tp + (p + 0) * L);
-        FloatVector a51 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 5) * tp + (p + 1) * L);
-        FloatVector a60 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 6) * tp + (p + 0) * L);
-        FloatVector a61 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 6) * tp + (p + 1) * L);
-        FloatVector a70 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 7) * tp + (p + 0) * L);
-        FloatVector a71 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 7) * tp + (p + 1) * L);
+        // one load whether the sums start at zero or resume: a vector chosen by a branch is boxed on the heap
+        float[] from = first ? ZERO : acc;
+        FloatVector a00 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 0) * tp + (p + 0) * L);
+        FloatVector a01 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 0) * tp + (p + 1) * L);
+        FloatVector a10 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 1) * tp + (p + 0) * L);
+        FloatVector a11 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 1) * tp + (p + 1) * L);
+        FloatVector a20 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 2) * tp + (p + 0) * L);
+        FloatVector a21 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 2) * tp + (p + 1) * L);
+        FloatVector a30 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 3) * tp + (p + 0) * L);
+        FloatVector a31 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 3) * tp + (p + 1) * L);
+        FloatVector a40 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 4) * tp + (p + 0) * L);
+        FloatVector a41 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 4) * tp + (p + 1) * L);
+        FloatVector a50 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 5) * tp + (p + 0) * L);
+        FloatVector a51 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 5) * tp + (p + 1) * L);
+        FloatVector a60 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 6) * tp + (p + 0) * L);
+        FloatVector a61 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 6) * tp + (p + 1) * L);
+        FloatVector a70 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 7) * tp + (p + 0) * L);
+        FloatVector a71 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 7) * tp + (p + 1) * L);
         int x0 = (p + 0) * in * L;
         int x1 = (p + 1) * in * L;
         for (int k = k0; k < k1; k++) {
@@ -224,23 +279,39 @@ final class SimdKernels {
             a70 = u0.fma(b, a70);
             a71 = u1.fma(b, a71);
         }
-        if (last) { // one statement per accumulator: an array of vectors would box them and cost 30x
-            scatter(a00, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 0, bias);
-            scatter(a01, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 0, bias);
-            scatter(a10, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 1, bias);
-            scatter(a11, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 1, bias);
-            scatter(a20, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 2, bias);
-            scatter(a21, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 2, bias);
-            scatter(a30, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 3, bias);
-            scatter(a31, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 3, bias);
-            scatter(a40, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 4, bias);
-            scatter(a41, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 4, bias);
-            scatter(a50, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 5, bias);
-            scatter(a51, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 5, bias);
-            scatter(a60, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 6, bias);
-            scatter(a61, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 6, bias);
-            scatter(a70, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 7, bias);
-            scatter(a71, lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 7, bias);
+        if (last) { // statements per accumulator: an array of vectors would box them and cost 30x
+            a00.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 0, bias);
+            a01.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 0, bias);
+            a10.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 1, bias);
+            a11.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 1, bias);
+            a20.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 2, bias);
+            a21.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 2, bias);
+            a30.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 3, bias);
+            a31.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 3, bias);
+            a40.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 4, bias);
+            a41.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 4, bias);
+            a50.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 5, bias);
+            a51.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 5, bias);
+            a60.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 6, bias);
+            a61.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 6, bias);
+            a70.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 7, bias);
+            a71.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 1) * L, Math.min(L, t - (p + 1) * L), out, r + 7, bias);
         } else {
             a00.intoArray(acc, (accRow + 0) * tp + (p + 0) * L);
             a01.intoArray(acc, (accRow + 0) * tp + (p + 1) * L);
@@ -262,6 +333,121 @@ final class SimdKernels {
     }
 
     /**
+     * Rows {@code r .. r+15} against token panel {@code p} over inputs {@code [k0, k1)}, as {@link #tile8x1} does for
+     * eight rows: a prompt of one panel (16 tokens) has no second panel to share the weight broadcasts with, and
+     * sixteen accumulators keep both FMA ports busy where eight chains barely cover the FMA latency.
+     */
+    private static void tile16x1(float[] xP, int in, int p, int k0, int k1, float[][] w, int r, float[] acc,
+                                 int accRow, int tp, boolean first, boolean last, int t, float[] bias, float[] y,
+                                 int out, float[] lanes) {
+        float[] w0 = w[r + 0];
+        float[] w1 = w[r + 1];
+        float[] w2 = w[r + 2];
+        float[] w3 = w[r + 3];
+        float[] w4 = w[r + 4];
+        float[] w5 = w[r + 5];
+        float[] w6 = w[r + 6];
+        float[] w7 = w[r + 7];
+        float[] w8 = w[r + 8];
+        float[] w9 = w[r + 9];
+        float[] w10 = w[r + 10];
+        float[] w11 = w[r + 11];
+        float[] w12 = w[r + 12];
+        float[] w13 = w[r + 13];
+        float[] w14 = w[r + 14];
+        float[] w15 = w[r + 15];
+        float[] from = first ? ZERO : acc;
+        FloatVector a0 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 0) * tp + p * L);
+        FloatVector a1 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 1) * tp + p * L);
+        FloatVector a2 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 2) * tp + p * L);
+        FloatVector a3 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 3) * tp + p * L);
+        FloatVector a4 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 4) * tp + p * L);
+        FloatVector a5 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 5) * tp + p * L);
+        FloatVector a6 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 6) * tp + p * L);
+        FloatVector a7 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 7) * tp + p * L);
+        FloatVector a8 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 8) * tp + p * L);
+        FloatVector a9 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 9) * tp + p * L);
+        FloatVector a10 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 10) * tp + p * L);
+        FloatVector a11 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 11) * tp + p * L);
+        FloatVector a12 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 12) * tp + p * L);
+        FloatVector a13 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 13) * tp + p * L);
+        FloatVector a14 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 14) * tp + p * L);
+        FloatVector a15 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 15) * tp + p * L);
+        int x0 = p * in * L;
+        for (int k = k0; k < k1; k++) {
+            FloatVector u0 = FloatVector.fromArray(S, xP, x0 + k * L);
+            a0 = u0.fma(FloatVector.broadcast(S, w0[k]), a0);
+            a1 = u0.fma(FloatVector.broadcast(S, w1[k]), a1);
+            a2 = u0.fma(FloatVector.broadcast(S, w2[k]), a2);
+            a3 = u0.fma(FloatVector.broadcast(S, w3[k]), a3);
+            a4 = u0.fma(FloatVector.broadcast(S, w4[k]), a4);
+            a5 = u0.fma(FloatVector.broadcast(S, w5[k]), a5);
+            a6 = u0.fma(FloatVector.broadcast(S, w6[k]), a6);
+            a7 = u0.fma(FloatVector.broadcast(S, w7[k]), a7);
+            a8 = u0.fma(FloatVector.broadcast(S, w8[k]), a8);
+            a9 = u0.fma(FloatVector.broadcast(S, w9[k]), a9);
+            a10 = u0.fma(FloatVector.broadcast(S, w10[k]), a10);
+            a11 = u0.fma(FloatVector.broadcast(S, w11[k]), a11);
+            a12 = u0.fma(FloatVector.broadcast(S, w12[k]), a12);
+            a13 = u0.fma(FloatVector.broadcast(S, w13[k]), a13);
+            a14 = u0.fma(FloatVector.broadcast(S, w14[k]), a14);
+            a15 = u0.fma(FloatVector.broadcast(S, w15[k]), a15);
+        }
+        if (last) {
+            int n = Math.min(L, t - p * L);
+            a0.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 0, bias);
+            a1.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 1, bias);
+            a2.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 2, bias);
+            a3.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 3, bias);
+            a4.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 4, bias);
+            a5.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 5, bias);
+            a6.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 6, bias);
+            a7.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 7, bias);
+            a8.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 8, bias);
+            a9.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 9, bias);
+            a10.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 10, bias);
+            a11.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 11, bias);
+            a12.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 12, bias);
+            a13.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 13, bias);
+            a14.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 14, bias);
+            a15.intoArray(lanes, 0);
+            scatter(lanes, y, p * L, n, out, r + 15, bias);
+        } else {
+            a0.intoArray(acc, (accRow + 0) * tp + p * L);
+            a1.intoArray(acc, (accRow + 1) * tp + p * L);
+            a2.intoArray(acc, (accRow + 2) * tp + p * L);
+            a3.intoArray(acc, (accRow + 3) * tp + p * L);
+            a4.intoArray(acc, (accRow + 4) * tp + p * L);
+            a5.intoArray(acc, (accRow + 5) * tp + p * L);
+            a6.intoArray(acc, (accRow + 6) * tp + p * L);
+            a7.intoArray(acc, (accRow + 7) * tp + p * L);
+            a8.intoArray(acc, (accRow + 8) * tp + p * L);
+            a9.intoArray(acc, (accRow + 9) * tp + p * L);
+            a10.intoArray(acc, (accRow + 10) * tp + p * L);
+            a11.intoArray(acc, (accRow + 11) * tp + p * L);
+            a12.intoArray(acc, (accRow + 12) * tp + p * L);
+            a13.intoArray(acc, (accRow + 13) * tp + p * L);
+            a14.intoArray(acc, (accRow + 14) * tp + p * L);
+            a15.intoArray(acc, (accRow + 15) * tp + p * L);
+        }
+    }
+
+    /**
      * Rows {@code r .. r+7} against token panel {@code p} over inputs {@code [k0, k1)}: 8 accumulators,
      * started from zero ({@code first}) or from {@code acc}, left in {@code acc} or, after the last input block,
      * written to {@code y} with the bias.
@@ -277,14 +463,16 @@ final class SimdKernels {
         float[] w5 = w[r + 5];
         float[] w6 = w[r + 6];
         float[] w7 = w[r + 7];
-        FloatVector a00 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 0) * tp + (p + 0) * L);
-        FloatVector a10 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 1) * tp + (p + 0) * L);
-        FloatVector a20 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 2) * tp + (p + 0) * L);
-        FloatVector a30 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 3) * tp + (p + 0) * L);
-        FloatVector a40 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 4) * tp + (p + 0) * L);
-        FloatVector a50 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 5) * tp + (p + 0) * L);
-        FloatVector a60 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 6) * tp + (p + 0) * L);
-        FloatVector a70 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, (accRow + 7) * tp + (p + 0) * L);
+        // one load whether the sums start at zero or resume: a vector chosen by a branch is boxed on the heap
+        float[] from = first ? ZERO : acc;
+        FloatVector a00 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 0) * tp + (p + 0) * L);
+        FloatVector a10 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 1) * tp + (p + 0) * L);
+        FloatVector a20 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 2) * tp + (p + 0) * L);
+        FloatVector a30 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 3) * tp + (p + 0) * L);
+        FloatVector a40 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 4) * tp + (p + 0) * L);
+        FloatVector a50 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 5) * tp + (p + 0) * L);
+        FloatVector a60 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 6) * tp + (p + 0) * L);
+        FloatVector a70 = FloatVector.fromArray(S, from, first ? 0 : (accRow + 7) * tp + (p + 0) * L);
         int x0 = (p + 0) * in * L;
         for (int k = k0; k < k1; k++) {
             FloatVector u0 = FloatVector.fromArray(S, xP, x0 + k * L);
@@ -306,15 +494,23 @@ final class SimdKernels {
             b = FloatVector.broadcast(S, w7[k]);
             a70 = u0.fma(b, a70);
         }
-        if (last) { // one statement per accumulator: an array of vectors would box them and cost 30x
-            scatter(a00, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 0, bias);
-            scatter(a10, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 1, bias);
-            scatter(a20, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 2, bias);
-            scatter(a30, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 3, bias);
-            scatter(a40, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 4, bias);
-            scatter(a50, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 5, bias);
-            scatter(a60, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 6, bias);
-            scatter(a70, lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 7, bias);
+        if (last) { // statements per accumulator: an array of vectors would box them and cost 30x
+            a00.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 0, bias);
+            a10.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 1, bias);
+            a20.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 2, bias);
+            a30.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 3, bias);
+            a40.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 4, bias);
+            a50.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 5, bias);
+            a60.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 6, bias);
+            a70.intoArray(lanes, 0);
+            scatter(lanes, y, (p + 0) * L, Math.min(L, t - (p + 0) * L), out, r + 7, bias);
         } else {
             a00.intoArray(acc, (accRow + 0) * tp + (p + 0) * L);
             a10.intoArray(acc, (accRow + 1) * tp + (p + 0) * L);
@@ -327,9 +523,12 @@ final class SimdKernels {
         }
     }
 
-    /** Writes lane {@code l < n} of {@code v} (token {@code p + l} of row {@code r}) to {@code y[p + l, r]}. */
-    private static void scatter(FloatVector v, float[] lanes, float[] y, int p, int n, int out, int r, float[] bias) {
-        v.intoArray(lanes, 0);
+    /**
+     * Writes lane {@code l < n} of a tile's sums, stored in {@code lanes} (token {@code p + l} of row {@code r}), to
+     * {@code y[p + l, r]} with the bias. The tile stores the vector itself: a vector passed to a method C2 does not
+     * inline (a tile is too large for all its calls to be inlined) is boxed on the heap.
+     */
+    private static void scatter(float[] lanes, float[] y, int p, int n, int out, int r, float[] bias) {
         float b = bias == null ? 0f : bias[r];
         for (int l = 0; l < n; l++) {
             y[(p + l) * out + r] = lanes[l] + b;

@@ -68,6 +68,11 @@ final class SpinPool {
         return size;
     }
 
+    /** Parts of each task: {@link Task#run} gets {@code part < parts()}. */
+    int parts() {
+        return size == 1 ? 1 : parts;
+    }
+
     /** Runs every part of {@code t} and returns when all have finished. */
     synchronized void run(Task t) {
         if (size == 1) {

@@ -25,6 +25,10 @@ class SimdKernelsTest {
         "2, 9, 40, 0, 9",
         "3, 37, 50, 0, 37",
         "5, 29, 64, 0, 29",
+        "6, 16, 64, 0, 16",
+        "11, 21, 35, 4, 20",
+        "16, 48, 768, 16, 48",
+        "22, 13, 47, 0, 13",
         "12, 37, 19, 0, 37",
         "13, 45, 33, 0, 45",
         "16, 64, 48, 16, 48",
@@ -111,6 +115,31 @@ class SimdKernelsTest {
                 assertEquals(acc + bias[r], y[j * out + r], "token " + j + " row " + r);
             }
         }
+    }
+
+    /** A one-panel prompt's sixteen-row tiles compute every output as the eight-row tiles do, to the bit. */
+    @ParameterizedTest(name = "t={0} out={1} in={2} rows [{3}, {4})")
+    @CsvSource({
+        "12, 45, 33, 0, 45",
+        "16, 64, 48, 16, 64",
+        "16, 40, 600, 0, 40",
+        "9, 16, 19, 0, 16"
+    })
+    void sixteenRowTilesGiveTheBitsOfEightRowTiles(int t, int out, int in, int r0, int r1) {
+        SplittableRandom rnd = new SplittableRandom(t * 31L + out * 7L + in);
+        float[] x = random(rnd, t * in);
+        float[] bias = random(rnd, out);
+        float[][] w = new float[out][];
+        for (int r = 0; r < out; r++) {
+            w[r] = random(rnd, in);
+        }
+        float[] eight = new float[t * out];
+        SimdKernels.matmulPanels(x, packed(x, t, in), t, in, w, bias, eight, out, r0, r1, SimdKernels.INPUT_BLOCK,
+                null, false);
+        float[] sixteen = new float[t * out];
+        SimdKernels.matmulPanels(x, packed(x, t, in), t, in, w, bias, sixteen, out, r0, r1, SimdKernels.INPUT_BLOCK,
+                null, true);
+        assertArrayEquals(eight, sixteen, 0f);
     }
 
     @ParameterizedTest(name = "head size {0}, {1} visible slots")
