@@ -31,7 +31,8 @@ import java.util.stream.Collectors;
  * {@code UV_THREADPOOL_SIZE=1} (libuv's default pool of 4 spinning workers took cores from llama.cpp's threads and
  * cost it a third of its speed on 2 cores); libtorch gets the same thread count as the others; the order of the
  * three sides rotates between rounds. Every generation of every round must give llama.cpp's greedy ids: a
- * difference is listed and fails the command (non-zero exit).
+ * difference is listed, with steer4j's logits for both tokens where each engine's first generation parts
+ * ({@link Parting}), and fails the command (non-zero exit).
  */
 final class PeerSection {
     /** Generations per process: the first after loading, then steady ones. */
@@ -224,8 +225,54 @@ final class PeerSection {
         out.put("id_mismatches", mismatches);
         if (!mismatches.isEmpty()) {
             mismatches.forEach(m -> System.out.println("  ids differ: " + m));
+            List<String> partings = new ArrayList<>();
+            for (Side s : List.of(javaEngine.get(0), torch.get(0))) {
+                Parting p = parting(lm, prompt, s.runs().get(0).ids(), reference);
+                if (p != null) {
+                    String line = s.name() + ", first generation: " + p;
+                    System.out.println("  " + line);
+                    partings.add(line);
+                }
+            }
+            out.put("partings", partings);
             throw new PeerMismatchException(mismatches);
         }
+    }
+
+    /**
+     * Where a steer4j generation first parts from llama.cpp's, and steer4j's logits there (the model of this
+     * process, after the prompt and steer4j's own tokens before that position) for its token and for llama.cpp's:
+     * a small gap says the two picked between nearly tied tokens, as rounding differences make them do.
+     */
+    record Parting(int position, long steer4jId, long llamaId, float steer4jLogit, float llamaLogit) {
+        /** steer4j's logit for its own token minus its logit for llama.cpp's. */
+        double gap() {
+            return steer4jLogit - llamaLogit;
+        }
+
+        @Override
+        public String toString() {
+            return String.format("parts at generated token %d (steer4j %d, llama.cpp %d); steer4j's logits there: "
+                    + "%.4f for its token, %.4f for llama.cpp's (gap %.4f)", position, steer4jId, llamaId,
+                    steer4jLogit, llamaLogit, gap());
+        }
+    }
+
+    /** The first position where {@code ours} and {@code theirs} differ, with steer4j's logits there; null if none. */
+    static Parting parting(LanguageModel lm, long[] prompt, long[] ours, long[] theirs) {
+        int i = Arrays.mismatch(ours, theirs);
+        if (i < 0 || i >= ours.length || i >= theirs.length) {
+            return null;
+        }
+        long[] context = Arrays.copyOf(prompt, prompt.length + i);
+        System.arraycopy(ours, 0, context, prompt.length, i);
+        float[] logits;
+        try (ai.djl.ndarray.NDManager nd = lm.newCallManager()) {
+            logits = lm.compute(() -> lm.forward(io.steer4j.djl.model.ForwardInput.leftPadded(nd, List.of(context),
+                    0, new int[] {context.length}), null, io.steer4j.djl.hooks.HookSet.NONE,
+                    io.steer4j.djl.model.LogitsMode.LAST).toFloatArray());
+        }
+        return new Parting(i, ours[i], theirs[i], logits[(int) ours[i]], logits[(int) theirs[i]]);
     }
 
     /** Median over rounds of the median of a side's steady generations (all but the first after loading). */
