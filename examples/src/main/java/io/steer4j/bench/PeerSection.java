@@ -66,13 +66,24 @@ final class PeerSection {
     private final ObjectMapper json = new ObjectMapper();
     /** The program that runs {@link #script}: node; tests put a stand-in there. */
     private final List<String> launcher;
+    private final boolean libtorch;
 
     PeerSection(LanguageModel lm, Path peerDir, Path script, long[] prompt, int newTokens, int runs) {
-        this(lm, peerDir, script, prompt, newTokens, runs, List.of("node"));
+        this(lm, peerDir, script, prompt, newTokens, runs, List.of("node"), true);
     }
 
     PeerSection(LanguageModel lm, Path peerDir, Path script, long[] prompt, int newTokens, int runs,
                 List<String> launcher) {
+        this(lm, peerDir, script, prompt, newTokens, runs, launcher, true);
+    }
+
+    /**
+     * @param libtorch whether steer4j on libtorch runs as a third side (without it: llama.cpp and the Java engine
+     *                 only, for models whose float32 libtorch pass would take most of the run)
+     */
+    PeerSection(LanguageModel lm, Path peerDir, Path script, long[] prompt, int newTokens, int runs,
+                List<String> launcher, boolean libtorch) {
+        this.libtorch = libtorch;
         this.launcher = List.copyOf(launcher);
         this.lm = lm;
         this.peerDir = peerDir;
@@ -159,7 +170,7 @@ final class PeerSection {
         List<Side> llama = new ArrayList<>();
         List<Side> javaEngine = new ArrayList<>();
         List<Side> torch = new ArrayList<>();
-        String[] order = {"llama.cpp", "java", "libtorch"};
+        String[] order = libtorch ? new String[] {"llama.cpp", "java", "libtorch"} : new String[] {"llama.cpp", "java"};
         for (int r = 0; r < runs; r++) {
             for (int k = 0; k < order.length; k++) {
                 String side = order[(k + r) % order.length]; // rotate: no side always runs first or last
@@ -206,27 +217,41 @@ final class PeerSection {
         out.put("threads", threads);
         out.put("llama_load_ms", load[0]);
         out.put("java_load_ms", load[1]);
-        out.put("libtorch_load_ms", load[2]);
+        if (libtorch) {
+            out.put("libtorch_load_ms", load[2]);
+        }
         out.put("llama_first_generation_decode_tokens_per_s", first[0]);
         out.put("java_first_generation_decode_tokens_per_s", first[1]);
-        out.put("libtorch_first_generation_decode_tokens_per_s", first[2]);
+        if (libtorch) {
+            out.put("libtorch_first_generation_decode_tokens_per_s", first[2]);
+        }
         out.put("llama_decode_tokens_per_s", decode[0]);
         out.put("java_decode_tokens_per_s", decode[1]);
-        out.put("libtorch_decode_tokens_per_s", decode[2]);
+        if (libtorch) {
+            out.put("libtorch_decode_tokens_per_s", decode[2]);
+        }
         out.put("llama_decode_tokens_per_s_node_clock", nodeClock);
         out.put("llama_prompt_tokens_per_s", pp[0]);
         out.put("java_prompt_tokens_per_s", pp[1]);
-        out.put("libtorch_prompt_tokens_per_s", pp[2]);
+        if (libtorch) {
+            out.put("libtorch_prompt_tokens_per_s", pp[2]);
+        }
         out.put("llama_peak_rss_mib", rss[0]);
         out.put("java_peak_rss_mib", rss[1]);
-        out.put("libtorch_peak_rss_mib", rss[2]);
+        if (libtorch) {
+            out.put("libtorch_peak_rss_mib", rss[2]);
+        }
         out.put("java_steered_over_unsteered", steering);
         out.put("java_steering_pairs", pairs.size());
         out.put("id_mismatches", mismatches);
         if (!mismatches.isEmpty()) {
             mismatches.forEach(m -> System.out.println("  ids differ: " + m));
             List<String> partings = new ArrayList<>();
-            for (Side s : List.of(javaEngine.get(0), torch.get(0))) {
+            List<Side> firsts = new ArrayList<>(List.of(javaEngine.get(0)));
+            if (libtorch) {
+                firsts.add(torch.get(0));
+            }
+            for (Side s : firsts) {
                 Parting p = parting(lm, prompt, s.runs().get(0).ids(), reference);
                 if (p != null) {
                     String line = s.name() + ", first generation: " + p;
@@ -284,7 +309,7 @@ final class PeerSection {
                                 java.util.function.ToDoubleFunction<Side> f, boolean inverse) {
         double l = Medians.median(llama.stream().mapToDouble(f).toArray());
         double j = Medians.median(javaEngine.stream().mapToDouble(f).toArray());
-        double t = Medians.median(torch.stream().mapToDouble(f).toArray());
+        double t = torch.isEmpty() ? Double.NaN : Medians.median(torch.stream().mapToDouble(f).toArray());
         System.out.printf("  %-44s %12.1f %14.1f %7.3f %15.1f %7.3f%n", name, l, j, inverse ? l / j : j / l, t,
                 inverse ? l / t : t / l);
         return new double[] {l, j, t};
@@ -408,6 +433,9 @@ final class PeerSection {
     }
 
     private static String fmt(List<Side> sides) {
+        if (sides.isEmpty()) {
+            return "(not run)";
+        }
         return sides.stream().map(s -> String.format("%.1f", steady(s, Run::decodeTokensPerS)))
                 .collect(Collectors.joining(" ", "[", "]"));
     }
