@@ -74,6 +74,11 @@ public final class BenchCommand extends BaseCommand {
             description = "folder where node-llama-cpp is installed (npm), for the peer section; default $STEER4J_PEER")
     Path peer;
 
+    @Option(names = "--peer-type", paramLabel = "TYPE",
+            description = "peer section: write the GGUF's matrices as TYPE (F32, F16, BF16, Q8_0) and have steer4j load "
+                    + "that same file too; default: the checkpoint's own type, steer4j loading its folder")
+    io.steer4j.core.format.gguf.GgmlType peerType;
+
     @Option(names = "--peer-script", defaultValue = "examples/peer/llama-peer.mjs",
             description = "the node script that runs llama.cpp (default ${DEFAULT-VALUE})")
     Path peerScript;
@@ -124,8 +129,8 @@ public final class BenchCommand extends BaseCommand {
             if (sections.contains("peer")) { // every side in fresh processes of its own
                 Path dir = peer != null ? peer : System.getenv("STEER4J_PEER") == null ? null
                         : Path.of(System.getenv("STEER4J_PEER"));
-                report.put("peer", new PeerSection(lm, dir, peerScript, workload.prompt(lm, 0), newTokens, runs,
-                        List.of("node"), peerLibtorch).run());
+                report.put("peer", new PeerSection(lm, dir, peerScript, workload.prompt(lm, 0), newTokens, runs)
+                        .ggufType(peerType).libtorch(peerLibtorch).run());
             }
             ExtractionSection extraction = new ExtractionSection(workload, pairs);
             if (sections.contains("extraction") && pairs > 0) {

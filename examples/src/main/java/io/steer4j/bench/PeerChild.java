@@ -21,11 +21,11 @@ import java.util.SplittableRandom;
 
 /**
  * steer4j's side of {@code bench --sections peer}, in a fresh JVM as llama.cpp's side is a fresh node process:
- * loads the model on one engine, runs greedy generations (the first one right after loading, with no warm-up of
- * any kind) and prints one JSON line each, in the format of {@code examples/peer/llama-peer.mjs}: load time, then
+ * loads the model (a folder, or the GGUF file llama.cpp reads) on one engine, runs greedy generations (the first
+ * one right after loading, with no warm-up of any kind) and prints one JSON line each, in the format of {@code examples/peer/llama-peer.mjs}: load time, then
  * per generation prompt time, decode speed and ids, then optional steered/unsteered pairs, then peak RSS.
  *
- * <p>Usage: {@code PeerChild MODEL_DIR java|libtorch PROMPT_IDS NEW_TOKENS GENERATIONS STEERED_PAIRS}
+ * <p>Usage: {@code PeerChild MODEL java|libtorch PROMPT_IDS NEW_TOKENS GENERATIONS STEERED_PAIRS}
  */
 final class PeerChild {
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -64,26 +64,20 @@ final class PeerSection {
     private final int runs;
     private final int threads;
     private final ObjectMapper json = new ObjectMapper();
+    /** The GGUF type asked for ({@code --peer-type}), which steer4j then loads from the GGUF file; null: see run. */
+    private GgmlType ggufType;
+    /** What the steer4j children load: the checkpoint's folder, or the GGUF file llama.cpp gets. */
+    private Path steer4jModel;
     /** The program that runs {@link #script}: node; tests put a stand-in there. */
     private final List<String> launcher;
-    private final boolean libtorch;
+    private boolean libtorch = true;
 
     PeerSection(LanguageModel lm, Path peerDir, Path script, long[] prompt, int newTokens, int runs) {
-        this(lm, peerDir, script, prompt, newTokens, runs, List.of("node"), true);
+        this(lm, peerDir, script, prompt, newTokens, runs, List.of("node"));
     }
 
     PeerSection(LanguageModel lm, Path peerDir, Path script, long[] prompt, int newTokens, int runs,
                 List<String> launcher) {
-        this(lm, peerDir, script, prompt, newTokens, runs, launcher, true);
-    }
-
-    /**
-     * @param libtorch whether steer4j on libtorch runs as a third side (without it: llama.cpp and the Java engine
-     *                 only, for models whose float32 libtorch pass would take most of the run)
-     */
-    PeerSection(LanguageModel lm, Path peerDir, Path script, long[] prompt, int newTokens, int runs,
-                List<String> launcher, boolean libtorch) {
-        this.libtorch = libtorch;
         this.launcher = List.copyOf(launcher);
         this.lm = lm;
         this.peerDir = peerDir;
@@ -92,6 +86,25 @@ final class PeerSection {
         this.newTokens = newTokens;
         this.runs = runs;
         this.threads = CpuEngine.threads();
+    }
+
+    /**
+     * Writes the GGUF's matrices as {@code type} and has steer4j load that same file (its Java engine keeps Q8_0
+     * and 16-bit matrices as the file stores them); null keeps the default: the checkpoint's own type, steer4j
+     * loading the checkpoint's folder.
+     */
+    PeerSection ggufType(GgmlType type) {
+        this.ggufType = type;
+        return this;
+    }
+
+    /**
+     * Whether steer4j on libtorch runs as a third side (default yes); without it, llama.cpp and the Java engine
+     * only, for models whose float32 libtorch pass would take most of the run.
+     */
+    PeerSection libtorch(boolean run) {
+        this.libtorch = run;
+        return this;
     }
 
     /**
@@ -122,10 +135,12 @@ final class PeerSection {
         Path gguf = dir.resolve("model.gguf");
         try {
             long t0 = System.nanoTime();
-            GgmlType type = storedType(lm.folder());
+            GgmlType type = ggufType != null ? ggufType : storedType(lm.folder());
             long bytes = convertInChildJvm(gguf, type);
-            System.out.printf("  converted %s to a %s GGUF of %.1f MB in %.1f s (the checkpoint's own matrix type)%n",
-                    lm.folder(), type, bytes / 1e6, (System.nanoTime() - t0) / 1e9);
+            steer4jModel = ggufType != null ? gguf : lm.folder();
+            System.out.printf("  converted %s to a %s GGUF of %.1f MB in %.1f s (%s)%n", lm.folder(), type,
+                    bytes / 1e6, (System.nanoTime() - t0) / 1e9, ggufType != null
+                            ? "--peer-type; steer4j loads this same file" : "the checkpoint's own matrix type");
             compare(gguf, out);
         } finally {
             Files.deleteIfExists(gguf);
@@ -352,13 +367,17 @@ final class PeerSection {
     }
 
     /**
-     * As above, with the collector this bench's JVM was given (the CLI's relaunch gives the serial one) passed on
-     * to both children, so each side runs under the JVM settings a user's plain command gets.
+     * As above, with the collector and heap sizing this bench's JVM was given (the CLI's relaunch gives the serial
+     * collector, a small young generation and a low free ratio) passed on to both children, so each side runs under
+     * the JVM settings a user's plain command gets.
      */
     static List<String> steer4jCommand(String java, long maxHeapBytes, int threads, CpuEngine engine,
                                        String classPath, List<String> childArgs, List<String> parentJvmOptions) {
         List<String> c = new ArrayList<>(List.of(java, "-Xmx" + (maxHeapBytes >> 20) + "m"));
-        parentJvmOptions.stream().filter(o -> o.startsWith("-XX:+Use") && o.endsWith("GC")).forEach(c::add);
+        parentJvmOptions.stream().filter(o -> (o.startsWith("-XX:+Use") && o.endsWith("GC"))
+                || o.startsWith("-Xmn") || o.startsWith("-XX:NewSize=") || o.startsWith("-XX:MaxNewSize=")
+                || o.startsWith("-XX:NewRatio=") || o.startsWith("-XX:MinHeapFreeRatio=")
+                || o.startsWith("-XX:MaxHeapFreeRatio=")).forEach(c::add);
         if (engine == CpuEngine.JAVA) {
             c.addAll(List.of("--add-modules", "jdk.incubator.vector"));
         }
@@ -376,7 +395,7 @@ final class PeerSection {
     private Side steer4j(CpuEngine engine, int round) throws Exception {
         int pairs = engine == CpuEngine.JAVA ? STEERED_PAIRS : 0;
         List<String> cmd = steer4jCommand(java(), Runtime.getRuntime().maxMemory(), threads, engine,
-                System.getProperty("java.class.path"), List.of(lm.folder().toString(), engine.name(), promptIds(),
+                System.getProperty("java.class.path"), List.of(steer4jModel.toString(), engine.name(), promptIds(),
                         String.valueOf(newTokens), String.valueOf(GENERATIONS), String.valueOf(pairs)));
         ChildProcess p = ChildProcess.run(cmd, Map.of("OMP_NUM_THREADS", String.valueOf(threads)));
         String name = engine == CpuEngine.JAVA ? "steer4j java" : "steer4j libtorch";

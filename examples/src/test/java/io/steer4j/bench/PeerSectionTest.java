@@ -61,11 +61,12 @@ class PeerSectionTest {
     }
 
     @Test
-    void bothSteer4jChildrenRunUnderTheCollectorTheBenchWasGiven() {
+    void bothSteer4jChildrenRunUnderTheCollectorAndHeapSizingTheBenchWasGiven() {
         for (CpuEngine e : CpuEngine.values()) {
             List<String> c = PeerSection.steer4jCommand("java", 640L << 20, 2, e, "cp", List.of("a"),
-                    List.of("-XX:+UseSerialGC", "-Dx=y"));
-            assertTrue(c.contains("-XX:+UseSerialGC"), c.toString());
+                    List.of("-XX:+UseSerialGC", "-Xmn64m", "-XX:MinHeapFreeRatio=10", "-Dx=y"));
+            assertTrue(c.contains("-XX:+UseSerialGC") && c.contains("-Xmn64m")
+                    && c.contains("-XX:MinHeapFreeRatio=10"), c.toString());
             assertFalse(c.contains("-Dx=y"), c.toString());
         }
     }

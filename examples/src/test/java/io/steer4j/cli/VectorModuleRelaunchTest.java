@@ -75,7 +75,8 @@ class VectorModuleRelaunchTest {
     void theChildGetsTheParentsJvmOptionsTheModuleTheClassPathAndTheArguments() {
         List<String> c = VectorModuleRelaunch.command("/jdk/bin/java", List.of("-Xmx640m", "-Dk=v"), "a.jar",
                 "io.steer4j.cli.Steer4jCli", new String[] {"demo", "--max-tokens", "5"});
-        assertEquals(List.of("/jdk/bin/java", "-Xmx640m", "-Dk=v", "-XX:+UseSerialGC", "--add-modules",
+        assertEquals(List.of("/jdk/bin/java", "-Xmx640m", "-Dk=v", "-XX:+UseSerialGC", "-Xmn64m",
+                "-XX:MinHeapFreeRatio=10", "--add-modules",
                 "jdk.incubator.vector", "-cp", "a.jar", "io.steer4j.cli.Steer4jCli", "demo", "--max-tokens", "5"), c);
     }
 
@@ -85,6 +86,16 @@ class VectorModuleRelaunchTest {
                 "io.steer4j.cli.Steer4jCli", new String[] {"demo"});
         assertEquals(List.of("/jdk/bin/java", "-XX:+UseG1GC", "-Xmx1g", "--add-modules", "jdk.incubator.vector",
                 "-cp", "a.jar", "io.steer4j.cli.Steer4jCli", "demo"), c);
+    }
+
+    @Test
+    void aYoungGenerationOrFreeRatioTheUserSizedIsKeptAndNotSizedAgain() {
+        for (String young : List.of("-Xmn256m", "-XX:NewSize=32m", "-XX:MaxNewSize=1g", "-XX:NewRatio=3")) {
+            List<String> c = VectorModuleRelaunch.command("/jdk/bin/java", List.of(young,
+                    "-XX:MinHeapFreeRatio=30"), "a.jar", "io.steer4j.cli.Steer4jCli", new String[] {"demo"});
+            assertEquals(List.of("/jdk/bin/java", young, "-XX:MinHeapFreeRatio=30", "-XX:+UseSerialGC",
+                    "--add-modules", "jdk.incubator.vector", "-cp", "a.jar", "io.steer4j.cli.Steer4jCli", "demo"), c);
+        }
     }
 
     @Test

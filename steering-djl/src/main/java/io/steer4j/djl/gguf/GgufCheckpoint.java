@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.steer4j.core.format.VectorFileFormatException;
+import io.steer4j.core.format.gguf.GgmlType;
+import io.steer4j.core.format.safetensors.SafetensorsHeader;
 import io.steer4j.core.format.gguf.GgufModelFile;
 import io.steer4j.core.format.gguf.GgufTensorInfo;
 
@@ -32,9 +34,10 @@ import java.util.Map;
  * {@code [in, out]}; Llama's query and key rows, which llama.cpp's converter permutes into interleaved rotary pairs,
  * are permuted back (GGUF row {@code 2i + j} of a head is Hugging Face row {@code j * headDim/2 + i}).
  *
- * <p>For now every tensor is dequantised to float32 here (F16, BF16 and Q8_0 values widened exactly), so a loaded
- * GGUF model runs as its float32 equivalent and the folder takes four bytes per weight on disk; keeping 16-bit and
- * Q8_0 weights as they are is the CPU engine's next step.
+ * <p>Every tensor is dequantised to float32 here (F16, BF16 and Q8_0 values widened exactly), which is what libtorch
+ * loads; the folder takes four bytes per weight on disk. The safetensors metadata records each matrix's GGUF type
+ * ({@link #TYPE_KEY_PREFIX}), from which the Java CPU engine keeps Q8_0 and 16-bit matrices in their own form again
+ * (re-quantising Q8_0 gives back the file's blocks exactly: {@code io.steer4j.djl.engine.cpu.Q8Matrix#requantized}).
  *
  * <pre>{@code
  * Path folder = GgufCheckpoint.unpack(Path.of("stories260k-q8_0.gguf"), Files.createTempDirectory("m"));
@@ -44,8 +47,16 @@ public final class GgufCheckpoint {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One output tensor: its Hugging Face name and shape, and how to make its values from the file. */
-    private record Out(String name, long[] shape, Source source) {
+    /**
+     * The {@code __metadata__} key prefix under which {@code model.safetensors} records, for each matrix (2-D
+     * tensor), the GGUF type its values were stored in ({@code gguf.type.h.0.attn.c_attn.weight} = {@code Q8_0}):
+     * the Java CPU engine keeps a matrix that was Q8_0 or 16-bit in that form again (its float32 values here are
+     * exactly the file's), instead of four bytes a weight.
+     */
+    public static final String TYPE_KEY_PREFIX = "gguf.type.";
+
+    /** One output tensor: its Hugging Face name and shape, its GGUF type, and how to make its values from the file. */
+    private record Out(String name, long[] shape, GgmlType type, Source source) {
     }
 
     @FunctionalInterface
@@ -260,13 +271,13 @@ public final class GgufCheckpoint {
     /** A tensor stored as Hugging Face stores it: GGUF dims are the row-major shape reversed. */
     private Out plain(String gguf, String hf, long... shape) throws IOException {
         GgufTensorInfo info = tensor(gguf, shape);
-        return new Out(hf, shape, () -> file.floats(info));
+        return new Out(hf, shape, info.type(), () -> file.floats(info));
     }
 
     /** A GPT-2 Conv1D weight {@code [in, out]}, which GGUF holds as the {@code [out, in]} matrix. */
     private Out conv1d(String gguf, String hf, long in, long out) throws IOException {
         GgufTensorInfo info = tensor(gguf, out, in);
-        return new Out(hf, new long[] {in, out}, () -> {
+        return new Out(hf, new long[] {in, out}, info.type(), () -> {
             float[] w = file.floats(info);
             float[] t = new float[w.length];
             int rows = (int) out;
@@ -288,7 +299,7 @@ public final class GgufCheckpoint {
         long rows = heads * hd;
         GgufTensorInfo info = in == 1 ? tensor(gguf, rows) : tensor(gguf, rows, in);
         long[] shape = in == 1 ? new long[] {rows} : new long[] {rows, in};
-        return new Out(hf, shape, () -> {
+        return new Out(hf, shape, info.type(), () -> {
             float[] w = file.floats(info);
             float[] out = new float[w.length];
             int half = (int) hd / 2;
@@ -353,7 +364,15 @@ public final class GgufCheckpoint {
     /** A float32 safetensors file written one tensor at a time (a header of offsets first, then the data). */
     private static void writeSafetensors(Path target, List<Out> tensors) throws IOException {
         Map<String, Object> header = new LinkedHashMap<>();
-        header.put("__metadata__", Map.of("format", "pt"));
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("format", "pt");
+        for (Out t : tensors) {
+            // within the reader's entry cap (a 126-layer Llama has under 900 matrices); past it, all run as float32
+            if (t.shape().length == 2 && metadata.size() < SafetensorsHeader.MAX_METADATA_ENTRIES) {
+                metadata.put(TYPE_KEY_PREFIX + t.name(), t.type().name());
+            }
+        }
+        header.put("__metadata__", metadata);
         long offset = 0;
         for (Out t : tensors) {
             long n = 1;

@@ -60,7 +60,8 @@ final class GgufModel {
             long t0 = System.nanoTime();
             GgufCheckpoint.unpack(file, dir);
             dir.toFile().deleteOnExit();
-            LOG.info("{}: GGUF model file unpacked in {} ms to {} (its weights widened to float32 for now)",
+            LOG.info("{}: GGUF model file unpacked in {} ms to {} (as float32 for libtorch; the Java CPU engine keeps "
+                    + "Q8_0 and 16-bit matrices in their own form)",
                     file.getFileName(), (System.nanoTime() - t0) / 1_000_000, dir);
             return dir;
         } catch (IOException | RuntimeException e) {

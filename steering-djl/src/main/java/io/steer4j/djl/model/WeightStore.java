@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.steer4j.core.format.safetensors.SafetensorsDtype;
 import io.steer4j.core.format.safetensors.SafetensorsHeader;
 import io.steer4j.core.format.safetensors.SafetensorsTensorInfo;
+import io.steer4j.core.format.gguf.GgmlType;
+import io.steer4j.djl.gguf.GgufCheckpoint;
 import io.steer4j.djl.hub.RepoFileNames;
 
 import java.io.IOException;
@@ -57,6 +59,10 @@ final class WeightStore implements AutoCloseable {
     private final Set<String> used = new LinkedHashSet<>();
     /** The stored dtypes of the 2-D tensors loaded so far (matrices, embeddings). */
     private final Set<SafetensorsDtype> matrixDtypes = java.util.EnumSet.noneOf(SafetensorsDtype.class);
+    /** For a folder unpacked from a GGUF file: the GGUF type each matrix was stored in ({@link GgufCheckpoint}). */
+    private final Map<String, GgmlType> ggufTypes = new HashMap<>();
+    /** The GGUF types of the 2-D tensors loaded so far, for a folder that records them. */
+    private final Set<GgmlType> matrixGgufTypes = java.util.EnumSet.noneOf(GgmlType.class);
     private final List<String> prefixes;
     private final Precision precision;
 
@@ -77,6 +83,14 @@ final class WeightStore implements AutoCloseable {
                 for (SafetensorsTensorInfo t : h.tensors()) {
                     tensors.put(t.name(), new Located(f, t));
                 }
+                h.metadata().forEach((k, v) -> {
+                    if (k.startsWith(GgufCheckpoint.TYPE_KEY_PREFIX)) {
+                        GgmlType type = ggmlType(v);
+                        if (type != null) {
+                            ggufTypes.put(k.substring(GgufCheckpoint.TYPE_KEY_PREFIX.length()), type);
+                        }
+                    }
+                });
             }
         } catch (IOException e) {
             close();
@@ -161,6 +175,10 @@ final class WeightStore implements AutoCloseable {
         used.add(t.name());
         if (t.shape().length == 2) {
             matrixDtypes.add(t.dtype());
+            GgmlType gguf = ggufTypes.get(t.name());
+            if (gguf != null) {
+                matrixGgufTypes.add(gguf);
+            }
         }
         try {
             Shape shape = new Shape(expectedShape);
@@ -370,6 +388,25 @@ final class WeightStore implements AutoCloseable {
      */
     SafetensorsDtype matrixDtype() {
         return matrixDtypes.size() == 1 ? matrixDtypes.iterator().next() : null;
+    }
+
+    /**
+     * The GGUF types in which the file this folder was unpacked from stored the 2-D tensors loaded so far (empty
+     * for a folder that does not record them: one not made by {@link GgufCheckpoint}). The float32 values this
+     * store hands out for them are exactly the file's, whatever fusing or transposing the family did with them.
+     */
+    Set<GgmlType> matrixGgufTypes() {
+        return java.util.Collections.unmodifiableSet(matrixGgufTypes);
+    }
+
+    /** A recorded type name, or null for one this version does not know (the engine then keeps float32). */
+    private static GgmlType ggmlType(String name) {
+        for (GgmlType g : GgmlType.values()) {
+            if (g.name().equals(name)) {
+                return g;
+            }
+        }
+        return null;
     }
 
     /** Tensor names in the checkpoint that no load call asked for (buffers such as attn.bias are expected). */

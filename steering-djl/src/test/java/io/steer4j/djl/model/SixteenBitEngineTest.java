@@ -223,7 +223,7 @@ class SixteenBitEngineTest {
      * previous step's greedy token, or {@code forced[i]} after step {@code i} when given; on the Java engine,
      * checks that each step ran there, once.
      */
-    private static List<float[]> steps(LanguageModel m, long[] prompt, int steps, HookSet hooks, long[] forced) {
+    static List<float[]> steps(LanguageModel m, long[] prompt, int steps, HookSet hooks, long[] forced) {
         List<float[]> out = new ArrayList<>();
         boolean onJava = m.cpuEngine() == CpuEngine.JAVA;
         try (NDManager call = m.newCallManager()) {
@@ -245,7 +245,7 @@ class SixteenBitEngineTest {
         return out;
     }
 
-    private static int argmax(float[] f) {
+    static int argmax(float[] f) {
         int best = 0;
         for (int k = 1; k < f.length; k++) {
             if (f[k] > f[best]) {

@@ -42,7 +42,7 @@ public final class CpuDecoder {
     private final Activation act;
     /** The token embedding's rows, which are also the head's when it is tied. */
     private final WeightMatrix embed;
-    /** Whether some matrix is held in 16 bits, so that its kernels need compiling too. */
+    /** Whether some matrix is held in 16 bits or Q8_0, so that its kernels need compiling too. */
     private final boolean halfWeights;
     private final float[] positions;
     private final Layer[] layers;
@@ -263,10 +263,10 @@ public final class CpuDecoder {
 
     /**
      * {@code x [t, in] @ m.w^T + m.b}: rows of the weight split over the thread team. Float32 weights go to the float
-     * kernels as they are. 16-bit weights (bfloat16, float16): one token (a decode step, bound by reading the weights)
-     * runs the 16-bit kernel, which widens each loaded vector in registers; more tokens widen the part's rows a block
+     * kernels as they are. 16-bit weights (bfloat16, float16) and Q8_0: one token (a decode step, bound by reading the
+     * weights) runs the format's own kernel, which widens each loaded vector in registers; more tokens widen the part's rows a block
      * at a time into float32 scratch and run the float kernels on the block, so each weight is read and widened once
-     * per pass however many tokens there are (the 16-bit kernels would read every row once per token), and each output
+     * per pass however many tokens there are (the one-token kernels would read every row once per token), and each output
      * is the float32 kernels' sum over the widened weights.
      */
     static float[] matmul(float[] x, int t, Projection m) {
@@ -300,6 +300,11 @@ public final class CpuDecoder {
             float[] odd = new float[in / 2];
             QuantizedKernels.deinterleave(x, in, even, odd);
             SpinPool.shared().run((part, parts) -> QuantizedKernels.matvecF16(even, odd, in, h.packed(), m.b(), y,
+                    rowStart(out, part, parts), rowStart(out, part + 1, parts)));
+            return y;
+        }
+        if (t == 1 && m.w() instanceof Q8Matrix h) {
+            SpinPool.shared().run((part, parts) -> QuantizedKernels.matvecQ8(x, in, h.q(), h.d(), m.b(), y,
                     rowStart(out, part, parts), rowStart(out, part + 1, parts)));
             return y;
         }
@@ -340,7 +345,7 @@ public final class CpuDecoder {
     }
 
     /**
-     * Bytes of float32 rows widened at a time for a pass of several tokens over 16-bit weights: they stay in L2
+     * Bytes of float32 rows widened at a time for a pass of several tokens over 16-bit or Q8_0 weights: they stay in L2
      * beside a block of packed tokens (a smaller block would re-read the packed tokens once per block).
      */
     private static final int WIDEN_BYTES = 1 << 20;

@@ -2,8 +2,8 @@ package io.steer4j.djl.engine.cpu;
 
 /**
  * The Java CPU engine's copy of a decoder's weights, in {@link io.steer4j.djl.engine.DecoderSpec}'s layout: every
- * matrix as its {@code out} rows of {@code in} values ({@link WeightMatrix}: float32, or bfloat16 or float16 for a
- * checkpoint stored so, widened inside the products), q|k|v fused and, for a gated MLP, gate|up fused. Norms, biases and
+ * matrix as its {@code out} rows of {@code in} values ({@link WeightMatrix}: float32, or bfloat16, float16 or Q8_0
+ * for a checkpoint or GGUF file stored so, widened inside the products), q|k|v fused and, for a gated MLP, gate|up fused. Norms, biases and
  * learned positions are float32 whatever the matrices are.
  *
  * @param embed     token embedding rows {@code [vocab][hidden]}

@@ -33,8 +33,8 @@ final class KernelWarmUp {
     }
 
     /**
-     * The same for {@link QuantizedKernels#warmUp}, the 16-bit kernels: the decoder starts it with its first pass
-     * when it holds 16-bit weights.
+     * The same for {@link QuantizedKernels#warmUp}, the 16-bit and Q8_0 kernels: the decoder starts it with its first
+     * pass when it holds 16-bit or Q8_0 weights.
      */
     static void halfKernelsInBackground() {
         startOnce(halfWarmUpStarted, QuantizedKernels::warmUp, "steer4j-cpu-warm-up-16bit");

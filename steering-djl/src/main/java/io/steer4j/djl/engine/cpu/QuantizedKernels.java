@@ -35,8 +35,8 @@ import jdk.incubator.vector.VectorSpecies;
  * only by the weights' rounding.
  *
  * <p>Only used after {@code CpuEngine.javaEngineAvailable()} said the {@code jdk.incubator.vector} module is
- * present. {@link CpuDecoder} runs {@link #matvecBf16} and {@link #matvecF16} for the one-token products of a
- * {@link Bfloat16Matrix} and a {@link Float16Matrix}; the Q8_0 kernel is not wired into the decoder yet.
+ * present. {@link CpuDecoder} runs {@link #matvecBf16}, {@link #matvecF16} and {@link #matvecQ8} for the one-token
+ * products of a {@link Bfloat16Matrix}, a {@link Float16Matrix} and a {@link Q8Matrix}.
  */
 final class QuantizedKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -79,6 +79,7 @@ final class QuantizedKernels {
                 matvecF16(even, odd, in, w, bias, y, 0, out);
                 matvecQ8(x, in, q, d, bias, y, 0, out);
                 widen(w[i % out], (i & 1) == 0, x, 0);
+                widenQ8(q[i % out], d[i % out], x, 0);
             }
         }
     }
@@ -115,6 +116,25 @@ final class QuantizedKernels {
             int p = pairs[k];
             dst[at + 2 * k] = bf16 ? Float.intBitsToFloat(p << 16) : f16(p & 0xFFFF);
             dst[at + 2 * k + 1] = bf16 ? Float.intBitsToFloat(p & 0xFFFF0000) : f16(p >>> 16);
+        }
+    }
+
+    /**
+     * Widens a Q8_0 row ({@code q.length} int8 values, scales {@code d} per block of 32) to float32 in
+     * {@code dst[at ..]}: {@code d[b] * q[j]}, exact in float32.
+     */
+    static void widenQ8(byte[] q, float[] d, float[] dst, int at) {
+        if (Q8_BLOCK % L == 0) {
+            for (int b = 0, i = 0; i < q.length; b++, i += Q8_BLOCK) {
+                FloatVector s = FloatVector.broadcast(S, d[b]);
+                for (int j = i; j < i + Q8_BLOCK; j += L) {
+                    widen(q, j).mul(s).intoArray(dst, at + j);
+                }
+            }
+            return;
+        }
+        for (int j = 0; j < q.length; j++) {
+            dst[at + j] = d[j / Q8_BLOCK] * q[j];
         }
     }
 

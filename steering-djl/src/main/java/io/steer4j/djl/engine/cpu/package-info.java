@@ -1,6 +1,6 @@
 /**
  * steer4j's own CPU engine: a decoder's one-row forward pass ({@link io.steer4j.djl.engine.cpu.CpuDecoder}) as Java
- * loops over float32 activations and float32 or 16-bit weights ({@link io.steer4j.djl.engine.cpu.WeightMatrix}) with
+ * loops over float32 activations and float32, 16-bit or Q8_0 weights ({@link io.steer4j.djl.engine.cpu.WeightMatrix}) with
  * SIMD kernels from the JDK's Vector API ({@code SimdKernels}), one spinning worker
  * team per process ({@code SpinPool}), and its own key/value store ({@link io.steer4j.djl.engine.cpu.CpuKvCache}).
  * It runs the forward description of {@link io.steer4j.djl.engine} and knows nothing of checkpoints, NDArrays or
