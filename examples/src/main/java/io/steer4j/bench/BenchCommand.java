@@ -83,6 +83,12 @@ public final class BenchCommand extends BaseCommand {
             description = "the node script that runs llama.cpp (default ${DEFAULT-VALUE})")
     Path peerScript;
 
+    @Option(names = "--peer-libtorch", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "run steer4j on libtorch as a third side of the peer section (default ${DEFAULT-VALUE}; "
+                    + "--no-peer-libtorch leaves it out, e.g. for large 16-bit checkpoints, which libtorch runs "
+                    + "widened to float32)")
+    boolean peerLibtorch;
+
     @Option(names = "--profile", paramLabel = "FILE",
             description = "profile one batch-1 generation with libtorch's profiler: write its Chrome trace to FILE "
                     + "and print time per decoded token by operator")
@@ -124,7 +130,7 @@ public final class BenchCommand extends BaseCommand {
                 Path dir = peer != null ? peer : System.getenv("STEER4J_PEER") == null ? null
                         : Path.of(System.getenv("STEER4J_PEER"));
                 report.put("peer", new PeerSection(lm, dir, peerScript, workload.prompt(lm, 0), newTokens, runs)
-                        .ggufType(peerType).run());
+                        .ggufType(peerType).libtorch(peerLibtorch).run());
             }
             ExtractionSection extraction = new ExtractionSection(workload, pairs);
             if (sections.contains("extraction") && pairs > 0) {

@@ -31,7 +31,8 @@ import java.util.stream.Collectors;
  * {@code UV_THREADPOOL_SIZE=1} (libuv's default pool of 4 spinning workers took cores from llama.cpp's threads and
  * cost it a third of its speed on 2 cores); libtorch gets the same thread count as the others; the order of the
  * three sides rotates between rounds. Every generation of every round must give llama.cpp's greedy ids: a
- * difference is listed and fails the command (non-zero exit).
+ * difference is listed, with steer4j's logits for both tokens where each engine's first generation parts
+ * ({@link Parting}), and fails the command (non-zero exit).
  */
 final class PeerSection {
     /** Generations per process: the first after loading, then steady ones. */
@@ -69,6 +70,7 @@ final class PeerSection {
     private Path steer4jModel;
     /** The program that runs {@link #script}: node; tests put a stand-in there. */
     private final List<String> launcher;
+    private boolean libtorch = true;
 
     PeerSection(LanguageModel lm, Path peerDir, Path script, long[] prompt, int newTokens, int runs) {
         this(lm, peerDir, script, prompt, newTokens, runs, List.of("node"));
@@ -93,6 +95,15 @@ final class PeerSection {
      */
     PeerSection ggufType(GgmlType type) {
         this.ggufType = type;
+        return this;
+    }
+
+    /**
+     * Whether steer4j on libtorch runs as a third side (default yes); without it, llama.cpp and the Java engine
+     * only, for models whose float32 libtorch pass would take most of the run.
+     */
+    PeerSection libtorch(boolean run) {
+        this.libtorch = run;
         return this;
     }
 
@@ -174,7 +185,7 @@ final class PeerSection {
         List<Side> llama = new ArrayList<>();
         List<Side> javaEngine = new ArrayList<>();
         List<Side> torch = new ArrayList<>();
-        String[] order = {"llama.cpp", "java", "libtorch"};
+        String[] order = libtorch ? new String[] {"llama.cpp", "java", "libtorch"} : new String[] {"llama.cpp", "java"};
         for (int r = 0; r < runs; r++) {
             for (int k = 0; k < order.length; k++) {
                 String side = order[(k + r) % order.length]; // rotate: no side always runs first or last
@@ -221,27 +232,87 @@ final class PeerSection {
         out.put("threads", threads);
         out.put("llama_load_ms", load[0]);
         out.put("java_load_ms", load[1]);
-        out.put("libtorch_load_ms", load[2]);
+        if (libtorch) {
+            out.put("libtorch_load_ms", load[2]);
+        }
         out.put("llama_first_generation_decode_tokens_per_s", first[0]);
         out.put("java_first_generation_decode_tokens_per_s", first[1]);
-        out.put("libtorch_first_generation_decode_tokens_per_s", first[2]);
+        if (libtorch) {
+            out.put("libtorch_first_generation_decode_tokens_per_s", first[2]);
+        }
         out.put("llama_decode_tokens_per_s", decode[0]);
         out.put("java_decode_tokens_per_s", decode[1]);
-        out.put("libtorch_decode_tokens_per_s", decode[2]);
+        if (libtorch) {
+            out.put("libtorch_decode_tokens_per_s", decode[2]);
+        }
         out.put("llama_decode_tokens_per_s_node_clock", nodeClock);
         out.put("llama_prompt_tokens_per_s", pp[0]);
         out.put("java_prompt_tokens_per_s", pp[1]);
-        out.put("libtorch_prompt_tokens_per_s", pp[2]);
+        if (libtorch) {
+            out.put("libtorch_prompt_tokens_per_s", pp[2]);
+        }
         out.put("llama_peak_rss_mib", rss[0]);
         out.put("java_peak_rss_mib", rss[1]);
-        out.put("libtorch_peak_rss_mib", rss[2]);
+        if (libtorch) {
+            out.put("libtorch_peak_rss_mib", rss[2]);
+        }
         out.put("java_steered_over_unsteered", steering);
         out.put("java_steering_pairs", pairs.size());
         out.put("id_mismatches", mismatches);
         if (!mismatches.isEmpty()) {
             mismatches.forEach(m -> System.out.println("  ids differ: " + m));
+            List<String> partings = new ArrayList<>();
+            List<Side> firsts = new ArrayList<>(List.of(javaEngine.get(0)));
+            if (libtorch) {
+                firsts.add(torch.get(0));
+            }
+            for (Side s : firsts) {
+                Parting p = parting(lm, prompt, s.runs().get(0).ids(), reference);
+                if (p != null) {
+                    String line = s.name() + ", first generation: " + p;
+                    System.out.println("  " + line);
+                    partings.add(line);
+                }
+            }
+            out.put("partings", partings);
             throw new PeerMismatchException(mismatches);
         }
+    }
+
+    /**
+     * Where a steer4j generation first parts from llama.cpp's, and steer4j's logits there (the model of this
+     * process, after the prompt and steer4j's own tokens before that position) for its token and for llama.cpp's:
+     * a small gap says the two picked between nearly tied tokens, as rounding differences make them do.
+     */
+    record Parting(int position, long steer4jId, long llamaId, float steer4jLogit, float llamaLogit) {
+        /** steer4j's logit for its own token minus its logit for llama.cpp's. */
+        double gap() {
+            return steer4jLogit - llamaLogit;
+        }
+
+        @Override
+        public String toString() {
+            return String.format("parts at generated token %d (steer4j %d, llama.cpp %d); steer4j's logits there: "
+                    + "%.4f for its token, %.4f for llama.cpp's (gap %.4f)", position, steer4jId, llamaId,
+                    steer4jLogit, llamaLogit, gap());
+        }
+    }
+
+    /** The first position where {@code ours} and {@code theirs} differ, with steer4j's logits there; null if none. */
+    static Parting parting(LanguageModel lm, long[] prompt, long[] ours, long[] theirs) {
+        int i = Arrays.mismatch(ours, theirs);
+        if (i < 0 || i >= ours.length || i >= theirs.length) {
+            return null;
+        }
+        long[] context = Arrays.copyOf(prompt, prompt.length + i);
+        System.arraycopy(ours, 0, context, prompt.length, i);
+        float[] logits;
+        try (ai.djl.ndarray.NDManager nd = lm.newCallManager()) {
+            logits = lm.compute(() -> lm.forward(io.steer4j.djl.model.ForwardInput.leftPadded(nd, List.of(context),
+                    0, new int[] {context.length}), null, io.steer4j.djl.hooks.HookSet.NONE,
+                    io.steer4j.djl.model.LogitsMode.LAST).toFloatArray());
+        }
+        return new Parting(i, ours[i], theirs[i], logits[(int) ours[i]], logits[(int) theirs[i]]);
     }
 
     /** Median over rounds of the median of a side's steady generations (all but the first after loading). */
@@ -253,7 +324,7 @@ final class PeerSection {
                                 java.util.function.ToDoubleFunction<Side> f, boolean inverse) {
         double l = Medians.median(llama.stream().mapToDouble(f).toArray());
         double j = Medians.median(javaEngine.stream().mapToDouble(f).toArray());
-        double t = Medians.median(torch.stream().mapToDouble(f).toArray());
+        double t = torch.isEmpty() ? Double.NaN : Medians.median(torch.stream().mapToDouble(f).toArray());
         System.out.printf("  %-44s %12.1f %14.1f %7.3f %15.1f %7.3f%n", name, l, j, inverse ? l / j : j / l, t,
                 inverse ? l / t : t / l);
         return new double[] {l, j, t};
@@ -381,6 +452,9 @@ final class PeerSection {
     }
 
     private static String fmt(List<Side> sides) {
+        if (sides.isEmpty()) {
+            return "(not run)";
+        }
         return sides.stream().map(s -> String.format("%.1f", steady(s, Run::decodeTokensPerS)))
                 .collect(Collectors.joining(" ", "[", "]"));
     }

@@ -114,6 +114,32 @@ class PeerSectionTest {
                 PeerSection.idMismatches(ref, List.of(ok, bad)));
     }
 
+    /**
+     * Where llama.cpp's ids part from steer4j's greedy ones, the report gives steer4j's logits at that position:
+     * its own token there is its argmax, so the gap to llama.cpp's token is positive, and both logits are the ones
+     * the model gives after the prompt and steer4j's tokens before that position.
+     */
+    @Test
+    void thePartingGivesSteer4jsLogitsForBothTokensWhereTheIdsFirstDiffer() {
+        long[] prompt = {3, 1, 4, 1, 5};
+        try (LanguageModel lm = LanguageModel.load(TinyModel.dir())) {
+            long[] ours = SteeredModel.builder(lm).build().generateBatchIds(List.of(prompt),
+                    GenerationConfig.builder().maxNewTokens(6).stopAtEos(false).build(),
+                    List.of(SteeringPlan.NONE), TokenListener.NONE, CancellationToken.NEVER).get(0).tokens();
+            long[] theirs = ours.clone();
+            theirs[3] = (ours[3] + 1) % lm.config().vocabSize();
+            theirs[4] = ours[4]; // later agreement does not matter: the first parting is reported
+
+            PeerSection.Parting p = PeerSection.parting(lm, prompt, ours, theirs);
+
+            assertEquals(3, p.position());
+            assertEquals(ours[3], p.steer4jId());
+            assertEquals(theirs[3], p.llamaId());
+            assertTrue(p.gap() > 0, "steer4j's greedy token is its argmax: " + p);
+            assertEquals(null, PeerSection.parting(lm, prompt, ours, ours.clone()));
+        }
+    }
+
     @Test
     void aLaterRoundsMismatchFailsTheSectionAndTheNodeChildHadOneLibuvWorker(@TempDir Path tmp) throws Exception {
         long[] prompt = {3, 1, 4, 1, 5};
